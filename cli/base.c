@@ -1,0 +1,176 @@
+/* bulkheadctl base: list, add and gc of base images (build lives in
+ * base_build.c). */
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "vm/image.h"
+#include "vm/paths.h"
+
+#ifdef BH_CLI_HAVE_BASE_BUILD
+int bh_cli_base_build(int argc, char *argv[]);
+#endif
+
+static int base_list(int argc, char *argv[])
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	if (argc > (json ? 2 : 1)) {
+		bh_cli_error("usage: bulkheadctl base list [--json]");
+		return 2;
+	}
+	struct bh_base *bases;
+	int n = bh_base_list(&bases);
+	if (n < 0) {
+		bh_cli_error("cannot read the base images directory");
+		return 1;
+	}
+	json_object *list = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		if (json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "id", json_object_new_string(bases[i].id));
+			json_object_object_add(
+				o, "created", json_object_new_string(bases[i].created));
+			json_object_object_add(
+				o, "latest", json_object_new_boolean(bases[i].latest));
+			json_object_object_add(
+				o, "bytes", json_object_new_int64((int64_t)bases[i].bytes));
+			json_object_object_add(
+				o, "cmdline", json_object_new_string(bases[i].cmdline));
+			json_object_array_add(list, o);
+		} else {
+			printf("%-26s %s %8.1f MiB%s\n", bases[i].id, bases[i].created,
+				(double)bases[i].bytes / (1024 * 1024),
+				bases[i].latest ? "  latest" : "");
+		}
+	}
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(list,
+				       JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (n == 0) {
+		printf("No base images yet: run `bulkheadctl base build` or `bulkheadctl base "
+		       "add`.\n");
+	}
+	json_object_put(list);
+	bh_base_list_free(bases, n);
+	return 0;
+}
+
+static bool readable(const char *what, const char *path)
+{
+	if (path != NULL && access(path, R_OK) != 0) {
+		bh_cli_error("base add: cannot read the %s %s", what, path);
+		return false;
+	}
+	return true;
+}
+
+static int base_add(int argc, char *argv[])
+{
+	const char *kernel = NULL, *initrd = NULL, *root = NULL, *cmdline = NULL, *dir = NULL;
+	bool no_rebase = false;
+	for (int i = 1; i < argc; i++) {
+		const char **opt = strcmp(argv[i], "--kernel") == 0    ? &kernel
+				   : strcmp(argv[i], "--initrd") == 0  ? &initrd
+				   : strcmp(argv[i], "--root") == 0    ? &root
+				   : strcmp(argv[i], "--cmdline") == 0 ? &cmdline
+								       : NULL;
+		if (opt != NULL && i + 1 < argc) {
+			*opt = argv[++i];
+		} else if (strcmp(argv[i], "--no-rebase") == 0) {
+			no_rebase = true;
+		} else if (argv[i][0] != '-' && dir == NULL) {
+			dir = argv[i];
+		} else {
+			bh_cli_error("usage: bulkheadctl base add DIR | --kernel K [--initrd I] "
+				     "[--root R] [--cmdline C] [--no-rebase]");
+			return 2;
+		}
+	}
+	char k[PATH_MAX], in[PATH_MAX], r[PATH_MAX];
+	if (dir != NULL) {
+		/* A directory as `base build` or the guest recipes leave it. */
+		if (kernel == NULL && bh_path_fmt(k, sizeof(k), "%s/vmlinuz", dir)) {
+			kernel = k;
+		}
+		if (initrd == NULL && bh_path_fmt(in, sizeof(in), "%s/initrd.img", dir) &&
+			access(in, F_OK) == 0) {
+			initrd = in;
+		}
+		if (root == NULL && bh_path_fmt(r, sizeof(r), "%s/root.qcow2", dir) &&
+			access(r, F_OK) == 0) {
+			root = r;
+		}
+	}
+	if (kernel == NULL) {
+		bh_cli_error("base add: which kernel? (DIR/vmlinuz or --kernel)");
+		return 2;
+	}
+	if (!readable("kernel", kernel) || !readable("initrd", initrd) ||
+		!readable("root image", root)) {
+		return 1;
+	}
+	char id[BH_BASE_ID_SIZE];
+	if (!bh_base_add(kernel, initrd, root, cmdline, id)) {
+		bh_cli_error("base add: registering the base failed (see above); nothing was "
+			     "registered");
+		return 1;
+	}
+	printf("%s\n", id);
+	if (no_rebase) {
+		return 0;
+	}
+	/* Persistent tags that follow "latest" move onto the new base now
+	 * if they are stopped, so the old one can be collected. */
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	int status = bh_cli_rebase_all(vm);
+	bh_vm_disconnect(vm);
+	return status;
+}
+
+static int base_gc(int argc, char *argv[])
+{
+	char error[BH_VM_ERROR_SIZE];
+	int removed = bh_vm_base_gc(error);
+	if (removed < 0) {
+		bh_cli_error("base gc: %s", error);
+		return 1;
+	}
+	printf("removed %d base%s\n", removed, removed == 1 ? "" : "s");
+	return 0;
+}
+
+int bh_cli_base(int argc, char *argv[])
+{
+	if (argc < 2) {
+		bh_cli_error("base: list, add, gc or build? (see `bulkheadctl base --help`)");
+		return 2;
+	}
+	if (strcmp(argv[1], "list") == 0) {
+		return base_list(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "add") == 0) {
+		return base_add(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "gc") == 0) {
+		return base_gc(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "build") == 0) {
+#ifdef BH_CLI_HAVE_BASE_BUILD
+		return bh_cli_base_build(argc - 1, argv + 1);
+#else
+		bh_cli_error("`base build` is not available in this build yet; register a base "
+			     "with `bulkheadctl base add`");
+		return 2;
+#endif
+	}
+	bh_cli_error("base: unknown subcommand \"%s\" (list, add, gc, build)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,57 @@
+/* What the parts of bulkheadctl share: the command table entry, the tag
+ * settings from the config, and the libvirt connection. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "vm/vm.h"
+
+/* argv[0] is the command's name; returns the process exit status. */
+typedef int (*bh_cli_fn)(int argc, char *argv[]);
+
+struct bh_cli_command {
+	const char *name;
+	const char *args;    /* usage after the name */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* the rest of `bulkheadctl CMD --help`, may be NULL */
+	bh_cli_fn run;
+};
+
+/* -c FILE from the command line (NULL: the default config path). */
+void bh_cli_set_config_path(const char *path);
+/* The settings of tag from the config; strings stay valid until exit. */
+void bh_cli_tag_settings(const char *tag, struct bh_vm_settings *settings);
+/* The libvirt URI from the config's [general] uri, or NULL. */
+const char *bh_cli_uri(void);
+/* The boot timeout in seconds from the config (0: the library's default). */
+unsigned bh_cli_boot_timeout(const char *tag);
+/* Connects to libvirt or prints why not (NULL). */
+struct bh_vm *bh_cli_connect(void);
+
+/* Prints "bulkheadctl: message" to stderr. */
+void bh_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True when argv[i] is --help/-h: prints the command's help first. */
+bool bh_cli_wants_help(int argc, char *argv[]);
+
+/* Sends one request to the compositor (consumed) and returns its reply
+ * when it says "ok": true, else NULL after printing why (unless quiet:
+ * then only the compositor's own error is printed, not a missing one). */
+struct json_object;
+struct json_object *bh_cli_ipc_call(struct json_object *request, bool quiet);
+
+/* Commands, one file per concern. */
+int bh_cli_tags(int argc, char *argv[]);
+int bh_cli_start(int argc, char *argv[]);
+int bh_cli_stop(int argc, char *argv[]);
+int bh_cli_status(int argc, char *argv[]);
+int bh_cli_clean(int argc, char *argv[]);
+int bh_cli_rebase(int argc, char *argv[]);
+int bh_cli_console(int argc, char *argv[]);
+int bh_cli_base(int argc, char *argv[]);
+int bh_cli_windows(int argc, char *argv[]);
+int bh_cli_spawn(int argc, char *argv[]);
+/* Rebases every stopped persistent tag (after a new base is registered). */
+int bh_cli_rebase_all(struct bh_vm *vm);
+
+#endif

@@ -1,0 +1,174 @@
+/* bulkheadctl's compositor IPC client (windows, spawn): one JSON request
+ * per line on the socket in BULKHEAD_SOCKET, one JSON reply per line. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/util.h"
+
+/* Largest reply we accept: a window list of thousands fits easily. */
+#define MAX_REPLY (4u << 20)
+
+static int connect_compositor(bool quiet)
+{
+	const char *path = getenv("BULKHEAD_SOCKET");
+	if (path == NULL || path[0] == '\0') {
+		if (!quiet) {
+			bh_cli_error(
+				"BULKHEAD_SOCKET is not set: run this inside a bulkhead session");
+		}
+		return -1;
+	}
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		bh_cli_error("BULKHEAD_SOCKET is too long for a unix socket path");
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		if (!quiet) {
+			bh_cli_error(
+				"cannot reach the compositor at %s: %s", path, strerror(errno));
+		}
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	return fd;
+}
+
+json_object *bh_cli_ipc_call(json_object *request, bool quiet)
+{
+	int fd = connect_compositor(quiet);
+	if (fd < 0) {
+		json_object_put(request);
+		return NULL;
+	}
+	const char *text = json_object_to_json_string_ext(
+		request, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	bool sent = bh_write_all(fd, text, strlen(text)) && bh_write_all(fd, "\n", 1);
+	json_object_put(request);
+	if (!sent) {
+		bh_cli_error("lost the compositor while sending: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		char *grown =
+			len + (size_t)n <= MAX_REPLY ? realloc(buf, len + (size_t)n + 1) : NULL;
+		if (grown == NULL) {
+			break;
+		}
+		buf = grown;
+		memcpy(buf + len, chunk, (size_t)n);
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (memchr(chunk, '\n', (size_t)n) != NULL) {
+			break;
+		}
+	}
+	close(fd);
+	json_object *reply = buf != NULL ? json_tokener_parse(buf) : NULL;
+	free(buf);
+	json_object *ok = NULL, *error = NULL;
+	if (reply == NULL || !json_object_object_get_ex(reply, "ok", &ok)) {
+		bh_cli_error("the compositor sent no valid reply");
+		json_object_put(reply);
+		return NULL;
+	}
+	if (!json_object_get_boolean(ok)) {
+		json_object_object_get_ex(reply, "error", &error);
+		bh_cli_error("%s", error != NULL ? json_object_get_string(error)
+						 : "the compositor refused the request");
+		json_object_put(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static json_object *request(const char *cmd)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	return o;
+}
+
+static const char *field_string(json_object *o, const char *key, const char *fallback)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : fallback;
+}
+
+static int64_t field_int(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+int bh_cli_windows(int argc, char *argv[])
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	if (argc > (json ? 2 : 1)) {
+		bh_cli_error("usage: bulkheadctl windows [--json]");
+		return 2;
+	}
+	json_object *reply = bh_cli_ipc_call(request("windows"), false);
+	if (reply == NULL) {
+		return 1;
+	}
+	json_object *windows = NULL;
+	json_object_object_get_ex(reply, "windows", &windows);
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(
+				       windows != NULL ? windows : json_object_new_array(),
+				       JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (windows != NULL && json_object_is_type(windows, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(windows); i++) {
+			json_object *w = json_object_array_get_idx(windows, i);
+			json_object *focused = NULL;
+			json_object_object_get_ex(w, "focused", &focused);
+			printf("%4lld %c %-12s %4lldx%-4lld %s\n", (long long)field_int(w, "id"),
+				json_object_get_boolean(focused) ? '*' : ' ',
+				field_string(w, "tag", "(host)"), (long long)field_int(w, "width"),
+				(long long)field_int(w, "height"), field_string(w, "title", ""));
+		}
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+int bh_cli_spawn(int argc, char *argv[])
+{
+	if (argc != 2) {
+		bh_cli_error("usage: bulkheadctl spawn TAG");
+		return 2;
+	}
+	json_object *req = request("spawn");
+	json_object_object_add(req, "tag", json_object_new_string(argv[1]));
+	json_object *reply = bh_cli_ipc_call(req, false);
+	if (reply == NULL) {
+		return 1;
+	}
+	json_object_put(reply);
+	return 0;
+}

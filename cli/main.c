@@ -1,0 +1,156 @@
+/* bulkheadctl: global options and the command table; each command lives in
+ * the file of its concern (vm_cmds.c, base.c, ipc.c, exec.c, base_build.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/exec.h"
+#include "common/log.h"
+#include "common/util.h"
+
+static int not_available(int argc, char *argv[])
+{
+	bh_cli_error("`%s` is not available in this build yet", argv[0]);
+	return 2;
+}
+
+#ifdef BH_CLI_HAVE_BASE_BUILD
+int bh_cli_boot_trace(int argc, char *argv[]);
+#else
+#define bh_cli_boot_trace not_available
+#endif
+#ifdef BH_CLI_HAVE_FILES
+int bh_cli_push(int argc, char *argv[]);
+int bh_cli_pull(int argc, char *argv[]);
+#else
+#define bh_cli_push not_available
+#define bh_cli_pull not_available
+#endif
+
+static const struct bh_cli_command commands[] = {
+	{"tags", "[--json]", "list the tags that have disks or a running VM",
+		"Shows each tag's state (running, stopped, paused), its base and disk use.",
+		bh_cli_tags},
+	{"start", "[--no-wait] [--timeout SECS] TAG",
+		"start a tag's VM (or attach to it) and wait for its agent",
+		"Creates the tag's disks on first use. Waits up to --timeout seconds (default:\n"
+		"boot_timeout from the config, else 120) for the agent to answer on the\n"
+		"channel, unless --no-wait. A guest whose agent does not answer is left\n"
+		"running for inspection; the error shows its last console lines.",
+		bh_cli_start},
+	{"stop", "[--force] [--timeout SECS] TAG", "shut a tag's VM down",
+		"Asks the guest to power off (ACPI) and powers it off after --timeout\n"
+		"seconds (default 30); --force powers it off at once. Disks are kept.",
+		bh_cli_stop},
+	{"status", "[--json] TAG", "show a tag's state, base, disks and channel", NULL,
+		bh_cli_status},
+	{"clean", "[--yes] TAG", "delete a tag's disks and console log (asks first)",
+		"Only that tag's own files are removed; a running tag is refused.", bh_cli_clean},
+	{"rebase", "[TAG]", "move stopped persistent tags onto their newest base",
+		"qemu-img rebase in safe mode: what the guest sees stays byte-identical.",
+		bh_cli_rebase},
+	{"console", "TAG", "print the serial console log of a tag's VM", NULL, bh_cli_console},
+	{"base",
+		"list [--json] | add DIR | add --kernel K [--initrd I] [--root R] "
+		"[--cmdline C] | gc | build",
+		"manage base images",
+		"add registers a base from DIR (vmlinuz, initrd.img, root.qcow2) or named\n"
+		"files and makes it the latest; stopped persistent tags are rebased onto it.\n"
+		"gc removes bases that no tag uses and that are not the latest.",
+		bh_cli_base},
+	{"windows", "[--json]", "list the compositor's windows", NULL, bh_cli_windows},
+	{"spawn", "TAG", "open the tag's default app through the compositor", NULL, bh_cli_spawn},
+	{"run", "TAG -- COMMAND [ARG...]", "launch a command in a tag's VM (detached)", NULL,
+		bh_cli_run},
+	{"exec", "TAG -- COMMAND [ARG...]", "run a command in a tag's VM, with its I/O and status",
+		NULL, bh_cli_exec},
+	{"shell", "TAG", "open a login shell in a tag's VM", NULL, bh_cli_shell},
+	{"push", "TAG HOST-PATH GUEST-PATH", "copy files into a tag's VM", NULL, bh_cli_push},
+	{"pull", "TAG GUEST-PATH HOST-PATH", "copy files out of a tag's VM", NULL, bh_cli_pull},
+	{"boot-trace", "TAG", "show where a tag's boot time went", NULL, bh_cli_boot_trace},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: bulkheadctl [-c CONFIG] COMMAND [ARGS...]\n"
+		     "       bulkheadctl COMMAND --help | --help | --version\n\nCommands:\n");
+	for (size_t i = 0; i < BH_ARRAY_LEN(commands); i++) {
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	}
+}
+
+static const struct bh_cli_command *current;
+
+bool bh_cli_wants_help(int argc, char *argv[])
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			if (current != NULL) {
+				printf("Usage: bulkheadctl %s %s\n%s.\n", current->name,
+					current->args, current->summary);
+				if (current->help != NULL) {
+					printf("\n%s\n", current->help);
+				}
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+void bh_cli_error(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	fputs("bulkheadctl: ", stderr);
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+	va_end(args);
+}
+
+int main(int argc, char *argv[])
+{
+	/* Warnings and errors only: the commands print their own results. */
+	bh_log_init("bulkheadctl", BH_LOG_WARN);
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return EXIT_SUCCESS;
+		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+			bh_print_version("bulkheadctl");
+			return EXIT_SUCCESS;
+		} else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+			   i + 1 < argc) {
+			bh_cli_set_config_path(argv[++i]);
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* `help CMD` is `CMD --help`. */
+	static char help_flag[] = "--help";
+	char *help_argv[] = {argc > i + 1 ? argv[i + 1] : NULL, help_flag, NULL};
+	if (strcmp(argv[i], "help") == 0 && i + 1 < argc) {
+		argv = help_argv;
+		argc = 2;
+		i = 0;
+	}
+	for (size_t k = 0; k < BH_ARRAY_LEN(commands); k++) {
+		if (strcmp(argv[i], commands[k].name) == 0) {
+			current = &commands[k];
+			if (bh_cli_wants_help(argc - i, argv + i)) {
+				return EXIT_SUCCESS;
+			}
+			return commands[k].run(argc - i, argv + i);
+		}
+	}
+	bh_cli_error("unknown command \"%s\" (see `bulkheadctl --help`)", argv[i]);
+	return 2;
+}

@@ -1,0 +1,418 @@
+/* bulkheadctl commands on tag VMs: tags, start, stop, status, clean,
+ * rebase, console. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "vm/paths.h"
+
+static const char *state_name(enum bh_vm_state state)
+{
+	switch (state) {
+	case BH_VM_RUNNING:
+		return "running";
+	case BH_VM_PAUSED:
+		return "paused";
+	default:
+		return "stopped";
+	}
+}
+
+/* Parses "[flags...] TAG": flags listed in names set the matching bool;
+ * --timeout takes a number. Returns the tag or NULL after printing usage. */
+static const char *parse_tag_args(int argc, char *argv[], const char *const names[], bool *flags[],
+	unsigned *timeout, bool tag_optional)
+{
+	const char *tag = NULL;
+	for (int i = 1; i < argc; i++) {
+		bool matched = false;
+		for (size_t k = 0; names != NULL && names[k] != NULL; k++) {
+			if (strcmp(argv[i], names[k]) == 0) {
+				*flags[k] = true;
+				matched = true;
+			}
+		}
+		if (matched) {
+			continue;
+		}
+		if (timeout != NULL && strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || v > 86400) {
+				bh_cli_error("%s: --timeout wants seconds", argv[0]);
+				return NULL;
+			}
+			*timeout = (unsigned)v;
+		} else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && tag == NULL) {
+			tag = argv[++i];
+		} else if (argv[i][0] == '-' || tag != NULL) {
+			bh_cli_error("%s: unexpected argument \"%s\" (see `bulkheadctl %s --help`)",
+				argv[0], argv[i], argv[0]);
+			return NULL;
+		} else {
+			tag = argv[i];
+		}
+	}
+	if (tag == NULL && !tag_optional) {
+		bh_cli_error("%s: which tag? (see `bulkheadctl %s --help`)", argv[0], argv[0]);
+	}
+	return tag != NULL ? tag : (tag_optional ? "" : NULL);
+}
+
+/* The compositor's view of its tags (proxies: starting, running, failed,
+ * also tags served without a VM), or NULL outside a session. */
+static json_object *compositor_tags(void)
+{
+	if (getenv("BULKHEAD_SOCKET") == NULL) {
+		return NULL;
+	}
+	json_object *req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("tags"));
+	json_object *reply = bh_cli_ipc_call(req, true);
+	json_object *tags = NULL;
+	if (reply != NULL && json_object_object_get_ex(reply, "tags", &tags) &&
+		json_object_is_type(tags, json_type_array)) {
+		json_object_get(tags);
+	} else {
+		tags = NULL;
+	}
+	json_object_put(reply);
+	return tags;
+}
+
+static json_object *compositor_tag(json_object *tags, const char *name)
+{
+	for (size_t i = 0; tags != NULL && i < json_object_array_length(tags); i++) {
+		json_object *t = json_object_array_get_idx(tags, i), *n;
+		if (json_object_object_get_ex(t, "name", &n) &&
+			strcmp(json_object_get_string(n), name) == 0) {
+			return t;
+		}
+	}
+	return NULL;
+}
+
+int bh_cli_tags(int argc, char *argv[])
+{
+	bool json = false;
+	bool *flags[] = {&json};
+	const char *names[] = {"--json", NULL};
+	if (parse_tag_args(argc, argv, names, flags, NULL, true) == NULL) {
+		return 2;
+	}
+	char error[BH_VM_ERROR_SIZE];
+	json_object *session = compositor_tags();
+	/* Inside a session libvirt may be elsewhere or absent (tags reached
+	 * through `channel =`): its error is then a warning. */
+	struct bh_vm *vm = bh_vm_connect(bh_cli_uri(), error);
+	if (vm == NULL && session == NULL) {
+		bh_cli_error("%s", error);
+		return 1;
+	}
+	if (vm == NULL) {
+		bh_cli_error("warning: %s", error);
+	}
+	char **tags = NULL;
+	int n = vm != NULL ? bh_vm_tags(vm, &tags, error) : 0;
+	if (n < 0) {
+		bh_cli_error("%s", error);
+		n = 0;
+	}
+	for (size_t i = 0; session != NULL && i < json_object_array_length(session); i++) {
+		json_object *name;
+		if (json_object_object_get_ex(
+			    json_object_array_get_idx(session, i), "name", &name)) {
+			bool known = false;
+			for (int k = 0; k < n && !known; k++) {
+				known = strcmp(tags[k], json_object_get_string(name)) == 0;
+			}
+			char **grown =
+				known ? tags : realloc(tags, (size_t)(n + 1) * sizeof(*tags));
+			if (!known && grown != NULL) {
+				tags = grown;
+				tags[n++] = strdup(json_object_get_string(name));
+			}
+		}
+	}
+	json_object *list = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct bh_vm_status st = {0};
+		if (vm != NULL && !bh_vm_status(vm, tags[i], &st, error)) {
+			continue;
+		}
+		/* The VM's state, unless the compositor knows better (a proxy
+		 * that is starting or failed, or a tag with no VM at all). */
+		const char *vm_state = state_name(st.state), *state = vm_state;
+		json_object *t = compositor_tag(session, tags[i]), *v;
+		if (t != NULL && json_object_object_get_ex(t, "state", &v) &&
+			json_object_is_type(v, json_type_string) &&
+			(st.state == BH_VM_STOPPED ||
+				strcmp(json_object_get_string(v), "running") != 0)) {
+			state = json_object_get_string(v);
+		}
+		if (json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(tags[i]));
+			json_object_object_add(o, "state", json_object_new_string(state));
+			json_object_object_add(o, "vm", json_object_new_string(vm_state));
+			json_object_object_add(
+				o, "base", st.base[0] ? json_object_new_string(st.base) : NULL);
+			json_object_object_add(
+				o, "disk_bytes", json_object_new_int64((int64_t)st.disk_bytes));
+			json_object_array_add(list, o);
+		} else {
+			printf("%-24s %-8s %8.1f MiB  %s\n", tags[i], state,
+				(double)st.disk_bytes / (1024 * 1024), st.base[0] ? st.base : "-");
+		}
+	}
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(list,
+				       JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	json_object_put(list);
+	json_object_put(session);
+	bh_vm_tags_free(tags, n);
+	bh_vm_disconnect(vm);
+	return 0;
+}
+
+int bh_cli_start(int argc, char *argv[])
+{
+	bool no_wait = false;
+	bool *flags[] = {&no_wait};
+	const char *names[] = {"--no-wait", NULL};
+	unsigned timeout = 0;
+	const char *tag = parse_tag_args(argc, argv, names, flags, &timeout, false);
+	if (tag == NULL) {
+		return 2;
+	}
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	struct bh_vm_settings settings;
+	bh_cli_tag_settings(tag, &settings);
+	if (timeout > 0) {
+		settings.boot_timeout = timeout;
+	}
+	char channel[BH_VM_CHANNEL_SIZE], error[BH_VM_ERROR_SIZE];
+	bool started = false;
+	int status = 0;
+	if (!bh_vm_start(vm, tag, &settings, channel, &started, error)) {
+		bh_cli_error("%s", error);
+		status = 1;
+	} else if (!no_wait && !bh_vm_wait_agent(vm, tag, channel, settings.boot_timeout, error)) {
+		bh_cli_error("%s", error);
+		status = 1;
+	} else {
+		printf("tag %s: %s (channel %s)\n", tag, started ? "started" : "already running",
+			channel);
+	}
+	bh_vm_disconnect(vm);
+	return status;
+}
+
+int bh_cli_stop(int argc, char *argv[])
+{
+	bool force = false;
+	unsigned timeout = 30;
+	bool *flags[] = {&force};
+	const char *names[] = {"--force", NULL};
+	const char *tag = parse_tag_args(argc, argv, names, flags, &timeout, false);
+	if (tag == NULL) {
+		return 2;
+	}
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	char error[BH_VM_ERROR_SIZE];
+	int status = 0;
+	if (!bh_vm_stop(vm, tag, force, timeout, error)) {
+		bh_cli_error("%s", error);
+		status = 1;
+	}
+	bh_vm_disconnect(vm);
+	return status;
+}
+
+int bh_cli_status(int argc, char *argv[])
+{
+	bool json = false;
+	bool *flags[] = {&json};
+	const char *names[] = {"--json", NULL};
+	const char *tag = parse_tag_args(argc, argv, names, flags, NULL, false);
+	if (tag == NULL) {
+		return 2;
+	}
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	char error[BH_VM_ERROR_SIZE];
+	struct bh_vm_status st;
+	if (!bh_vm_status(vm, tag, &st, error)) {
+		bh_cli_error("%s", error);
+		bh_vm_disconnect(vm);
+		return 1;
+	}
+	char state_dir[PATH_MAX] = "";
+	bh_paths_tag_state(tag, NULL, state_dir, sizeof(state_dir), NULL);
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(tag));
+		json_object_object_add(o, "state", json_object_new_string(state_name(st.state)));
+		json_object_object_add(
+			o, "base", st.base[0] ? json_object_new_string(st.base) : NULL);
+		json_object_object_add(o, "disks", json_object_new_boolean(st.has_disks));
+		json_object_object_add(
+			o, "disk_bytes", json_object_new_int64((int64_t)st.disk_bytes));
+		json_object_object_add(o, "state_dir", json_object_new_string(state_dir));
+		json_object_object_add(
+			o, "channel", st.channel[0] ? json_object_new_string(st.channel) : NULL);
+		json_object_object_add(o, "uri", json_object_new_string(bh_vm_uri(vm)));
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("tag:     %s\nstate:   %s\nbase:    %s\ndisks:   %s (%.1f MiB)\n"
+		       "channel: %s\nlibvirt: %s\n",
+			tag, state_name(st.state), st.base[0] ? st.base : "-",
+			st.has_disks ? state_dir : "none", (double)st.disk_bytes / (1024 * 1024),
+			st.channel[0] ? st.channel : "-", bh_vm_uri(vm));
+	}
+	bh_vm_disconnect(vm);
+	return 0;
+}
+
+int bh_cli_clean(int argc, char *argv[])
+{
+	bool yes = false;
+	bool *flags[] = {&yes};
+	const char *names[] = {"--yes", NULL};
+	const char *tag = parse_tag_args(argc, argv, names, flags, NULL, false);
+	if (tag == NULL) {
+		return 2;
+	}
+	char state_dir[PATH_MAX];
+	const char *why = NULL;
+	if (!bh_paths_tag_state(tag, NULL, state_dir, sizeof(state_dir), &why)) {
+		bh_cli_error("invalid tag \"%s\": %s", tag, why);
+		return 1;
+	}
+	if (!yes) {
+		if (!isatty(STDIN_FILENO)) {
+			bh_cli_error("clean deletes every disk of tag %s (%s); confirm with --yes",
+				tag, state_dir);
+			return 1;
+		}
+		printf("Delete the disks and console log of tag %s (%s)? [y/N] ", tag, state_dir);
+		fflush(stdout);
+		char answer[16] = "";
+		if (fgets(answer, sizeof(answer), stdin) == NULL ||
+			(answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("Nothing deleted.\n");
+			return 1;
+		}
+	}
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	char error[BH_VM_ERROR_SIZE];
+	int status = 0;
+	if (!bh_vm_clean(vm, tag, error)) {
+		bh_cli_error("%s", error);
+		status = 1;
+	}
+	bh_vm_disconnect(vm);
+	return status;
+}
+
+/* Rebases one tag; running or fresh tags are skipped with a note. */
+static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
+{
+	struct bh_vm_settings settings;
+	bh_cli_tag_settings(tag, &settings);
+	struct bh_vm_status st;
+	char error[BH_VM_ERROR_SIZE];
+	if (!explicit && bh_vm_status(vm, tag, &st, error) && st.state != BH_VM_STOPPED) {
+		printf("tag %s: running, rebased at its next start\n", tag);
+		return true;
+	}
+	bool changed = false;
+	if (!bh_vm_rebase(vm, tag, &settings, &changed, error)) {
+		bh_cli_error("%s", error);
+		return false;
+	}
+	if (changed) {
+		printf("tag %s: rebased\n", tag);
+	}
+	return true;
+}
+
+int bh_cli_rebase_all(struct bh_vm *vm)
+{
+	char error[BH_VM_ERROR_SIZE];
+	char **tags;
+	int n = bh_vm_tags(vm, &tags, error);
+	if (n < 0) {
+		bh_cli_error("%s", error);
+		return 1;
+	}
+	bool ok = true;
+	for (int i = 0; i < n; i++) {
+		ok = rebase_one(vm, tags[i], false) && ok;
+	}
+	bh_vm_tags_free(tags, n);
+	return ok ? 0 : 1;
+}
+
+int bh_cli_rebase(int argc, char *argv[])
+{
+	const char *tag = parse_tag_args(argc, argv, NULL, NULL, NULL, true);
+	if (tag == NULL) {
+		return 2;
+	}
+	struct bh_vm *vm = bh_cli_connect();
+	if (vm == NULL) {
+		return 1;
+	}
+	int status = tag[0] ? (rebase_one(vm, tag, true) ? 0 : 1) : bh_cli_rebase_all(vm);
+	bh_vm_disconnect(vm);
+	return status;
+}
+
+int bh_cli_console(int argc, char *argv[])
+{
+	const char *tag = parse_tag_args(argc, argv, NULL, NULL, NULL, false);
+	if (tag == NULL) {
+		return 2;
+	}
+	char path[PATH_MAX];
+	const char *why = NULL;
+	if (!bh_paths_tag_state(tag, "console.log", path, sizeof(path), &why)) {
+		bh_cli_error("invalid tag \"%s\": %s", tag, why);
+		return 1;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		bh_cli_error("tag %s has no console log yet (%s): start it with `bulkheadctl start "
+			     "%s`",
+			tag, strerror(errno), tag);
+		return 1;
+	}
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	close(fd);
+	return 0;
+}

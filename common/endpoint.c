@@ -1,0 +1,988 @@
+/* A channel endpoint on a wl_event_loop: one channel fd, the decoder, the fair
+ * writer, the stream table with per-stream handlers and flow control. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* ---- frame encoding (one place, so the codec can be swapped in) ---- */
+
+#define FRAME_HEADER 12
+#define FRAME_MAX_PAYLOAD (64u * 1024u)
+enum frame_type {
+	FRAME_OPEN = 1,   /* u32 kind */
+	FRAME_DATA = 2,   /* payload */
+	FRAME_CLOSE = 3,  /* u32 error (0 = normal), reason text */
+	FRAME_CREDIT = 4, /* u32 bytes the receiver consumed */
+	FRAME_CONTROL_BASE = 16, /* stream 0: control message type + this */
+};
+/* Credit each stream starts with in each direction. */
+#define INITIAL_WINDOW (512u * 1024u)
+#define MAX_QUEUED_TOTAL (64u << 20)
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* ---- state ---- */
+
+struct out_frame {
+	struct wl_list link;
+	uint32_t type;
+	size_t len; /* payload length */
+	uint8_t data[];  /* header + payload */
+};
+
+enum stream_state {
+	STREAM_OPEN,
+	STREAM_CLOSING, /* closed locally, flushing output before CLOSE */
+	STREAM_DEAD,    /* gone; freed when no dispatch is using it */
+};
+
+struct bh_stream {
+	struct wl_list link;      /* bh_endpoint.streams */
+	struct wl_list out_link;  /* bh_endpoint.ready, while it has output to send */
+	struct bh_endpoint *endpoint;
+	uint32_t id;
+	enum bh_stream_kind kind;
+	enum stream_state state;
+	const struct bh_stream_handler *handler;
+	void *user;
+	struct wl_list out; /* struct out_frame */
+	size_t out_bytes;
+	bool over_high_water;
+	uint32_t send_credit;  /* bytes we may still send */
+	uint32_t consumed;     /* bytes delivered, not yet credited back */
+	bool paused;
+	bool in_ready;
+	char *close_reason;
+	uint32_t close_error;
+};
+
+struct bh_endpoint {
+	struct wl_event_loop *loop;
+	int fd;
+	struct wl_event_source *source;
+	enum bh_endpoint_side side;
+	const struct bh_endpoint_listener *listener;
+	void *user;
+
+	uint8_t *in_buf;
+	size_t in_len, in_cap;
+
+	struct wl_list streams; /* bh_stream.link */
+	size_t stream_count;
+	uint32_t next_id;       /* next id of our own range */
+	uint32_t peer_next_id;  /* lowest id of the peer's range it has not used */
+
+	struct wl_list control_out; /* struct out_frame for stream 0 */
+	struct wl_list ready;       /* streams with output, round-robin order */
+	uint8_t *wbuf;              /* bytes being written */
+	size_t wlen, woff;
+	size_t pending;             /* all queued bytes */
+
+	int dispatch_depth;
+	bool failed;
+	bool destroy_pending;
+	bool writable_armed;
+};
+
+/* The host allocates even ids, the guest odd ones; 0 is control. */
+static uint32_t first_id(enum bh_endpoint_side side)
+{
+	return side == BH_ENDPOINT_HOST ? 2 : 1;
+}
+
+static bool id_is_ours(const struct bh_endpoint *ep, uint32_t id)
+{
+	return (id & 1) == (first_id(ep->side) & 1);
+}
+
+size_t bh_endpoint_max_payload(void)
+{
+	return FRAME_MAX_PAYLOAD;
+}
+
+static struct out_frame *frame_new(uint32_t type, uint32_t stream, const void *a, size_t alen,
+	const void *b, size_t blen)
+{
+	size_t len = alen + blen;
+	struct out_frame *f = malloc(sizeof(*f) + FRAME_HEADER + len);
+	if (f == NULL) {
+		return NULL;
+	}
+	f->type = type;
+	f->len = len;
+	put_u32(f->data, (uint32_t)len);
+	put_u32(f->data + 4, stream);
+	put_u32(f->data + 8, type);
+	if (alen) {
+		memcpy(f->data + FRAME_HEADER, a, alen);
+	}
+	if (blen) {
+		memcpy(f->data + FRAME_HEADER + alen, b, blen);
+	}
+	return f;
+}
+
+static void update_writable(struct bh_endpoint *ep);
+
+static void stream_free(struct bh_stream *s)
+{
+	struct out_frame *f, *tmp;
+	wl_list_for_each_safe(f, tmp, &s->out, link) {
+		s->endpoint->pending -= FRAME_HEADER + f->len;
+		wl_list_remove(&f->link);
+		free(f);
+	}
+	if (s->in_ready) {
+		wl_list_remove(&s->out_link);
+	}
+	wl_list_remove(&s->link);
+	s->endpoint->stream_count--;
+	free(s->close_reason);
+	free(s);
+}
+
+/* Marks the stream gone and tells its handler (unless the owner closed it);
+ * the memory is released once no dispatch holds it. */
+static void stream_kill(struct bh_stream *s, const char *reason, bool notify)
+{
+	if (s->state == STREAM_DEAD) {
+		return;
+	}
+	bool was_open = s->state == STREAM_OPEN;
+	s->state = STREAM_DEAD;
+	if (notify && was_open && s->handler != NULL && s->handler->closed != NULL) {
+		s->handler->closed(s, reason, s->user);
+	}
+	if (s->endpoint->dispatch_depth == 0) {
+		stream_free(s);
+	}
+}
+
+static void reap_dead(struct bh_endpoint *ep)
+{
+	struct bh_stream *s, *tmp;
+	wl_list_for_each_safe(s, tmp, &ep->streams, link) {
+		if (s->state == STREAM_DEAD) {
+			stream_free(s);
+		}
+	}
+}
+
+static struct bh_stream *find_stream(struct bh_endpoint *ep, uint32_t id)
+{
+	struct bh_stream *s;
+	wl_list_for_each(s, &ep->streams, link) {
+		if (s->id == id && s->state != STREAM_DEAD) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void queue_control_frame(struct bh_endpoint *ep, struct out_frame *f)
+{
+	wl_list_insert(ep->control_out.prev, &f->link);
+	ep->pending += FRAME_HEADER + f->len;
+	update_writable(ep);
+}
+
+static void send_close_frame(struct bh_endpoint *ep, uint32_t id, uint32_t error,
+	const char *reason)
+{
+	uint8_t code[4];
+	put_u32(code, error);
+	size_t rlen = reason ? strnlen(reason, 1024) : 0;
+	struct out_frame *f = frame_new(FRAME_CLOSE, id, code, 4, reason, rlen);
+	if (f != NULL) {
+		/* CLOSE goes with the control frames, after the stream's own
+		 * output (which has been flushed or dropped by now). */
+		queue_control_frame(ep, f);
+	}
+}
+
+static void send_credit(struct bh_stream *s)
+{
+	if (s->consumed == 0 || s->paused || s->state != STREAM_OPEN) {
+		return;
+	}
+	uint8_t n[4];
+	put_u32(n, s->consumed);
+	struct out_frame *f = frame_new(FRAME_CREDIT, s->id, n, 4, NULL, 0);
+	if (f != NULL) {
+		s->consumed = 0;
+		queue_control_frame(s->endpoint, f);
+	}
+}
+
+/* ---- writer ---- */
+
+static bool stream_can_send(struct bh_stream *s)
+{
+	if (wl_list_empty(&s->out)) {
+		return false;
+	}
+	struct out_frame *f = wl_container_of(s->out.next, f, link);
+	return f->type != FRAME_DATA || f->len <= s->send_credit;
+}
+
+/* Fills wbuf: all control frames first (they are small and urgent), then one
+ * frame per stream in turn, so a stream with megabytes queued delays a
+ * keystroke on another stream by at most one frame. */
+static void fill_write_buffer(struct bh_endpoint *ep)
+{
+	if (ep->woff < ep->wlen) {
+		return;
+	}
+	ep->wlen = ep->woff = 0;
+	size_t cap = 4 * (FRAME_HEADER + FRAME_MAX_PAYLOAD);
+	if (ep->wbuf == NULL) {
+		ep->wbuf = malloc(cap);
+		if (ep->wbuf == NULL) {
+			return;
+		}
+	}
+	while (!wl_list_empty(&ep->control_out)) {
+		struct out_frame *f = wl_container_of(ep->control_out.next, f, link);
+		size_t n = FRAME_HEADER + f->len;
+		if (ep->wlen + n > cap) {
+			return;
+		}
+		memcpy(ep->wbuf + ep->wlen, f->data, n);
+		ep->wlen += n;
+		ep->pending -= n;
+		wl_list_remove(&f->link);
+		free(f);
+	}
+	bool progress = true;
+	while (progress) {
+		progress = false;
+		struct bh_stream *s, *tmp;
+		wl_list_for_each_safe(s, tmp, &ep->ready, out_link) {
+			if (!stream_can_send(s)) {
+				continue;
+			}
+			struct out_frame *f = wl_container_of(s->out.next, f, link);
+			size_t n = FRAME_HEADER + f->len;
+			if (ep->wlen + n > cap) {
+				return;
+			}
+			memcpy(ep->wbuf + ep->wlen, f->data, n);
+			ep->wlen += n;
+			ep->pending -= n;
+			s->out_bytes -= f->len;
+			if (f->type == FRAME_DATA) {
+				s->send_credit -= (uint32_t)f->len;
+			}
+			wl_list_remove(&f->link);
+			free(f);
+			progress = true;
+			/* Move to the back: round robin. */
+			wl_list_remove(&s->out_link);
+			if (wl_list_empty(&s->out)) {
+				s->in_ready = false;
+				wl_list_init(&s->out_link);
+				if (s->state == STREAM_CLOSING) {
+					send_close_frame(ep, s->id, s->close_error, s->close_reason);
+					stream_kill(s, NULL, false);
+				}
+			} else {
+				wl_list_insert(ep->ready.prev, &s->out_link);
+			}
+			if (s->state == STREAM_OPEN && s->over_high_water &&
+				s->out_bytes <= BH_ENDPOINT_STREAM_LOW_WATER) {
+				s->over_high_water = false;
+				if (s->handler != NULL && s->handler->writable != NULL) {
+					s->handler->writable(s, s->user);
+				}
+			}
+			break;
+		}
+	}
+}
+
+static bool has_sendable(struct bh_endpoint *ep)
+{
+	if (ep->woff < ep->wlen || !wl_list_empty(&ep->control_out)) {
+		return true;
+	}
+	struct bh_stream *s;
+	wl_list_for_each(s, &ep->ready, out_link) {
+		if (stream_can_send(s)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void update_writable(struct bh_endpoint *ep)
+{
+	if (ep->source == NULL || ep->failed) {
+		return;
+	}
+	bool want = has_sendable(ep);
+	if (want != ep->writable_armed) {
+		ep->writable_armed = want;
+		wl_event_source_fd_update(ep->source,
+			WL_EVENT_READABLE | (want ? WL_EVENT_WRITABLE : 0));
+	}
+}
+
+static void endpoint_fail(struct bh_endpoint *ep, const char *reason);
+
+static void flush_output(struct bh_endpoint *ep)
+{
+	ep->dispatch_depth++;
+	while (!ep->failed) {
+		fill_write_buffer(ep);
+		if (ep->woff >= ep->wlen) {
+			break;
+		}
+		ssize_t n = write(ep->fd, ep->wbuf + ep->woff, ep->wlen - ep->woff);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno != EAGAIN) {
+				char reason[128];
+				snprintf(reason, sizeof(reason), "write to the channel failed: %s",
+					strerror(errno));
+				endpoint_fail(ep, reason);
+			}
+			break;
+		}
+		ep->woff += (size_t)n;
+	}
+	ep->dispatch_depth--;
+}
+
+/* ---- reader ---- */
+
+static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, const uint8_t *p,
+	size_t len)
+{
+	char reason[160];
+	if (id == 0) {
+		if (type < FRAME_CONTROL_BASE) {
+			endpoint_fail(ep, "stream frame on the control stream");
+			return false;
+		}
+		if (ep->listener->control == NULL ||
+			!ep->listener->control(ep, type - FRAME_CONTROL_BASE, p, len, ep->user)) {
+			if (!ep->failed) {
+				snprintf(reason, sizeof(reason), "bad control message %u",
+					type - FRAME_CONTROL_BASE);
+				endpoint_fail(ep, reason);
+			}
+			return false;
+		}
+		return true;
+	}
+	if (type == FRAME_OPEN) {
+		if (len != 4 || id_is_ours(ep, id) || id < ep->peer_next_id) {
+			snprintf(reason, sizeof(reason), "bad OPEN of stream %u", id);
+			endpoint_fail(ep, reason);
+			return false;
+		}
+		ep->peer_next_id = id + 2;
+		uint32_t kind = get_u32(p);
+		if (ep->stream_count >= BH_ENDPOINT_MAX_STREAMS) {
+			bh_log(BH_LOG_WARN, "refusing stream %u: %d streams open", id,
+				BH_ENDPOINT_MAX_STREAMS);
+			send_close_frame(ep, id, 1, "too many streams");
+			return true;
+		}
+		struct bh_stream *s = calloc(1, sizeof(*s));
+		if (s == NULL) {
+			send_close_frame(ep, id, 1, "out of memory");
+			return true;
+		}
+		s->endpoint = ep;
+		s->id = id;
+		s->kind = kind;
+		s->send_credit = INITIAL_WINDOW;
+		wl_list_init(&s->out);
+		wl_list_init(&s->out_link);
+		wl_list_insert(ep->streams.prev, &s->link);
+		ep->stream_count++;
+		bool ok = kind >= BH_STREAM_WAYLAND && kind <= BH_STREAM_PIPE &&
+			ep->listener->open != NULL && ep->listener->open(ep, s, kind, ep->user);
+		if (!ok || s->handler == NULL) {
+			if (s->state != STREAM_DEAD) {
+				bh_log(BH_LOG_WARN, "refusing stream %u of kind %u", id, kind);
+				send_close_frame(ep, id, 1, "stream kind not served");
+				stream_kill(s, NULL, false);
+			}
+		}
+		return true;
+	}
+	struct bh_stream *s = find_stream(ep, id);
+	if (s == NULL) {
+		/* A stream either side closed may still have frames in flight:
+		 * ignore those; an id never opened is a protocol error. */
+		bool opened = id_is_ours(ep, id) ? id < ep->next_id : id < ep->peer_next_id;
+		if (!opened || (type != FRAME_DATA && type != FRAME_CLOSE && type != FRAME_CREDIT)) {
+			snprintf(reason, sizeof(reason), "frame type %u for unknown stream %u", type,
+				id);
+			endpoint_fail(ep, reason);
+			return false;
+		}
+		return true;
+	}
+	switch (type) {
+	case FRAME_DATA:
+		if (s->state != STREAM_OPEN) {
+			return true;
+		}
+		s->consumed += (uint32_t)len;
+		if (s->consumed > INITIAL_WINDOW + (s->paused ? 0 : INITIAL_WINDOW)) {
+			/* More than the credit we granted: the peer ignores flow
+			 * control. That is a channel error (its accounting is off). */
+			snprintf(reason, sizeof(reason), "stream %u sent past its credit", id);
+			endpoint_fail(ep, reason);
+			return false;
+		}
+		if (s->handler->data != NULL && !s->handler->data(s, p, len, s->user)) {
+			if (s->state == STREAM_OPEN) {
+				bh_stream_fail(s, "malformed data on stream %u", id);
+			}
+			return true;
+		}
+		if (s->consumed >= INITIAL_WINDOW / 4) {
+			send_credit(s);
+		}
+		return true;
+	case FRAME_CLOSE: {
+		if (len < 4) {
+			endpoint_fail(ep, "short CLOSE frame");
+			return false;
+		}
+		char text[1025];
+		size_t tlen = len - 4 > 1024 ? 1024 : len - 4;
+		memcpy(text, p + 4, tlen);
+		text[tlen] = '\0';
+		for (size_t i = 0; i < tlen; i++) {
+			if ((unsigned char)text[i] < 0x20) {
+				text[i] = ' ';
+			}
+		}
+		if (get_u32(p) != 0) {
+			bh_log(BH_LOG_WARN, "stream %u closed by the peer: %s", id,
+				tlen ? text : "error");
+		}
+		stream_kill(s, get_u32(p) != 0 ? (tlen ? text : "error") : NULL, true);
+		return true;
+	}
+	case FRAME_CREDIT:
+		if (len != 4 || (uint64_t)s->send_credit + get_u32(p) > 16u * INITIAL_WINDOW) {
+			snprintf(reason, sizeof(reason), "bad CREDIT for stream %u", id);
+			endpoint_fail(ep, reason);
+			return false;
+		}
+		s->send_credit += get_u32(p);
+		return true;
+	default:
+		snprintf(reason, sizeof(reason), "unknown frame type %u on stream %u", type, id);
+		endpoint_fail(ep, reason);
+		return false;
+	}
+}
+
+static void decode_input(struct bh_endpoint *ep)
+{
+	size_t off = 0;
+	while (!ep->failed && !ep->destroy_pending && ep->in_len - off >= FRAME_HEADER) {
+		const uint8_t *h = ep->in_buf + off;
+		uint32_t len = get_u32(h);
+		if (len > FRAME_MAX_PAYLOAD) {
+			char reason[96];
+			snprintf(reason, sizeof(reason), "frame of %u bytes is over the limit", len);
+			endpoint_fail(ep, reason);
+			return;
+		}
+		if (ep->in_len - off < FRAME_HEADER + len) {
+			break;
+		}
+		handle_frame(ep, get_u32(h + 8), get_u32(h + 4), h + FRAME_HEADER, len);
+		off += FRAME_HEADER + len;
+	}
+	if (ep->failed || ep->destroy_pending) {
+		return;
+	}
+	memmove(ep->in_buf, ep->in_buf + off, ep->in_len - off);
+	ep->in_len -= off;
+}
+
+static void endpoint_finish_destroy(struct bh_endpoint *ep);
+
+static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
+{
+	struct bh_endpoint *ep = data;
+	ep->dispatch_depth++;
+	if (mask & WL_EVENT_READABLE) {
+		/* in_cap holds two frames and decode_input always leaves less than
+		 * one behind, so there is always room to read. */
+		for (int rounds = 0; rounds < 16 && !ep->failed && !ep->destroy_pending; rounds++) {
+			ssize_t n = read(fd, ep->in_buf + ep->in_len, ep->in_cap - ep->in_len);
+			if (n < 0) {
+				if (errno == EINTR) {
+					continue;
+				}
+				if (errno != EAGAIN) {
+					char reason[128];
+					snprintf(reason, sizeof(reason),
+						"read from the channel failed: %s", strerror(errno));
+					endpoint_fail(ep, reason);
+				}
+				break;
+			}
+			if (n == 0) {
+				endpoint_fail(ep, "the peer closed the channel");
+				break;
+			}
+			ep->in_len += (size_t)n;
+			decode_input(ep);
+		}
+	} else if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
+		endpoint_fail(ep, "the channel hung up");
+	}
+	if (!ep->failed && !ep->destroy_pending) {
+		flush_output(ep);
+	}
+	ep->dispatch_depth--;
+	if (ep->dispatch_depth == 0) {
+		if (ep->destroy_pending) {
+			endpoint_finish_destroy(ep);
+			return 0;
+		}
+		reap_dead(ep);
+		update_writable(ep);
+	}
+	return 0;
+}
+
+/* Output queued outside a dispatch is written from an idle callback, so
+ * many small sends coalesce and callers are never re-entered. */
+static void endpoint_kick(struct bh_endpoint *ep)
+{
+	update_writable(ep);
+}
+
+static void endpoint_fail(struct bh_endpoint *ep, const char *reason)
+{
+	if (ep->failed) {
+		return;
+	}
+	ep->failed = true;
+	bh_log(BH_LOG_WARN, "channel closed: %s", reason);
+	if (ep->source != NULL) {
+		wl_event_source_remove(ep->source);
+		ep->source = NULL;
+	}
+	ep->dispatch_depth++;
+	struct bh_stream *s;
+	wl_list_for_each(s, &ep->streams, link) {
+		if (s->state == STREAM_CLOSING) {
+			s->state = STREAM_DEAD;
+		}
+		stream_kill(s, "the channel closed", true);
+	}
+	ep->dispatch_depth--;
+	if (ep->listener->disconnected != NULL) {
+		ep->listener->disconnected(ep, reason, ep->user);
+	}
+}
+
+struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
+	enum bh_endpoint_side side, const struct bh_endpoint_listener *listener, void *user)
+{
+	struct bh_endpoint *ep = calloc(1, sizeof(*ep));
+	if (ep == NULL) {
+		close(fd);
+		return NULL;
+	}
+	ep->loop = loop;
+	ep->fd = fd;
+	ep->side = side;
+	ep->listener = listener;
+	ep->user = user;
+	ep->next_id = first_id(side);
+	ep->peer_next_id = side == BH_ENDPOINT_HOST ? 1 : 2;
+	ep->in_cap = 2 * (FRAME_HEADER + FRAME_MAX_PAYLOAD);
+	ep->in_buf = malloc(ep->in_cap);
+	wl_list_init(&ep->streams);
+	wl_list_init(&ep->control_out);
+	wl_list_init(&ep->ready);
+	bh_set_nonblock(fd, true);
+	bh_set_cloexec(fd, true);
+	ep->source = wl_event_loop_add_fd(loop, fd, WL_EVENT_READABLE, endpoint_handle_fd, ep);
+	if (ep->in_buf == NULL || ep->source == NULL) {
+		bh_log(BH_LOG_ERROR, "could not set up the channel endpoint");
+		if (ep->source != NULL) {
+			wl_event_source_remove(ep->source);
+		}
+		free(ep->in_buf);
+		free(ep);
+		close(fd);
+		return NULL;
+	}
+	return ep;
+}
+
+static void endpoint_finish_destroy(struct bh_endpoint *ep)
+{
+	struct bh_stream *s, *tmp;
+	wl_list_for_each_safe(s, tmp, &ep->streams, link) {
+		stream_free(s);
+	}
+	struct out_frame *f, *ftmp;
+	wl_list_for_each_safe(f, ftmp, &ep->control_out, link) {
+		wl_list_remove(&f->link);
+		free(f);
+	}
+	if (ep->source != NULL) {
+		wl_event_source_remove(ep->source);
+	}
+	close(ep->fd);
+	free(ep->in_buf);
+	free(ep->wbuf);
+	free(ep);
+}
+
+void bh_endpoint_destroy(struct bh_endpoint *ep)
+{
+	if (ep == NULL || ep->destroy_pending) {
+		return;
+	}
+	ep->destroy_pending = true;
+	ep->dispatch_depth++;
+	struct bh_stream *s;
+	wl_list_for_each(s, &ep->streams, link) {
+		if (s->state == STREAM_CLOSING) {
+			s->state = STREAM_DEAD;
+		}
+		stream_kill(s, "the endpoint was destroyed", true);
+	}
+	ep->dispatch_depth--;
+	if (ep->dispatch_depth == 0) {
+		endpoint_finish_destroy(ep);
+	}
+}
+
+bool bh_endpoint_send_control(struct bh_endpoint *ep, uint32_t type, const void *payload,
+	size_t len)
+{
+	if (ep->failed || ep->destroy_pending || len > FRAME_MAX_PAYLOAD ||
+		ep->pending + len > MAX_QUEUED_TOTAL) {
+		return false;
+	}
+	struct out_frame *f = frame_new(type + FRAME_CONTROL_BASE, 0, payload, len, NULL, 0);
+	if (f == NULL) {
+		return false;
+	}
+	queue_control_frame(ep, f);
+	endpoint_kick(ep);
+	return true;
+}
+
+struct bh_stream *bh_endpoint_open_stream(struct bh_endpoint *ep, enum bh_stream_kind kind,
+	const struct bh_stream_handler *handler, void *user)
+{
+	if (ep->failed || ep->destroy_pending || ep->stream_count >= BH_ENDPOINT_MAX_STREAMS ||
+		ep->next_id > UINT32_MAX - 2) {
+		return NULL;
+	}
+	struct bh_stream *s = calloc(1, sizeof(*s));
+	uint8_t k[4];
+	put_u32(k, kind);
+	struct out_frame *f = frame_new(FRAME_OPEN, ep->next_id, k, 4, NULL, 0);
+	if (s == NULL || f == NULL) {
+		free(s);
+		free(f);
+		return NULL;
+	}
+	s->endpoint = ep;
+	s->id = ep->next_id;
+	ep->next_id += 2;
+	s->kind = kind;
+	s->handler = handler;
+	s->user = user;
+	s->send_credit = INITIAL_WINDOW;
+	wl_list_init(&s->out);
+	wl_list_init(&s->out_link);
+	wl_list_insert(ep->streams.prev, &s->link);
+	ep->stream_count++;
+	queue_control_frame(ep, f);
+	return s;
+}
+
+void bh_endpoint_fail(struct bh_endpoint *ep, const char *fmt, ...)
+{
+	char reason[256];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, args);
+	va_end(args);
+	endpoint_fail(ep, reason);
+}
+
+size_t bh_endpoint_pending(const struct bh_endpoint *ep)
+{
+	return ep->pending + (ep->wlen - ep->woff);
+}
+
+void bh_stream_set_handler(struct bh_stream *s, const struct bh_stream_handler *handler,
+	void *user)
+{
+	s->handler = handler;
+	s->user = user;
+}
+
+uint32_t bh_stream_id(const struct bh_stream *s)
+{
+	return s->id;
+}
+
+enum bh_stream_kind bh_stream_kind(const struct bh_stream *s)
+{
+	return s->kind;
+}
+
+struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *s)
+{
+	return s->endpoint;
+}
+
+bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
+{
+	struct bh_endpoint *ep = s->endpoint;
+	if (s->state != STREAM_OPEN || ep->failed) {
+		errno = EPIPE;
+		return false;
+	}
+	if (len > FRAME_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return false;
+	}
+	if (s->out_bytes + len > BH_ENDPOINT_STREAM_QUEUE_MAX ||
+		ep->pending + len > MAX_QUEUED_TOTAL) {
+		errno = ENOBUFS;
+		return false;
+	}
+	struct out_frame *f = frame_new(FRAME_DATA, s->id, payload, len, NULL, 0);
+	if (f == NULL) {
+		errno = ENOMEM;
+		return false;
+	}
+	wl_list_insert(s->out.prev, &f->link);
+	s->out_bytes += len;
+	ep->pending += FRAME_HEADER + len;
+	if (!s->in_ready) {
+		s->in_ready = true;
+		wl_list_insert(ep->ready.prev, &s->out_link);
+	}
+	endpoint_kick(ep);
+	if (s->out_bytes > BH_ENDPOINT_STREAM_HIGH_WATER) {
+		s->over_high_water = true;
+		errno = EAGAIN;
+		return false;
+	}
+	return true;
+}
+
+size_t bh_stream_pending(const struct bh_stream *s)
+{
+	return s->out_bytes;
+}
+
+void bh_stream_set_paused(struct bh_stream *s, bool paused)
+{
+	if (s->paused == paused) {
+		return;
+	}
+	s->paused = paused;
+	if (!paused) {
+		send_credit(s);
+		endpoint_kick(s->endpoint);
+	}
+}
+
+static void stream_close(struct bh_stream *s, uint32_t error, const char *reason)
+{
+	struct bh_endpoint *ep = s->endpoint;
+	if (s->state != STREAM_OPEN) {
+		return;
+	}
+	if (wl_list_empty(&s->out) || ep->failed || error != 0) {
+		/* An error drops what was queued: the stream's content is bad. */
+		if (!ep->failed) {
+			send_close_frame(ep, s->id, error, reason);
+		}
+		s->state = STREAM_CLOSING;
+		stream_kill(s, NULL, false);
+		endpoint_kick(ep);
+		return;
+	}
+	s->state = STREAM_CLOSING;
+	s->close_error = error;
+	s->close_reason = reason ? strdup(reason) : NULL;
+	endpoint_kick(ep);
+}
+
+void bh_stream_close(struct bh_stream *s, const char *reason)
+{
+	stream_close(s, 0, reason);
+}
+
+void bh_stream_fail(struct bh_stream *s, const char *fmt, ...)
+{
+	if (s->state != STREAM_OPEN) {
+		return;
+	}
+	char reason[256];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, args);
+	va_end(args);
+	bh_log(BH_LOG_WARN, "stream %u (kind %u) ended: %s", s->id, s->kind, reason);
+	const struct bh_stream_handler *handler = s->handler;
+	void *user = s->user;
+	struct bh_endpoint *ep = s->endpoint;
+	ep->dispatch_depth++;
+	stream_close(s, 1, reason);
+	if (handler != NULL && handler->closed != NULL) {
+		handler->closed(s, reason, user);
+	}
+	ep->dispatch_depth--;
+	if (ep->dispatch_depth == 0) {
+		reap_dead(ep);
+	}
+}
+
+/* ---- message payloads ---- */
+
+void bh_msg_init(struct bh_msg *msg, uint8_t type_byte)
+{
+	msg->len = 0;
+	msg->ok = true;
+	if (type_byte != 0) {
+		msg->buf[msg->len++] = type_byte;
+	}
+}
+
+void bh_msg_bytes(struct bh_msg *msg, const void *data, size_t len)
+{
+	if (!msg->ok || len > FRAME_MAX_PAYLOAD - msg->len) {
+		msg->ok = false;
+		return;
+	}
+	if (len) {
+		memcpy(msg->buf + msg->len, data, len);
+	}
+	msg->len += len;
+}
+
+void bh_msg_u16(struct bh_msg *msg, uint16_t v)
+{
+	uint8_t b[2] = {v & 0xff, v >> 8};
+	bh_msg_bytes(msg, b, 2);
+}
+
+void bh_msg_u32(struct bh_msg *msg, uint32_t v)
+{
+	uint8_t b[4];
+	put_u32(b, v);
+	bh_msg_bytes(msg, b, 4);
+}
+
+void bh_msg_u64(struct bh_msg *msg, uint64_t v)
+{
+	bh_msg_u32(msg, (uint32_t)v);
+	bh_msg_u32(msg, (uint32_t)(v >> 32));
+}
+
+void bh_msg_str(struct bh_msg *msg, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	bh_msg_u32(msg, (uint32_t)len);
+	bh_msg_bytes(msg, s, len);
+}
+
+void bh_msg_reader_init(struct bh_msg_reader *r, const uint8_t *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->ok = true;
+}
+
+static const uint8_t *reader_take(struct bh_msg_reader *r, size_t n)
+{
+	if (!r->ok || r->len < n) {
+		r->ok = false;
+		return NULL;
+	}
+	const uint8_t *p = r->p;
+	r->p += n;
+	r->len -= n;
+	return p;
+}
+
+uint16_t bh_msg_get_u16(struct bh_msg_reader *r)
+{
+	const uint8_t *p = reader_take(r, 2);
+	return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+
+uint32_t bh_msg_get_u32(struct bh_msg_reader *r)
+{
+	const uint8_t *p = reader_take(r, 4);
+	return p ? get_u32(p) : 0;
+}
+
+uint64_t bh_msg_get_u64(struct bh_msg_reader *r)
+{
+	const uint8_t *p = reader_take(r, 8);
+	return p ? (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32 : 0;
+}
+
+char *bh_msg_get_str(struct bh_msg_reader *r, size_t max)
+{
+	uint32_t len = bh_msg_get_u32(r);
+	if (!r->ok || len > max) {
+		r->ok = false;
+		return NULL;
+	}
+	const uint8_t *p = reader_take(r, len);
+	if (p == NULL || memchr(p, '\0', len) != NULL) {
+		r->ok = false;
+		return NULL;
+	}
+	char *s = strndup((const char *)p, len);
+	if (s == NULL) {
+		r->ok = false;
+	}
+	return s;
+}
+
+bool bh_msg_end(const struct bh_msg_reader *r)
+{
+	return r->ok && r->len == 0;
+}

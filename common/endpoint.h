@@ -1,0 +1,218 @@
+/* A channel endpoint on a wl_event_loop: one channel fd, the decoder, the fair
+ * writer, the stream table with per-stream handlers and flow control. */
+#ifndef COMMON_ENDPOINT_H
+#define COMMON_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wl_event_loop;
+struct bh_endpoint;
+struct bh_stream;
+
+/* Which end of the channel this is: it decides the range stream ids are
+ * allocated from (see protocols/CHANNEL.md), so both ends can open streams
+ * without ever colliding. */
+enum bh_endpoint_side {
+	BH_ENDPOINT_HOST,  /* the proxy */
+	BH_ENDPOINT_GUEST, /* the agent */
+};
+
+/* What a stream carries; sent in its OPEN frame. The receiving side refuses
+ * (CLOSE with a reason) kinds it does not serve. */
+enum bh_stream_kind {
+	BH_STREAM_WAYLAND = 1, /* one guest Wayland client (opened by the guest) */
+	BH_STREAM_EXEC = 2,    /* one exec session (opened by the host), CONTROL.md */
+	BH_STREAM_PUSH = 3,    /* files host -> guest (opened by the host), CONTROL.md */
+	BH_STREAM_PULL = 4,    /* files guest -> host (opened by the host), CONTROL.md */
+	BH_STREAM_PIPE = 5,    /* a clipboard/drag-and-drop pipe, either side opens */
+};
+
+/* Per-stream callbacks. Every callback gets the user pointer given to
+ * bh_endpoint_open_stream / bh_stream_set_handler. */
+struct bh_stream_handler {
+	/* One DATA frame's payload (len <= BH_ENDPOINT_MAX_PAYLOAD), already
+	 * validated by the codec. Message boundaries are kept: what the peer
+	 * passed to one bh_stream_send arrives in one call. Return false when
+	 * the payload is malformed for this stream: the endpoint then ends only
+	 * this stream (CLOSE with the reason given to bh_stream_fail, or a
+	 * generic one) and calls closed(). */
+	bool (*data)(struct bh_stream *stream, const uint8_t *payload, size_t len, void *user);
+	/* The stream is gone: closed by the peer, ended by a stream error, or
+	 * the whole channel went away (reason says which). The stream must not
+	 * be used after this returns; the endpoint frees it. */
+	void (*closed)(struct bh_stream *stream, const char *reason, void *user);
+	/* Optional: output pending on this stream dropped below the low-water
+	 * mark again after bh_stream_send reported it was over the high one. */
+	void (*writable)(struct bh_stream *stream, void *user);
+};
+
+/* Callbacks of the endpoint's owner (agent or proxy). */
+struct bh_endpoint_listener {
+	/* A control message (stream 0). type and payload are as the codec
+	 * decoded and validated them. Return false to treat it as a channel
+	 * error (the endpoint closes the channel with that reason). */
+	bool (*control)(struct bh_endpoint *endpoint, uint32_t type, const uint8_t *payload,
+		size_t len, void *user);
+	/* The peer opened a stream. Accept it by calling bh_stream_set_handler
+	 * and returning true; return false to refuse it (CLOSE with reason). */
+	bool (*open)(struct bh_endpoint *endpoint, struct bh_stream *stream,
+		enum bh_stream_kind kind, void *user);
+	/* The channel is gone (peer hung up, I/O error or channel error; reason
+	 * is logged already). Every open stream has had closed() called first.
+	 * The owner destroys the endpoint (not from inside this callback's
+	 * caller's stack: bh_endpoint_destroy is safe to call here). */
+	void (*disconnected)(struct bh_endpoint *endpoint, const char *reason, void *user);
+};
+
+/* Limits, enforced on both ends; the numbers are in protocols/CHANNEL.md. */
+#define BH_ENDPOINT_MAX_STREAMS 1024
+/* Bytes queued for writing on one stream before bh_stream_send reports
+ * back-pressure (returns false), and the hard cap where it refuses. */
+#define BH_ENDPOINT_STREAM_HIGH_WATER (1u << 20)
+#define BH_ENDPOINT_STREAM_LOW_WATER (256u << 10)
+#define BH_ENDPOINT_STREAM_QUEUE_MAX (16u << 20)
+
+/* Takes ownership of fd (a connected channel: socket or serial port); it is
+ * made non-blocking. Returns NULL (fd closed) on allocation failure. */
+struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
+	enum bh_endpoint_side side, const struct bh_endpoint_listener *listener, void *user);
+/* Closes the fd; every open stream gets closed("endpoint destroyed").
+ * Accepts NULL. Safe to call from any callback of this endpoint. */
+void bh_endpoint_destroy(struct bh_endpoint *endpoint);
+
+/* Largest payload of one message (one frame) on any stream. */
+size_t bh_endpoint_max_payload(void);
+
+/* Sends one control message on stream 0. Returns false if the channel is
+ * closing or the message is too large. */
+bool bh_endpoint_send_control(struct bh_endpoint *endpoint, uint32_t type, const void *payload,
+	size_t len);
+
+/* Opens a stream of kind towards the peer (OPEN frame) with a fresh id from
+ * this side's range. NULL if the stream cap is reached or the channel is
+ * closing. */
+struct bh_stream *bh_endpoint_open_stream(struct bh_endpoint *endpoint, enum bh_stream_kind kind,
+	const struct bh_stream_handler *handler, void *user);
+
+/* Closes the channel with a reason (logged), as on a channel error: every
+ * stream's closed() runs, then the listener's disconnected(). */
+void bh_endpoint_fail(struct bh_endpoint *endpoint, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Queued output bytes of the whole channel (for tests and limits). */
+size_t bh_endpoint_pending(const struct bh_endpoint *endpoint);
+
+void bh_stream_set_handler(struct bh_stream *stream, const struct bh_stream_handler *handler,
+	void *user);
+uint32_t bh_stream_id(const struct bh_stream *stream);
+enum bh_stream_kind bh_stream_kind(const struct bh_stream *stream);
+struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *stream);
+
+/* Queues one message (len <= bh_endpoint_max_payload(); larger data is the
+ * caller's to split). Returns true when queued and the stream is under its
+ * high-water mark; false when it is over it (the message IS queued; wait for
+ * writable()) -- or, with errno set to EMSGSIZE/ENOBUFS/EPIPE, when it was
+ * refused (too large, over BH_ENDPOINT_STREAM_QUEUE_MAX, stream closed). */
+bool bh_stream_send(struct bh_stream *stream, const void *payload, size_t len);
+/* Bytes queued for writing on this stream. */
+size_t bh_stream_pending(const struct bh_stream *stream);
+
+/* Input flow control: while paused the endpoint grants the peer no more
+ * credit for this stream, so the peer stops sending once its window is
+ * used; use it when the consumer (e.g. the compositor socket) is slow.
+ * Unpausing grants the credit held back. */
+void bh_stream_set_paused(struct bh_stream *stream, bool paused);
+
+/* Closes the stream: queued output is flushed, then a CLOSE frame carries
+ * reason (NULL = normal end). handler->closed is NOT called for a close
+ * the owner asked for; the stream must not be used afterwards. */
+void bh_stream_close(struct bh_stream *stream, const char *reason);
+/* Ends the stream as a stream error: logs and sends the reason, then calls
+ * handler->closed. Use from inside data() before returning false, or any
+ * time the stream's content is found invalid. */
+void bh_stream_fail(struct bh_stream *stream, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Building and reading message payloads (little-endian). A reader that
+ * runs past the end or finds a bad string sets ok = false and returns zeros,
+ * so a parser checks ok once at the end (and bh_msg_end for leftovers). */
+struct bh_msg {
+	uint8_t buf[64 * 1024];
+	size_t len;
+	bool ok; /* false once something did not fit */
+};
+void bh_msg_init(struct bh_msg *msg, uint8_t type_byte); /* type_byte 0 = none */
+void bh_msg_u16(struct bh_msg *msg, uint16_t v);
+void bh_msg_u32(struct bh_msg *msg, uint32_t v);
+void bh_msg_u64(struct bh_msg *msg, uint64_t v);
+void bh_msg_str(struct bh_msg *msg, const char *s); /* NULL = "" */
+void bh_msg_bytes(struct bh_msg *msg, const void *data, size_t len);
+
+struct bh_msg_reader {
+	const uint8_t *p;
+	size_t len;
+	bool ok;
+};
+void bh_msg_reader_init(struct bh_msg_reader *r, const uint8_t *p, size_t len);
+uint16_t bh_msg_get_u16(struct bh_msg_reader *r);
+uint32_t bh_msg_get_u32(struct bh_msg_reader *r);
+uint64_t bh_msg_get_u64(struct bh_msg_reader *r);
+/* A string of at most max bytes without NUL, copied into a new allocation
+ * (NULL and ok = false when invalid). */
+char *bh_msg_get_str(struct bh_msg_reader *r, size_t max);
+/* True if the reader is ok and consumed everything. */
+bool bh_msg_end(const struct bh_msg_reader *r);
+
+/*
+ * Control messages (stream 0), until the codec defines them: the type is the
+ * one given to bh_endpoint_send_control; strings are u32 length + bytes (no
+ * NUL); layouts in protocols/CONTROL.md.
+ */
+enum bh_control_msg {
+	BH_CTL_HELLO = 1,      /* u32 version, u32 caps, u32 n, n x (string step, u64 usec) */
+	BH_CTL_APP = 2,        /* string id, string name, string exec, string icon ("" = none) */
+	BH_CTL_APPS_DONE = 3,  /* empty: the app list is complete */
+	BH_CTL_LAUNCH = 4,     /* u32 request, string command */
+	BH_CTL_LAUNCHED = 5,   /* u32 request, i32 pid (-1 = failed), string error */
+	BH_CTL_PING = 6,       /* u64 cookie */
+	BH_CTL_PONG = 7,       /* u64 cookie */
+};
+#define BH_CONTROL_VERSION 1
+#define BH_CAP_WAYLAND 1u
+#define BH_CAP_EXEC 2u
+#define BH_CAP_FILES 4u
+#define BH_CAP_PTY 8u
+
+/*
+ * Session streams (exec, push, pull): every message starts with one type
+ * byte; integers are little-endian. The layouts are in protocols/CONTROL.md;
+ * the same messages run between bulkheadctl and the proxy (control socket)
+ * and between the proxy and the agent (channel).
+ */
+enum bh_session_msg {
+	/* exec, host -> guest */
+	BH_EXEC_START = 1,  /* u32 flags, u16 rows, u16 cols, u32 argc, argc x (u32 len, bytes) */
+	BH_EXEC_STDIN = 2,  /* bytes */
+	BH_EXEC_EOF = 3,    /* stdin ended */
+	BH_EXEC_SIGNAL = 4, /* u32 signal number (1..64) */
+	BH_EXEC_RESIZE = 5, /* u16 rows, u16 cols (pty sessions) */
+	/* exec, guest -> host */
+	BH_EXEC_STDOUT = 16, /* bytes */
+	BH_EXEC_STDERR = 17, /* bytes */
+	BH_EXEC_EXIT = 18,   /* u32 how (0 exited, 1 killed by signal), u32 code */
+	BH_EXEC_ERROR = 19,  /* utf-8 text: the command could not be started */
+	/* push/pull archive entries, either direction (CONTROL.md "Archives") */
+	BH_FILE_START = 32,  /* u32 len, path: destination (push) or source (pull) */
+	BH_FILE_DIR = 33,    /* u32 mode, i64 mtime_sec, u32 mtime_nsec, u32 len, path */
+	BH_FILE_REG = 34,    /* u32 mode, i64 mtime_sec, u32 mtime_nsec, u64 size, u32 len, path */
+	BH_FILE_DATA = 35,   /* bytes of the current regular file */
+	BH_FILE_END = 36,    /* end of the archive */
+	BH_FILE_DONE = 37,   /* receiver: everything written */
+	BH_FILE_ERROR = 38,  /* utf-8 text */
+};
+#define BH_EXEC_FLAG_PTY 1u
+
+
+#endif

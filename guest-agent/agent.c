@@ -1,0 +1,591 @@
+/* The guest agent: reaches the host over the channel, says hello with boot
+ * timings and the app list, serves launches, exec sessions and pings, and
+ * waits for the host again whenever it goes away. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <linux/vm_sockets.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "guest-agent/agent.h"
+
+#define RETRY_MSEC 1000
+
+struct bh_agent {
+	struct wl_event_loop *loop;
+	char *channel;
+	bool listen;
+	char *wayland_display;
+	uid_t uid;
+	gid_t gid;
+	char *user_name, *home, *runtime_dir;
+
+	int listen_fd;
+	struct wl_event_source *listen_source;
+	struct wl_event_source *retry_timer;
+	struct wl_event_source *sigchld;
+	struct bh_endpoint *endpoint;
+	bool connected;
+	struct bh_boot_times boot;
+	struct bh_wl_guest *wl_guest;
+};
+
+static const struct bh_endpoint_listener endpoint_listener;
+
+struct wl_event_loop *bh_agent_event_loop(struct bh_agent *agent)
+{
+	return agent->loop;
+}
+
+uid_t bh_agent_uid(const struct bh_agent *agent)
+{
+	return agent->uid;
+}
+
+gid_t bh_agent_gid(const struct bh_agent *agent)
+{
+	return agent->gid;
+}
+
+const char *bh_agent_runtime_dir(const struct bh_agent *agent)
+{
+	return agent->runtime_dir;
+}
+
+const char *bh_agent_home(const struct bh_agent *agent)
+{
+	return agent->home;
+}
+
+const char *bh_agent_user_name(const struct bh_agent *agent)
+{
+	return agent->user_name;
+}
+
+const char *bh_agent_wayland_display(const struct bh_agent *agent)
+{
+	return agent->wayland_display;
+}
+
+bool bh_agent_connected(const struct bh_agent *agent)
+{
+	return agent->connected;
+}
+
+struct bh_stream *bh_agent_open_stream(struct bh_agent *agent, enum bh_stream_kind kind,
+	const struct bh_stream_handler *handler, void *user)
+{
+	if (!agent->connected || agent->endpoint == NULL) {
+		return NULL;
+	}
+	return bh_endpoint_open_stream(agent->endpoint, kind, handler, user);
+}
+
+/* ---- channel addresses (unix:, serial:, vsock:) ---- */
+
+/* The virtio-serial port the host named org.bulkhead.channel.0. */
+static bool find_serial_port(char *out, size_t size)
+{
+	DIR *d = opendir("/sys/class/virtio-ports");
+	if (d == NULL) {
+		return false;
+	}
+	struct dirent *ent;
+	bool found = false;
+	while (!found && (ent = readdir(d)) != NULL) {
+		if (ent->d_name[0] == '.') {
+			continue;
+		}
+		char path[512], name[128] = "";
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", ent->d_name);
+		FILE *f = fopen(path, "re");
+		if (f == NULL) {
+			continue;
+		}
+		if (fgets(name, sizeof(name), f) != NULL) {
+			name[strcspn(name, "\n")] = '\0';
+			if (strcmp(name, "org.bulkhead.channel.0") == 0) {
+				snprintf(out, size, "/dev/%s", ent->d_name);
+				found = true;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+static int open_serial(const char *path)
+{
+	char dev[512];
+	if (strcmp(path, "auto") == 0) {
+		if (!find_serial_port(dev, sizeof(dev))) {
+			bh_log(BH_LOG_WARN, "no virtio port named org.bulkhead.channel.0 yet");
+			return -1;
+		}
+		path = dev;
+	}
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		bh_log_errno(BH_LOG_WARN, "could not open %s", path);
+	}
+	return fd;
+}
+
+static int make_unix_listener(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		bh_log(BH_LOG_ERROR, "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4) != 0) {
+		bh_log_errno(BH_LOG_ERROR, "could not listen on %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_vsock_listener(const char *spec)
+{
+	unsigned cid = 0, port = 0;
+	if (sscanf(spec, "%u:%u", &cid, &port) != 2) {
+		bh_log(BH_LOG_ERROR, "bad vsock address %s (want vsock:CID:PORT)", spec);
+		return -1;
+	}
+	struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+		.svm_port = port};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+		listen(fd, 4) != 0) {
+		bh_log_errno(BH_LOG_ERROR, "could not listen on vsock port %u", port);
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	return fd;
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- hello ---- */
+
+static void send_hello(struct bh_agent *agent)
+{
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	bh_msg_u32(&msg, BH_CONTROL_VERSION);
+	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY;
+#ifdef BH_AGENT_HAVE_WAYLAND
+	caps |= BH_CAP_WAYLAND;
+#endif
+	bh_msg_u32(&msg, caps);
+	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
+	bh_msg_u32(&msg, n);
+	if (agent->boot.have_kernel) {
+		bh_msg_str(&msg, "guest-kernel");
+		bh_msg_u64(&msg, agent->boot.kernel_usec);
+	}
+	if (agent->boot.have_userspace) {
+		bh_msg_str(&msg, "guest-userspace");
+		bh_msg_u64(&msg, agent->boot.userspace_usec);
+	}
+	bh_endpoint_send_control(agent->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
+
+	/* The app list is scanned at every hello: packages may have been
+	 * installed since the last host connection. */
+	struct bh_app_list apps;
+	char data_home[4200];
+	const char *xdg_home = getenv("XDG_DATA_HOME");
+	if (xdg_home != NULL && xdg_home[0] == '/') {
+		snprintf(data_home, sizeof(data_home), "%s", xdg_home);
+	} else {
+		snprintf(data_home, sizeof(data_home), "%s/.local/share", agent->home);
+	}
+	if (bh_app_list_scan(&apps, data_home, getenv("XDG_DATA_DIRS"))) {
+		for (size_t i = 0; i < apps.count; i++) {
+			bh_msg_init(&msg, 0);
+			bh_msg_str(&msg, apps.apps[i].id);
+			bh_msg_str(&msg, apps.apps[i].name);
+			bh_msg_str(&msg, apps.apps[i].exec);
+			bh_msg_str(&msg, apps.apps[i].icon);
+			if (msg.ok) {
+				bh_endpoint_send_control(agent->endpoint, BH_CTL_APP, msg.buf,
+					msg.len);
+			}
+		}
+		bh_log(BH_LOG_INFO, "reported %zu apps", apps.count);
+	}
+	bh_app_list_finish(&apps);
+	bh_endpoint_send_control(agent->endpoint, BH_CTL_APPS_DONE, NULL, 0);
+}
+
+/* ---- control messages from the host ---- */
+
+bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoint,
+	uint32_t type, const uint8_t *payload, size_t len)
+{
+	struct bh_msg_reader r;
+	bh_msg_reader_init(&r, payload, len);
+	switch (type) {
+	case BH_CTL_HELLO: {
+		uint32_t version = bh_msg_get_u32(&r);
+		bh_msg_get_u32(&r); /* host capabilities: none defined yet */
+		uint32_t n = bh_msg_get_u32(&r);
+		if (!bh_msg_end(&r) || n != 0) {
+			bh_log(BH_LOG_ERROR, "malformed hello from the host");
+			return false;
+		}
+		if (version != BH_CONTROL_VERSION) {
+			bh_log(BH_LOG_ERROR, "host speaks version %u, this agent %u", version,
+				BH_CONTROL_VERSION);
+			return false;
+		}
+		return true;
+	}
+	case BH_CTL_LAUNCH: {
+		uint32_t request = bh_msg_get_u32(&r);
+		char *command = bh_msg_get_str(&r, 16 * 1024);
+		if (!bh_msg_end(&r) || command[0] == '\0') {
+			free(command);
+			bh_log(BH_LOG_ERROR, "malformed launch request from the host");
+			return false;
+		}
+		pid_t pid = agent != NULL ? bh_agent_launch(agent, command) : -1;
+		struct bh_msg msg;
+		bh_msg_init(&msg, 0);
+		bh_msg_u32(&msg, request);
+		bh_msg_u32(&msg, (uint32_t)(pid > 0 ? pid : -1));
+		bh_msg_str(&msg, pid > 0 ? "" : "could not start the command in the guest");
+		free(command);
+		if (endpoint != NULL) {
+			bh_endpoint_send_control(endpoint, BH_CTL_LAUNCHED, msg.buf, msg.len);
+		}
+		return true;
+	}
+	case BH_CTL_PING: {
+		uint64_t cookie = bh_msg_get_u64(&r);
+		if (!bh_msg_end(&r)) {
+			bh_log(BH_LOG_ERROR, "malformed ping from the host");
+			return false;
+		}
+		struct bh_msg msg;
+		bh_msg_init(&msg, 0);
+		bh_msg_u64(&msg, cookie);
+		if (endpoint != NULL) {
+			bh_endpoint_send_control(endpoint, BH_CTL_PONG, msg.buf, msg.len);
+		}
+		return true;
+	}
+	case BH_CTL_PONG:
+		bh_msg_get_u64(&r);
+		return bh_msg_end(&r);
+	default:
+		bh_log(BH_LOG_ERROR, "unknown control message %u from the host", type);
+		return false;
+	}
+}
+
+static bool agent_handle_control(struct bh_endpoint *endpoint, uint32_t type,
+	const uint8_t *payload, size_t len, void *user)
+{
+	return bh_agent_handle_control(user, endpoint, type, payload, len);
+}
+
+static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
+	enum bh_stream_kind kind, void *user)
+{
+	struct bh_agent *agent = user;
+	switch (kind) {
+	case BH_STREAM_EXEC:
+		return bh_agent_exec_open(agent, stream);
+	case BH_STREAM_PIPE:
+#ifdef BH_AGENT_HAVE_WAYLAND
+		return agent->wl_guest != NULL && bh_wl_guest_open_pipe(agent->wl_guest, stream);
+#else
+		return false;
+#endif
+	default:
+		return false;
+	}
+}
+
+static void start_connecting(struct bh_agent *agent);
+
+static void agent_handle_disconnected(struct bh_endpoint *endpoint, const char *reason,
+	void *user)
+{
+	struct bh_agent *agent = user;
+	bh_log(BH_LOG_INFO, "host went away (%s); waiting for it to come back", reason);
+	agent->connected = false;
+	bh_endpoint_destroy(agent->endpoint);
+	agent->endpoint = NULL;
+	start_connecting(agent);
+}
+
+static const struct bh_endpoint_listener endpoint_listener = {
+	.control = agent_handle_control,
+	.open = agent_handle_open,
+	.disconnected = agent_handle_disconnected,
+};
+
+static void agent_attach(struct bh_agent *agent, int fd)
+{
+	agent->endpoint = bh_endpoint_create(agent->loop, fd, BH_ENDPOINT_GUEST,
+		&endpoint_listener, agent);
+	if (agent->endpoint == NULL) {
+		start_connecting(agent);
+		return;
+	}
+	if (agent->listen_source != NULL) {
+		/* One host at a time: stop accepting until this one leaves. */
+		wl_event_source_fd_update(agent->listen_source, 0);
+	}
+	agent->connected = true;
+	bh_log(BH_LOG_INFO, "host connected on %s", agent->channel);
+	send_hello(agent);
+}
+
+static int agent_handle_accept(int fd, uint32_t mask, void *data)
+{
+	struct bh_agent *agent = data;
+	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (conn < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			bh_log_errno(BH_LOG_WARN, "accept on %s failed", agent->channel);
+		}
+		return 0;
+	}
+	if (agent->endpoint != NULL) {
+		close(conn);
+		return 0;
+	}
+	agent_attach(agent, conn);
+	return 0;
+}
+
+static int agent_handle_retry(void *data)
+{
+	struct bh_agent *agent = data;
+	int fd = -1;
+	if (strncmp(agent->channel, "serial:", 7) == 0) {
+		fd = open_serial(agent->channel + 7);
+	} else if (strncmp(agent->channel, "unix:", 5) == 0) {
+		fd = connect_unix(agent->channel + 5);
+	}
+	if (fd < 0) {
+		wl_event_source_timer_update(agent->retry_timer, RETRY_MSEC);
+		return 0;
+	}
+	agent_attach(agent, fd);
+	return 0;
+}
+
+/* Listening addresses accept the next host; a serial port is reopened (the
+ * host end reconnecting shows up as new data on the same port). */
+static void start_connecting(struct bh_agent *agent)
+{
+	if (agent->listen_source != NULL) {
+		wl_event_source_fd_update(agent->listen_source, WL_EVENT_READABLE);
+		return;
+	}
+	wl_event_source_timer_update(agent->retry_timer,
+		strncmp(agent->channel, "serial:", 7) == 0 ? 200 : RETRY_MSEC);
+}
+
+/* ---- children ---- */
+
+static int agent_handle_sigchld(int sig, void *data)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (!bh_agent_exec_reaped(pid, status)) {
+			bh_log(BH_LOG_INFO, "launched pid %d ended with status %d", (int)pid,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+	return 0;
+}
+
+/* ---- the guest user ---- */
+
+static bool resolve_user(struct bh_agent *agent, const char *name)
+{
+	struct passwd *pw = name != NULL ? getpwnam(name) : getpwuid(getuid());
+	if (pw == NULL) {
+		bh_log(BH_LOG_ERROR, "unknown guest user %s", name ? name : "(current)");
+		return false;
+	}
+	if (geteuid() == 0 && pw->pw_uid == 0) {
+		bh_log(BH_LOG_ERROR,
+			"the agent runs as root: pass --user NAME, guest apps never run as root");
+		return false;
+	}
+	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
+		bh_log(BH_LOG_ERROR, "--user %s needs the agent to run as root", name);
+		return false;
+	}
+	agent->uid = pw->pw_uid;
+	agent->gid = pw->pw_gid;
+	agent->user_name = strdup(pw->pw_name);
+	agent->home = strdup(pw->pw_dir);
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char buf[128];
+	if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
+		agent->runtime_dir = strdup(xdg);
+	} else {
+		snprintf(buf, sizeof(buf), "/run/user/%u", (unsigned)pw->pw_uid);
+		agent->runtime_dir = strdup(buf);
+	}
+	if (agent->user_name == NULL || agent->home == NULL || agent->runtime_dir == NULL) {
+		return false;
+	}
+	/* The runtime dir must exist and belong to the user (a tiny guest has
+	 * no logind to make it). */
+	if (mkdir(agent->runtime_dir, 0700) != 0 && errno != EEXIST) {
+		bh_log_errno(BH_LOG_ERROR, "could not create %s", agent->runtime_dir);
+		return false;
+	}
+	if (geteuid() == 0 && chown(agent->runtime_dir, agent->uid, agent->gid) != 0) {
+		bh_log_errno(BH_LOG_ERROR, "could not hand %s to %s", agent->runtime_dir,
+			agent->user_name);
+		return false;
+	}
+	return true;
+}
+
+struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_agent_options *opts)
+{
+	struct bh_agent *agent = calloc(1, sizeof(*agent));
+	if (agent == NULL) {
+		return NULL;
+	}
+	agent->loop = loop;
+	agent->listen_fd = -1;
+	agent->channel = strdup(opts->channel);
+	agent->listen = opts->listen;
+	agent->wayland_display = strdup(opts->wayland_display ? opts->wayland_display : "wayland-0");
+	if (agent->channel == NULL || agent->wayland_display == NULL ||
+		!resolve_user(agent, opts->user)) {
+		bh_agent_destroy(agent);
+		return NULL;
+	}
+	bool serial = strncmp(agent->channel, "serial:", 7) == 0;
+	bool unix_addr = strncmp(agent->channel, "unix:", 5) == 0;
+	bool vsock = strncmp(agent->channel, "vsock:", 6) == 0;
+	if (!serial && !unix_addr && !vsock) {
+		bh_log(BH_LOG_ERROR, "unknown channel address %s (want serial:, unix: or vsock:)",
+			agent->channel);
+		bh_agent_destroy(agent);
+		return NULL;
+	}
+	if (vsock && !agent->listen) {
+		bh_log(BH_LOG_ERROR, "a vsock channel needs --listen in the guest");
+		bh_agent_destroy(agent);
+		return NULL;
+	}
+	bh_agent_boot_times(&agent->boot);
+	agent->sigchld = wl_event_loop_add_signal(loop, SIGCHLD, agent_handle_sigchld, agent);
+	agent->retry_timer = wl_event_loop_add_timer(loop, agent_handle_retry, agent);
+	if (agent->sigchld == NULL || agent->retry_timer == NULL) {
+		bh_agent_destroy(agent);
+		return NULL;
+	}
+	if (agent->listen) {
+		agent->listen_fd = unix_addr ? make_unix_listener(agent->channel + 5) :
+			vsock ? make_vsock_listener(agent->channel + 6) : -1;
+		if (agent->listen_fd < 0) {
+			if (serial) {
+				bh_log(BH_LOG_ERROR, "--listen is for unix: and vsock: addresses");
+			}
+			bh_agent_destroy(agent);
+			return NULL;
+		}
+		agent->listen_source = wl_event_loop_add_fd(loop, agent->listen_fd,
+			WL_EVENT_READABLE, agent_handle_accept, agent);
+	}
+#ifdef BH_AGENT_HAVE_WAYLAND
+	char socket_path[4400];
+	snprintf(socket_path, sizeof(socket_path), "%s/%s", agent->runtime_dir,
+		agent->wayland_display);
+	agent->wl_guest = bh_wl_guest_create(agent, socket_path);
+	if (agent->wl_guest == NULL) {
+		bh_log(BH_LOG_ERROR, "could not offer the guest Wayland socket %s", socket_path);
+		bh_agent_destroy(agent);
+		return NULL;
+	}
+#endif
+	if (!agent->listen) {
+		agent_handle_retry(agent);
+	}
+	bh_log(BH_LOG_INFO, "agent ready on %s for user %s", agent->channel, agent->user_name);
+	return agent;
+}
+
+void bh_agent_destroy(struct bh_agent *agent)
+{
+	if (agent == NULL) {
+		return;
+	}
+	bh_endpoint_destroy(agent->endpoint);
+#ifdef BH_AGENT_HAVE_WAYLAND
+	bh_wl_guest_destroy(agent->wl_guest);
+#endif
+	if (agent->listen_source != NULL) {
+		wl_event_source_remove(agent->listen_source);
+	}
+	if (agent->listen_fd >= 0) {
+		close(agent->listen_fd);
+		if (strncmp(agent->channel, "unix:", 5) == 0) {
+			unlink(agent->channel + 5);
+		}
+	}
+	if (agent->retry_timer != NULL) {
+		wl_event_source_remove(agent->retry_timer);
+	}
+	if (agent->sigchld != NULL) {
+		wl_event_source_remove(agent->sigchld);
+	}
+	free(agent->channel);
+	free(agent->wayland_display);
+	free(agent->user_name);
+	free(agent->home);
+	free(agent->runtime_dir);
+	free(agent);
+}

@@ -1,0 +1,552 @@
+/* Commands in the guest: detached launches and exec sessions whose stdio and
+ * exit status travel on one channel stream, always as the guest user. */
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "guest-agent/agent.h"
+
+#define STDIN_QUEUE_MAX (1u << 20)
+#define MAX_ARGS 4096
+
+struct exec_session {
+	struct wl_list link;
+	struct bh_agent *agent;
+	struct bh_stream *stream;
+	pid_t pid;
+	bool started, exited, pty;
+	int status;
+	int in_fd, out_fd, err_fd; /* -1 when closed; with a pty in_fd == out_fd */
+	struct wl_event_source *in_source, *out_source, *err_source;
+	uint8_t *in_buf;
+	size_t in_len;
+	bool in_eof; /* host sent EOF: close stdin once the queue is written */
+	bool output_blocked;
+};
+
+static struct wl_list sessions = {&sessions, &sessions};
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
+	bool controlling_tty)
+{
+	/* Built before fork: the child only does async-signal-safe calls. */
+	char home[4200], user[300], runtime[4200], display[300], path[] =
+		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+	snprintf(home, sizeof(home), "HOME=%s", bh_agent_home(agent));
+	snprintf(user, sizeof(user), "USER=%s", bh_agent_user_name(agent));
+	snprintf(runtime, sizeof(runtime), "XDG_RUNTIME_DIR=%s", bh_agent_runtime_dir(agent));
+	snprintf(display, sizeof(display), "WAYLAND_DISPLAY=%s", bh_agent_wayland_display(agent));
+	char *envp[] = {home, user, runtime, display, path, "LANG=C.UTF-8", "TERM=xterm-256color",
+		"XDG_SESSION_TYPE=wayland", NULL};
+	uid_t uid = bh_agent_uid(agent);
+	gid_t gid = bh_agent_gid(agent);
+	bool switch_user = geteuid() == 0;
+	if (switch_user && uid == 0) {
+		bh_log(BH_LOG_ERROR, "refusing to run %s as root: start the agent with --user",
+			argv[0]);
+		errno = EPERM;
+		return -1;
+	}
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		bh_log_errno(BH_LOG_ERROR, "fork for %s failed", argv[0]);
+		return -1;
+	}
+	if (pid > 0) {
+		return pid;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	for (int i = 0; i < 3; i++) {
+		int fd = stdio != NULL && stdio[i] >= 0 ? stdio[i] : null;
+		if (fd >= 0) {
+			dup2(fd, i);
+		}
+	}
+	if (controlling_tty) {
+		ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+	}
+	/* Drop to the guest user for good: groups, gid, then uid. */
+	if (switch_user && (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+		_exit(126);
+	}
+	if (chdir(home + 5) != 0) {
+		chdir("/");
+	}
+	execvpe(argv[0], (char *const *)argv, envp);
+	dprintf(STDERR_FILENO, "bulkhead-agent: could not run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Launches a shell command line detached from the agent (menu, `run`). */
+pid_t bh_agent_launch(struct bh_agent *agent, const char *command)
+{
+	const char *argv[] = {"/bin/sh", "-c", command, NULL};
+	pid_t pid = bh_agent_spawn(agent, argv, NULL, false);
+	if (pid > 0) {
+		bh_log(BH_LOG_INFO, "launched '%s' as pid %d", command, (int)pid);
+	}
+	return pid;
+}
+
+static void session_update_sources(struct exec_session *s);
+
+static void session_close_fd(struct exec_session *s, int *fd, struct wl_event_source **source)
+{
+	if (*source != NULL) {
+		wl_event_source_remove(*source);
+		*source = NULL;
+	}
+	if (*fd >= 0) {
+		/* With a pty stdin and stdout share one fd: close it once. */
+		if (!(s->pty && (fd == &s->in_fd ? s->out_fd : s->in_fd) == *fd)) {
+			close(*fd);
+		}
+		*fd = -1;
+	}
+}
+
+static void session_destroy(struct exec_session *s)
+{
+	session_close_fd(s, &s->in_fd, &s->in_source);
+	session_close_fd(s, &s->out_fd, &s->out_source);
+	session_close_fd(s, &s->err_fd, &s->err_source);
+	wl_list_remove(&s->link);
+	free(s->in_buf);
+	free(s);
+}
+
+/* Sends EXIT and ends the stream once the process is gone and its output
+ * has been read to the end, so no byte is lost behind the status. */
+static void session_maybe_finish(struct exec_session *s)
+{
+	if (!s->exited || s->out_fd >= 0 || s->err_fd >= 0) {
+		return;
+	}
+	uint8_t msg[9] = {BH_EXEC_EXIT};
+	if (WIFSIGNALED(s->status)) {
+		put_u32(msg + 1, 1);
+		put_u32(msg + 5, WTERMSIG(s->status));
+	} else {
+		put_u32(msg + 1, 0);
+		put_u32(msg + 5, WEXITSTATUS(s->status));
+	}
+	bh_stream_send(s->stream, msg, sizeof(msg));
+	bh_stream_close(s->stream, NULL);
+	session_destroy(s);
+}
+
+static int session_handle_output(int fd, uint32_t mask, void *data)
+{
+	struct exec_session *s = data;
+	bool is_err = fd == s->err_fd;
+	size_t max = bh_endpoint_max_payload();
+	uint8_t buf[65536 + 1];
+	if (max > sizeof(buf)) {
+		max = sizeof(buf);
+	}
+	buf[0] = is_err ? BH_EXEC_STDERR : BH_EXEC_STDOUT;
+	ssize_t n = read(fd, buf + 1, max - 1);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return 0;
+	}
+	if (n <= 0) {
+		/* EOF, or EIO on a pty whose last writer is gone. */
+		if (is_err) {
+			session_close_fd(s, &s->err_fd, &s->err_source);
+		} else {
+			session_close_fd(s, &s->out_fd, &s->out_source);
+			if (s->pty) {
+				session_close_fd(s, &s->in_fd, &s->in_source);
+			}
+		}
+		session_maybe_finish(s);
+		return 0;
+	}
+	if (!bh_stream_send(s->stream, buf, (size_t)n + 1)) {
+		if (errno != 0 && errno != EAGAIN && bh_stream_pending(s->stream) == 0) {
+			return 0;
+		}
+		/* Over the high-water mark: stop reading until writable(). */
+		s->output_blocked = true;
+		session_update_sources(s);
+	}
+	return 0;
+}
+
+static int session_handle_input(int fd, uint32_t mask, void *data)
+{
+	struct exec_session *s = data;
+	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
+		s->in_len = 0;
+	}
+	while (s->in_len > 0) {
+		ssize_t n = write(fd, s->in_buf, s->in_len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				break;
+			}
+			/* The process closed its stdin: drop what it will not read. */
+			s->in_len = 0;
+			s->in_eof = true;
+			break;
+		}
+		memmove(s->in_buf, s->in_buf + n, s->in_len - (size_t)n);
+		s->in_len -= (size_t)n;
+	}
+	if (s->in_len < STDIN_QUEUE_MAX / 2) {
+		bh_stream_set_paused(s->stream, false);
+	}
+	if (s->in_len == 0 && s->in_eof && !s->pty) {
+		session_close_fd(s, &s->in_fd, &s->in_source);
+	}
+	session_update_sources(s);
+	return 0;
+}
+
+static void session_update_sources(struct exec_session *s)
+{
+	struct wl_event_loop *loop = bh_agent_event_loop(s->agent);
+	uint32_t out_mask = s->output_blocked ? 0 : WL_EVENT_READABLE;
+	if (s->pty) {
+		/* One fd for both directions. */
+		uint32_t mask = out_mask | (s->in_len > 0 ? WL_EVENT_WRITABLE : 0);
+		if (s->out_source != NULL) {
+			wl_event_source_fd_update(s->out_source, mask);
+		}
+		return;
+	}
+	if (s->out_source != NULL) {
+		wl_event_source_fd_update(s->out_source, out_mask);
+	}
+	if (s->err_source != NULL) {
+		wl_event_source_fd_update(s->err_source, out_mask);
+	}
+	if (s->in_fd >= 0 && s->in_source == NULL) {
+		s->in_source = wl_event_loop_add_fd(loop, s->in_fd, 0, session_handle_input, s);
+	}
+	if (s->in_source != NULL) {
+		wl_event_source_fd_update(s->in_source, s->in_len > 0 ? WL_EVENT_WRITABLE : 0);
+	}
+}
+
+static int session_handle_pty(int fd, uint32_t mask, void *data)
+{
+	struct exec_session *s = data;
+	if (mask & WL_EVENT_WRITABLE) {
+		session_handle_input(fd, mask & ~(WL_EVENT_HANGUP | WL_EVENT_ERROR), s);
+		if (s->out_fd < 0) {
+			return 0;
+		}
+	}
+	if (mask & (WL_EVENT_READABLE | WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
+		session_handle_output(fd, mask, s);
+	}
+	return 0;
+}
+
+static void session_error(struct exec_session *s, const char *fmt, const char *arg)
+{
+	char msg[512];
+	msg[0] = BH_EXEC_ERROR;
+	int n = snprintf(msg + 1, sizeof(msg) - 1, fmt, arg);
+	if (n < 0) {
+		n = 0;
+	}
+	if ((size_t)n > sizeof(msg) - 2) {
+		n = sizeof(msg) - 2;
+	}
+	bh_stream_send(s->stream, msg, (size_t)n + 1);
+	bh_stream_close(s->stream, NULL);
+	session_destroy(s);
+}
+
+static bool session_start(struct exec_session *s, const uint8_t *p, size_t len)
+{
+	if (len < 12) {
+		bh_stream_fail(s->stream, "exec start message too short (%zu bytes)", len);
+		return false;
+	}
+	uint32_t flags = get_u32(p);
+	uint16_t rows = get_u16(p + 4), cols = get_u16(p + 6);
+	uint32_t argc = get_u32(p + 8);
+	p += 12;
+	len -= 12;
+	if (argc == 0 || argc > MAX_ARGS || argc > len / 4) {
+		bh_stream_fail(s->stream, "exec start with %u arguments", argc);
+		return false;
+	}
+	char **argv = calloc(argc + 1, sizeof(*argv));
+	if (argv == NULL) {
+		bh_stream_fail(s->stream, "out of memory");
+		return false;
+	}
+	bool ok = true;
+	for (uint32_t i = 0; i < argc && ok; i++) {
+		uint32_t alen = len >= 4 ? get_u32(p) : UINT32_MAX;
+		if (len < 4 || alen > len - 4 || memchr(p + 4, '\0', alen) != NULL) {
+			ok = false;
+			break;
+		}
+		argv[i] = strndup((const char *)p + 4, alen);
+		ok = argv[i] != NULL;
+		p += 4 + alen;
+		len -= 4 + alen;
+	}
+	if (ok && len != 0) {
+		ok = false;
+	}
+	if (!ok) {
+		for (uint32_t i = 0; i < argc; i++) {
+			free(argv[i]);
+		}
+		free(argv);
+		bh_stream_fail(s->stream, "malformed exec start message");
+		return false;
+	}
+
+	int child[3] = {-1, -1, -1};
+	bool spawned = false;
+	s->pty = flags & BH_EXEC_FLAG_PTY;
+	if (s->pty) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		int slave = -1;
+		if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0) {
+			slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+		}
+		if (slave >= 0) {
+			struct winsize ws = {.ws_row = rows ? rows : 24, .ws_col = cols ? cols : 80};
+			ioctl(master, TIOCSWINSZ, &ws);
+			child[0] = child[1] = child[2] = slave;
+			s->pid = bh_agent_spawn(s->agent, (const char *const *)argv, child, true);
+			close(slave);
+			spawned = s->pid > 0;
+			s->in_fd = s->out_fd = master;
+		} else if (master >= 0) {
+			close(master);
+		}
+	} else {
+		int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+		if (pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
+			pipe2(err, O_CLOEXEC) == 0) {
+			child[0] = in[0];
+			child[1] = out[1];
+			child[2] = err[1];
+			s->pid = bh_agent_spawn(s->agent, (const char *const *)argv, child, false);
+			spawned = s->pid > 0;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (child[i] >= 0) {
+				close(child[i]);
+			}
+		}
+		s->in_fd = in[1];
+		s->out_fd = out[0];
+		s->err_fd = err[0];
+		if (!spawned) {
+			session_close_fd(s, &s->in_fd, &s->in_source);
+			session_close_fd(s, &s->out_fd, &s->out_source);
+			session_close_fd(s, &s->err_fd, &s->err_source);
+		}
+	}
+	char *name = strdup(argv[0]);
+	for (uint32_t i = 0; i < argc; i++) {
+		free(argv[i]);
+	}
+	free(argv);
+	if (!spawned) {
+		session_error(s, "could not start %s", name ? name : "command");
+		free(name);
+		return true;
+	}
+	bh_log(BH_LOG_INFO, "exec session on stream %u: %s (pid %d)", bh_stream_id(s->stream),
+		name ? name : "?", (int)s->pid);
+	free(name);
+	s->started = true;
+	struct wl_event_loop *loop = bh_agent_event_loop(s->agent);
+	bh_set_nonblock(s->out_fd, true);
+	if (s->pty) {
+		s->out_source = wl_event_loop_add_fd(loop, s->out_fd, WL_EVENT_READABLE,
+			session_handle_pty, s);
+	} else {
+		bh_set_nonblock(s->in_fd, true);
+		bh_set_nonblock(s->err_fd, true);
+		s->out_source = wl_event_loop_add_fd(loop, s->out_fd, WL_EVENT_READABLE,
+			session_handle_output, s);
+		s->err_source = wl_event_loop_add_fd(loop, s->err_fd, WL_EVENT_READABLE,
+			session_handle_output, s);
+	}
+	session_update_sources(s);
+	return true;
+}
+
+static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size_t len,
+	void *user)
+{
+	struct exec_session *s = user;
+	if (len == 0) {
+		bh_stream_fail(stream, "empty exec message");
+		return false;
+	}
+	uint8_t type = p[0];
+	p++;
+	len--;
+	if (!s->started && type != BH_EXEC_START) {
+		bh_stream_fail(stream, "exec message %u before start", type);
+		return false;
+	}
+	switch (type) {
+	case BH_EXEC_START:
+		if (s->started) {
+			bh_stream_fail(stream, "second exec start");
+			return false;
+		}
+		return session_start(s, p, len);
+	case BH_EXEC_STDIN:
+		if (s->in_eof || s->in_fd < 0) {
+			return true; /* the process stopped reading: drop, like a closed pipe */
+		}
+		if (s->in_len + len > STDIN_QUEUE_MAX * 2) {
+			bh_stream_fail(stream, "exec stdin queue over %u bytes", STDIN_QUEUE_MAX * 2);
+			return false;
+		}
+		uint8_t *nb = realloc(s->in_buf, s->in_len + len);
+		if (nb == NULL && s->in_len + len > 0) {
+			bh_stream_fail(stream, "out of memory");
+			return false;
+		}
+		s->in_buf = nb;
+		memcpy(s->in_buf + s->in_len, p, len);
+		s->in_len += len;
+		if (s->in_len >= STDIN_QUEUE_MAX) {
+			bh_stream_set_paused(stream, true);
+		}
+		session_update_sources(s);
+		return true;
+	case BH_EXEC_EOF:
+		s->in_eof = true;
+		if (s->pty) {
+			/* A terminal's end of input is ^D. */
+			uint8_t eot = 4;
+			uint8_t *b = realloc(s->in_buf, s->in_len + 1);
+			if (b != NULL) {
+				s->in_buf = b;
+				s->in_buf[s->in_len++] = eot;
+			}
+		} else if (s->in_len == 0) {
+			session_close_fd(s, &s->in_fd, &s->in_source);
+		}
+		session_update_sources(s);
+		return true;
+	case BH_EXEC_SIGNAL:
+		if (len != 4 || get_u32(p) < 1 || get_u32(p) > 64) {
+			bh_stream_fail(stream, "malformed exec signal");
+			return false;
+		}
+		if (!s->exited) {
+			kill(-s->pid, (int)get_u32(p));
+		}
+		return true;
+	case BH_EXEC_RESIZE:
+		if (len != 4) {
+			bh_stream_fail(stream, "malformed exec resize");
+			return false;
+		}
+		if (s->pty && s->out_fd >= 0) {
+			struct winsize ws = {.ws_row = get_u16(p), .ws_col = get_u16(p + 2)};
+			ioctl(s->out_fd, TIOCSWINSZ, &ws);
+		}
+		return true;
+	default:
+		bh_stream_fail(stream, "unknown exec message type %u", type);
+		return false;
+	}
+}
+
+static void session_handle_closed(struct bh_stream *stream, const char *reason, void *user)
+{
+	struct exec_session *s = user;
+	/* The host went away or hung up: the session's processes go too. */
+	if (s->started && !s->exited) {
+		kill(-s->pid, SIGHUP);
+		kill(-s->pid, SIGCONT);
+	}
+	session_destroy(s);
+}
+
+static void session_handle_writable(struct bh_stream *stream, void *user)
+{
+	struct exec_session *s = user;
+	if (s->output_blocked) {
+		s->output_blocked = false;
+		session_update_sources(s);
+	}
+}
+
+static const struct bh_stream_handler session_handler = {
+	.data = session_handle_data,
+	.closed = session_handle_closed,
+	.writable = session_handle_writable,
+};
+
+bool bh_agent_exec_open(struct bh_agent *agent, struct bh_stream *stream)
+{
+	struct exec_session *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return false;
+	}
+	s->agent = agent;
+	s->stream = stream;
+	s->in_fd = s->out_fd = s->err_fd = -1;
+	wl_list_insert(&sessions, &s->link);
+	bh_stream_set_handler(stream, &session_handler, s);
+	return true;
+}
+
+bool bh_agent_exec_reaped(pid_t pid, int status)
+{
+	struct exec_session *s;
+	wl_list_for_each(s, &sessions, link) {
+		if (s->started && s->pid == pid) {
+			s->exited = true;
+			s->status = status;
+			session_maybe_finish(s);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,207 @@
+/* The agent's mirror of each guest wl_shm pool: a read-only mapping of the
+ * client's fd and a copy of what the host pool holds, so a commit sends
+ * only the bytes that really changed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "guest-agent/wl_guest.h"
+
+/*
+ * A client can shrink the file behind its pool while the agent reads it;
+ * the read would then raise SIGBUS and take every guest window down. As in
+ * libwayland's server, a fault inside the pool being read replaces the
+ * mapping with zero pages so the read finishes, and the client is ended.
+ */
+static uint8_t *volatile guard_start;
+static volatile size_t guard_len;
+static volatile sig_atomic_t guard_fault;
+static struct sigaction default_bus;
+
+static void handle_sigbus(int sig, siginfo_t *info, void *context)
+{
+	uint8_t *addr = info->si_addr;
+	uint8_t *start = guard_start;
+	if (start != NULL && addr >= start && addr < start + guard_len) {
+		guard_fault = 1;
+		if (mmap(start, guard_len, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			    0) != MAP_FAILED) {
+			return;
+		}
+	}
+	sigaction(SIGBUS, &default_bus, NULL);
+	raise(SIGBUS);
+}
+
+static void install_sigbus_guard(void)
+{
+	static bool installed;
+	if (installed) {
+		return;
+	}
+	struct sigaction sa = {0};
+	sa.sa_sigaction = handle_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	installed = sigaction(SIGBUS, &sa, &default_bus) == 0;
+}
+
+bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size)
+{
+	install_sigbus_guard();
+	memset(m, 0, sizeof(*m));
+	m->serial = serial;
+	m->fd = fd;
+	m->refs = 1;
+	m->map = MAP_FAILED;
+	return bh_shm_mirror_resize(m, size);
+}
+
+bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
+{
+	if (size == 0 || size > BH_RELAY_MAX_POOL_SIZE || size < m->size) {
+		errno = EINVAL;
+		return false;
+	}
+	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (map == MAP_FAILED) {
+		return false;
+	}
+	/* The host pool starts as zeros, so does the copy; calloc'ed pages
+	 * stay untouched until the client writes there. */
+	uint8_t *copy = calloc(1, size);
+	if (copy == NULL) {
+		munmap(map, size);
+		errno = ENOMEM;
+		return false;
+	}
+	if (m->copy != NULL) {
+		memcpy(copy, m->copy, m->size);
+		free(m->copy);
+	}
+	if (m->map != MAP_FAILED) {
+		munmap(m->map, m->size);
+	}
+	m->map = map;
+	m->copy = copy;
+	m->size = size;
+	return true;
+}
+
+void bh_shm_mirror_finish(struct bh_shm_mirror *m)
+{
+	if (m->map != MAP_FAILED && m->map != NULL) {
+		munmap(m->map, m->size);
+	}
+	free(m->copy);
+	if (m->fd >= 0) {
+		close(m->fd);
+	}
+	m->map = NULL;
+	m->copy = NULL;
+	m->fd = -1;
+}
+
+/* Reading past the end of a file the client shrank would raise SIGBUS:
+ * check the file still covers the range first. */
+static bool covered(const struct bh_shm_mirror *m, uint64_t end)
+{
+	struct stat st;
+	if (fstat(m->fd, &st) < 0) {
+		return false;
+	}
+	return !S_ISREG(st.st_mode) || (uint64_t)st.st_size >= end;
+}
+
+static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data);
+
+/* Spans closer than this are sent as one, so a frame header is not paid
+ * for every few changed pixels. */
+#define MERGE_GAP 64
+
+bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data)
+{
+	if (offset > m->size || len > m->size - offset) {
+		len = offset > m->size ? 0 : m->size - offset;
+	}
+	if (len == 0) {
+		return true;
+	}
+	if (!covered(m, offset + len)) {
+		errno = EFAULT;
+		return false;
+	}
+	guard_fault = 0;
+	guard_len = m->size;
+	guard_start = m->map;
+	bool ok = compare(m, offset, len, emit, data);
+	guard_start = NULL;
+	if (guard_fault) {
+		errno = EFAULT;
+		return false;
+	}
+	return ok;
+}
+
+static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data)
+{
+	const uint8_t *cur = m->map;
+	uint8_t *copy = m->copy;
+	uint64_t end = offset + len;
+	uint64_t i = offset;
+	while (i < end) {
+		/* Find the first differing byte, a word at a time. */
+		while (i < end) {
+			if ((i & 7) == 0 && i + 8 <= end) {
+				uint64_t a, b;
+				memcpy(&a, cur + i, 8);
+				memcpy(&b, copy + i, 8);
+				if (a == b) {
+					i += 8;
+					continue;
+				}
+			}
+			if (cur[i] != copy[i]) {
+				break;
+			}
+			i++;
+		}
+		if (i >= end) {
+			break;
+		}
+		/* i differs: extend the span until MERGE_GAP equal bytes. */
+		uint64_t start = i;
+		uint64_t last = i; /* last differing byte */
+		while (i < end && i - last <= MERGE_GAP) {
+			if (i + 8 <= end && (i & 7) == 0) {
+				uint64_t a, b;
+				memcpy(&a, cur + i, 8);
+				memcpy(&b, copy + i, 8);
+				if (a != b) {
+					last = i + 7;
+				}
+				i += 8;
+				continue;
+			}
+			if (cur[i] != copy[i]) {
+				last = i;
+			}
+			i++;
+		}
+		uint64_t span_end = last + 1 < end ? last + 1 : end;
+		memcpy(copy + start, cur + start, span_end - start);
+		if (guard_fault || !emit(m->serial, start, copy + start, span_end - start, data)) {
+			return false;
+		}
+		i = span_end;
+	}
+	return true;
+}

@@ -1,0 +1,907 @@
+/* The guest Wayland socket: each guest client becomes one channel stream;
+ * its shm pools are mirrored and changed buffer bytes are sent before each
+ * commit; fds from the host side (keymaps, pipes) are recreated here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wl_relay.h"
+#include "guest-agent/agent.h"
+#include "guest-agent/wl_guest.h"
+
+/* Pool bytes compared per step of a commit's sync; between steps the
+ * client waits if the stream is over its high-water mark. */
+#define SYNC_STEP (1u << 20)
+
+struct bh_wl_guest {
+	struct bh_agent *agent;
+	struct wl_event_loop *loop;
+	char *socket_path;
+	int listen_fd;
+	struct wl_event_source *listen_source;
+	struct wl_list clients; /* guest_client.link */
+	struct bh_relay_pipes *pipes;
+};
+
+enum extra_kind {
+	EXTRA_NONE,
+	EXTRA_POOL,
+	EXTRA_BUFFER,
+	EXTRA_SURFACE,
+};
+
+/* What the agent tracks about one client object beyond its interface. */
+struct extra {
+	uint8_t kind;
+	bool attached;    /* surface: attach since the last commit */
+	bool damage_full; /* surface: damage we cannot map to buffer rows */
+	bool plain;       /* surface: no transform or viewport: surface rows map to buffer rows */
+	int32_t scale;    /* surface: buffer scale */
+	struct bh_shm_mirror *pool;     /* pool, buffer */
+	int32_t offset, stride, height; /* buffer */
+	uint32_t pending, current;      /* surface: buffer ids */
+	int32_t damage_y0, damage_y1;   /* surface: buffer rows, y0 < y1 when set */
+};
+
+struct guest_client {
+	struct wl_list link;
+	struct bh_wl_guest *guest;
+	struct bh_wl_conn conn;
+	struct wl_event_source *source;
+	struct bh_stream *stream;
+	struct bh_relay_wire wire; /* message parsing and object tables */
+	uint32_t next_pool;
+	struct extra *extras;
+	size_t extras_len;
+	/* a commit waiting until its buffer bytes are queued */
+	struct bh_shm_mirror *sync_pool;
+	uint64_t sync_pos, sync_end;
+	uint8_t held[16];
+	size_t held_len;
+	bool send_blocked; /* stream over high water: stop reading the client */
+	/* fds made from host frames, for the next events that carry fds */
+	int host_fds[BH_RELAY_MAX_FDS];
+	size_t host_nfds;
+	int file_fd;
+	uint32_t file_size, file_got;
+	/* WL frame being filled */
+	uint8_t batch[64 * 1024];
+	size_t batch_len;
+	size_t max_payload;
+};
+
+static uint8_t scratch[64 * 1024];
+
+static void client_destroy(struct guest_client *client);
+static bool client_process(struct guest_client *client);
+
+static void client_fail(struct guest_client *client, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void client_fail(struct guest_client *client, const char *fmt, ...)
+{
+	char reason[512];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, args);
+	va_end(args);
+	bh_log(BH_LOG_ERROR, "guest Wayland client on stream %u ended: %s",
+		client->stream ? bh_stream_id(client->stream) : 0, reason);
+	if (client->stream != NULL) {
+		struct bh_stream *stream = client->stream;
+		client->stream = NULL;
+		bh_stream_close(stream, reason);
+	}
+	client_destroy(client);
+}
+
+static struct extra *extra_get(struct guest_client *client, uint32_t id, bool create)
+{
+	if (id == 0 || id >= 0xff000000u) {
+		return NULL;
+	}
+	if (id >= client->extras_len) {
+		if (!create) {
+			return NULL;
+		}
+		size_t len = client->extras_len ? client->extras_len : 64;
+		while (len <= id) {
+			len *= 2;
+		}
+		struct extra *e = realloc(client->extras, len * sizeof(*e));
+		if (e == NULL) {
+			return NULL;
+		}
+		memset(e + client->extras_len, 0, (len - client->extras_len) * sizeof(*e));
+		client->extras = e;
+		client->extras_len = len;
+	}
+	return &client->extras[id];
+}
+
+static void pool_unref(struct bh_shm_mirror *pool)
+{
+	if (pool != NULL && --pool->refs == 0) {
+		bh_shm_mirror_finish(pool);
+		free(pool);
+	}
+}
+
+/* ---- towards the host ---- */
+
+/* Queues one frame; false when the client must end (already failed). */
+static bool send_frame(struct guest_client *client, const void *data, size_t len)
+{
+	errno = 0;
+	if (bh_stream_send(client->stream, data, len)) {
+		return true;
+	}
+	if (bh_relay_send_refused(errno)) {
+		client_fail(client, "the channel refused a frame: %s", strerror(errno));
+		return false;
+	}
+	client->send_blocked = true;
+	return true;
+}
+
+static bool flush_batch(struct guest_client *client)
+{
+	if (client->batch_len <= 1) {
+		return true;
+	}
+	size_t len = client->batch_len;
+	client->batch_len = 1;
+	return send_frame(client, client->batch, len);
+}
+
+static bool batch_append(struct guest_client *client, const uint8_t *msg, size_t len)
+{
+	if (client->batch_len + len > client->max_payload && !flush_batch(client)) {
+		return false;
+	}
+	memcpy(client->batch + client->batch_len, msg, len);
+	client->batch_len += len;
+	return true;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4); /* the channel is little-endian, as are our targets */
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static bool emit_shm_data(
+	uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data)
+{
+	struct guest_client *client = data;
+	size_t room = client->max_payload - 13;
+	while (len > 0) {
+		size_t n = len < room ? len : room;
+		scratch[0] = BH_RELAY_SHM_DATA;
+		put32(scratch + 1, serial);
+		put64(scratch + 5, offset);
+		memcpy(scratch + 13, bytes, n);
+		if (!send_frame(client, scratch, 13 + n)) {
+			return false;
+		}
+		bytes += n;
+		offset += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Continues the sync of a commit; true when it is complete. */
+static bool sync_step(struct guest_client *client, bool *failed)
+{
+	*failed = false;
+	while (client->sync_pos < client->sync_end) {
+		if (client->send_blocked) {
+			return false;
+		}
+		uint64_t n = client->sync_end - client->sync_pos;
+		if (n > SYNC_STEP) {
+			n = SYNC_STEP;
+		}
+		if (!bh_shm_mirror_sync(
+			    client->sync_pool, client->sync_pos, n, emit_shm_data, client)) {
+			if (client->stream != NULL) {
+				client_fail(client, "could not read its shm pool (file shrunk?)");
+			}
+			*failed = true;
+			return false;
+		}
+		client->sync_pos += n;
+	}
+	pool_unref(client->sync_pool);
+	client->sync_pool = NULL;
+	return true;
+}
+
+/* The attached buffer's changed bytes go out before the commit. */
+static bool surface_commit(struct guest_client *client, struct extra *surface, bool *held)
+{
+	*held = false;
+	if (surface->attached) {
+		surface->current = surface->pending;
+		surface->attached = false;
+		surface->damage_full = true; /* a new buffer: compare it all */
+	}
+	struct extra *buffer = extra_get(client, surface->current, false);
+	bool damaged = surface->damage_full || surface->damage_y0 < surface->damage_y1;
+	if (buffer == NULL || buffer->kind != EXTRA_BUFFER || !damaged) {
+		surface->damage_full = false;
+		surface->damage_y0 = surface->damage_y1 = 0;
+		return true;
+	}
+	int32_t y0 = 0, y1 = buffer->height;
+	if (!surface->damage_full) {
+		y0 = surface->damage_y0 > 0 ? surface->damage_y0 : 0;
+		y1 = surface->damage_y1 < buffer->height ? surface->damage_y1 : buffer->height;
+	}
+	surface->damage_full = false;
+	surface->damage_y0 = surface->damage_y1 = 0;
+	if (y0 >= y1 || buffer->offset < 0 || buffer->stride <= 0) {
+		return true;
+	}
+	if (!flush_batch(client)) {
+		return false;
+	}
+	client->sync_pool = buffer->pool;
+	buffer->pool->refs++;
+	client->sync_pos = (uint64_t)buffer->offset + (uint64_t)y0 * (uint64_t)buffer->stride;
+	client->sync_end = (uint64_t)buffer->offset + (uint64_t)y1 * (uint64_t)buffer->stride;
+	bool failed;
+	if (sync_step(client, &failed)) {
+		return true;
+	}
+	if (failed) {
+		return false;
+	}
+	*held = true;
+	return true;
+}
+
+static bool extra_damage_rows(struct extra *surface, int32_t y, int32_t h)
+{
+	if (h <= 0) {
+		return true;
+	}
+	int64_t y1 = (int64_t)y + h;
+	if (y1 > INT32_MAX) {
+		y1 = INT32_MAX;
+	}
+	if (surface->damage_y0 >= surface->damage_y1) {
+		surface->damage_y0 = y;
+		surface->damage_y1 = (int32_t)y1;
+	} else {
+		if (y < surface->damage_y0) {
+			surface->damage_y0 = y;
+		}
+		if (y1 > surface->damage_y1) {
+			surface->damage_y1 = (int32_t)y1;
+		}
+	}
+	return true;
+}
+
+/* One request of the guest client. *held = the message waits for a sync.
+ * False when the client ended. */
+static bool handle_request(
+	struct guest_client *client, const uint8_t *data, size_t size, bool *held)
+{
+	*held = false;
+	struct bh_relay_msg m;
+	char err[256];
+	if (!bh_relay_wire_parse(
+		    &client->wire, BH_RELAY_REQUEST, data, size, &m, err, sizeof(err))) {
+		client_fail(client, "%s", err);
+		return false;
+	}
+	const char *iface = m.interface;
+	if (m.nfds > 0) {
+		if (m.nfds > client->conn.in_nfds) {
+			client_fail(client, "%s.%s needs %u fds that did not arrive", iface, m.name,
+				m.nfds);
+			return false;
+		}
+		if (strcmp(iface, "wl_shm") == 0 && m.opcode == 0) {
+			/* create_pool(new_id, fd, int size) */
+			int fd = bh_wl_conn_take_fd(&client->conn);
+			int32_t size = (int32_t)m.args[2];
+			struct bh_shm_mirror *pool = calloc(1, sizeof(*pool));
+			if (pool == NULL || size <= 0 ||
+				!bh_shm_mirror_init(
+					pool, ++client->next_pool, fd, (uint64_t)size)) {
+				if (pool == NULL) {
+					close(fd);
+				}
+				free(pool);
+				client_fail(client, "cannot map its shm pool of %d bytes: %s", size,
+					strerror(errno));
+				return false;
+			}
+			struct extra *e = extra_get(client, m.args[0], true);
+			if (e == NULL) {
+				pool_unref(pool);
+				client_fail(client, "out of memory");
+				return false;
+			}
+			memset(e, 0, sizeof(*e));
+			e->kind = EXTRA_POOL;
+			e->pool = pool;
+			uint8_t frame[13] = {BH_RELAY_FD_SHM};
+			put32(frame + 1, pool->serial);
+			put64(frame + 5, (uint64_t)size);
+			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
+				return false;
+			}
+		} else if ((strcmp(iface, "wl_data_offer") == 0 && m.opcode == 1) ||
+			   (strcmp(iface, "zwp_primary_selection_offer_v1") == 0 &&
+				   m.opcode == 0)) {
+			/* receive(mime, fd): the client reads what the host sends */
+			int fd = bh_wl_conn_take_fd(&client->conn);
+			uint32_t id;
+			if (!bh_relay_pipe_sink_open(client->guest->pipes,
+				    bh_stream_endpoint(client->stream), fd, &id)) {
+				client_fail(client, "could not open a pipe stream for %s.receive",
+					iface);
+				return false;
+			}
+			uint8_t frame[5] = {BH_RELAY_FD_PIPE};
+			put32(frame + 1, id);
+			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
+				return false;
+			}
+		} else {
+			client_fail(client, "%s.%s carries an fd the relay does not pass", iface,
+				m.name);
+			return false;
+		}
+	} else if (strcmp(iface, "wl_shm_pool") == 0) {
+		struct extra *pe = extra_get(client, m.object, false);
+		if (pe == NULL || pe->kind != EXTRA_POOL) {
+			client_fail(client, "wl_shm_pool %u is not known", m.object);
+			return false;
+		}
+		if (m.opcode == 0) {
+			/* create_buffer(new_id, offset, width, height, stride, format) */
+			struct extra *b = extra_get(client, m.args[0], true);
+			if (b == NULL) {
+				client_fail(client, "out of memory");
+				return false;
+			}
+			memset(b, 0, sizeof(*b));
+			b->kind = EXTRA_BUFFER;
+			b->pool = pe->pool;
+			b->pool->refs++;
+			b->offset = (int32_t)m.args[1];
+			b->height = (int32_t)m.args[3];
+			b->stride = (int32_t)m.args[4];
+		} else if (m.opcode == 1) {
+			pool_unref(pe->pool);
+			memset(pe, 0, sizeof(*pe));
+		} else if (m.opcode == 2) {
+			int32_t size = (int32_t)m.args[0];
+			if (size <= 0 || !bh_shm_mirror_resize(pe->pool, (uint64_t)size)) {
+				client_fail(client, "cannot resize its shm pool to %d bytes: %s",
+					size, strerror(errno));
+				return false;
+			}
+		}
+	} else if (strcmp(iface, "wl_buffer") == 0 && m.opcode == 0) {
+		struct extra *b = extra_get(client, m.object, false);
+		if (b != NULL && b->kind == EXTRA_BUFFER) {
+			pool_unref(b->pool);
+			memset(b, 0, sizeof(*b));
+		}
+	} else if (strcmp(iface, "wl_compositor") == 0 && m.opcode == 0) {
+		struct extra *s = extra_get(client, m.args[0], true);
+		if (s == NULL) {
+			client_fail(client, "out of memory");
+			return false;
+		}
+		memset(s, 0, sizeof(*s));
+		s->kind = EXTRA_SURFACE;
+		s->plain = true;
+		s->scale = 1;
+	} else if (strcmp(iface, "wp_viewporter") == 0 && m.opcode == 1) {
+		/* get_viewport(id, surface): the buffer is scaled or cropped */
+		struct extra *s = extra_get(client, m.args[1], false);
+		if (s != NULL && s->kind == EXTRA_SURFACE) {
+			s->plain = false;
+			s->damage_full = true;
+		}
+	} else if (strcmp(iface, "wl_surface") == 0) {
+		struct extra *s = extra_get(client, m.object, false);
+		if (s == NULL || s->kind != EXTRA_SURFACE) {
+			client_fail(client, "wl_surface %u is not known", m.object);
+			return false;
+		}
+		switch (m.opcode) {
+		case 0: /* destroy */
+			memset(s, 0, sizeof(*s));
+			break;
+		case 1: /* attach(buffer, x, y) */
+			s->pending = m.args[0];
+			s->attached = true;
+			break;
+		case 2: /* damage(x, y, w, h), in surface coordinates */
+			if (s->plain && s->scale >= 1 && s->scale <= 16) {
+				int64_t y = (int64_t)(int32_t)m.args[1] * s->scale;
+				int64_t h = (int64_t)(int32_t)m.args[3] * s->scale;
+				y = y < INT32_MIN ? INT32_MIN : y > INT32_MAX ? INT32_MAX : y;
+				h = h > INT32_MAX ? INT32_MAX : h;
+				extra_damage_rows(s, (int32_t)y, (int32_t)h);
+			} else {
+				/* a transform or viewport moves rows: compare all */
+				s->damage_full = true;
+			}
+			break;
+		case 7: /* set_buffer_transform: rows move, compare all once */
+			s->plain = s->plain && m.args[0] == 0;
+			s->damage_full = true;
+			break;
+		case 8: /* set_buffer_scale */
+			s->scale = (int32_t)m.args[0];
+			s->damage_full = true;
+			break;
+		case 6: /* commit */
+			if (!surface_commit(client, s, held)) {
+				return false;
+			}
+			break;
+		case 9: /* damage_buffer(x, y, w, h) */
+			extra_damage_rows(s, (int32_t)m.args[1], (int32_t)m.args[3]);
+			break;
+		default:
+			break;
+		}
+	}
+	if (*held) {
+		if (size > sizeof(client->held)) {
+			client_fail(client, "internal: held message too large");
+			return false;
+		}
+		memcpy(client->held, data, size);
+		client->held_len = size;
+		return true;
+	}
+	return batch_append(client, data, size);
+}
+
+static void client_update_mask(struct guest_client *client)
+{
+	uint32_t mask = 0;
+	if (!client->send_blocked && client->sync_pool == NULL) {
+		mask |= WL_EVENT_READABLE;
+	}
+	if (bh_wl_conn_pending(&client->conn) > 0) {
+		mask |= WL_EVENT_WRITABLE;
+	}
+	wl_event_source_fd_update(client->source, mask);
+}
+
+/* Parses and forwards what the client sent, as far as it can go now.
+ * False when the client was ended (and freed). */
+static bool client_process(struct guest_client *client)
+{
+	if (client->sync_pool != NULL) {
+		bool failed;
+		if (!sync_step(client, &failed)) {
+			if (failed) {
+				return false;
+			}
+			client_update_mask(client);
+			return true;
+		}
+		if (!batch_append(client, client->held, client->held_len)) {
+			return false;
+		}
+		client->held_len = 0;
+	}
+	int size;
+	while (!client->send_blocked && (size = bh_wl_conn_next(&client->conn)) > 0) {
+		bool held;
+		if (!handle_request(client, client->conn.in, (size_t)size, &held)) {
+			return false;
+		}
+		bh_wl_conn_consume(&client->conn, (size_t)size);
+		if (held) {
+			break;
+		}
+	}
+	if (bh_wl_conn_next(&client->conn) < 0) {
+		client_fail(client, "sent a message with an invalid size");
+		return false;
+	}
+	if (!flush_batch(client)) {
+		return false;
+	}
+	client_update_mask(client);
+	return true;
+}
+
+static int client_handle_fd(int fd, uint32_t mask, void *data)
+{
+	struct guest_client *client = data;
+	if (mask & WL_EVENT_WRITABLE) {
+		int r = bh_wl_conn_flush(&client->conn);
+		if (r < 0) {
+			bh_stream_close(client->stream, "guest client write failed");
+			client->stream = NULL;
+			client_destroy(client);
+			return 0;
+		}
+		if (bh_wl_conn_pending(&client->conn) < BH_RELAY_OUT_HIGH / 4) {
+			bh_stream_set_paused(client->stream, false);
+		}
+	}
+	if (mask & WL_EVENT_READABLE) {
+		ssize_t n = bh_wl_conn_read(&client->conn);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			if (n < 0 && errno != ECONNRESET) {
+				client_fail(client, "reading it failed: %s", strerror(errno));
+				return 0;
+			}
+			/* the client went away: what it sent before still goes */
+			if (!client_process(client)) {
+				return 0;
+			}
+			if (client->stream != NULL) {
+				flush_batch(client);
+				bh_stream_close(client->stream, NULL);
+				client->stream = NULL;
+			}
+			client_destroy(client);
+			return 0;
+		}
+		client_process(client);
+		return 0;
+	}
+	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
+		bh_stream_close(client->stream, NULL);
+		client->stream = NULL;
+		client_destroy(client);
+		return 0;
+	}
+	client_update_mask(client);
+	return 0;
+}
+
+/* ---- from the host ---- */
+
+static bool push_host_fd(struct guest_client *client, int fd)
+{
+	if (client->host_nfds == BH_RELAY_MAX_FDS) {
+		close(fd);
+		bh_stream_fail(client->stream, "too many fds announced by the host");
+		return false;
+	}
+	client->host_fds[client->host_nfds++] = fd;
+	return true;
+}
+
+static bool handle_host_messages(struct guest_client *client, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		if (len < 8) {
+			bh_stream_fail(client->stream, "truncated Wayland message from the host");
+			return false;
+		}
+		uint32_t word;
+		memcpy(&word, p + 4, 4);
+		size_t size = word >> 16;
+		if (size < 8 || size % 4 != 0 || size > len) {
+			bh_stream_fail(
+				client->stream, "Wayland message from the host has size %zu", size);
+			return false;
+		}
+		struct bh_relay_msg m;
+		char err[256];
+		if (!bh_relay_wire_parse(
+			    &client->wire, BH_RELAY_EVENT, p, size, &m, err, sizeof(err))) {
+			bh_stream_fail(client->stream, "event from the host: %s", err);
+			return false;
+		}
+		if (m.nfds > client->host_nfds) {
+			bh_stream_fail(client->stream, "%s.%s from the host lacks its fd",
+				m.interface, m.name);
+			return false;
+		}
+		for (uint32_t i = 0; i < m.nfds; i++) {
+			if (!bh_wl_conn_queue_fd(&client->conn, client->host_fds[0])) {
+				bh_stream_fail(
+					client->stream, "too many fds queued for the client");
+				return false;
+			}
+			client->host_nfds--;
+			memmove(client->host_fds, client->host_fds + 1,
+				client->host_nfds * sizeof(int));
+		}
+		if (!bh_wl_conn_queue(&client->conn, p, size)) {
+			bh_stream_fail(client->stream, "the guest client does not read its events");
+			return false;
+		}
+		p += size;
+		len -= size;
+	}
+	return true;
+}
+
+static bool client_stream_data(
+	struct bh_stream *stream, const uint8_t *payload, size_t len, void *user)
+{
+	struct guest_client *client = user;
+	if (len == 0) {
+		bh_stream_fail(stream, "empty relay frame");
+		return false;
+	}
+	uint32_t v;
+	switch (payload[0]) {
+	case BH_RELAY_WL:
+		if (!handle_host_messages(client, payload + 1, len - 1)) {
+			return false;
+		}
+		break;
+	case BH_RELAY_FD_FILE:
+		if (len != 5 || client->file_fd >= 0) {
+			bh_stream_fail(stream, "bad FD_FILE frame");
+			return false;
+		}
+		memcpy(&v, payload + 1, 4);
+		if (v > BH_RELAY_MAX_FILE_SIZE) {
+			bh_stream_fail(
+				stream, "file of %u bytes from the host is over the limit", v);
+			return false;
+		}
+		client->file_fd = bh_relay_memfd("bulkhead-file", v);
+		if (client->file_fd < 0) {
+			bh_stream_fail(stream, "memfd for a host file: %s", strerror(errno));
+			return false;
+		}
+		client->file_size = v;
+		client->file_got = 0;
+		break;
+	case BH_RELAY_FD_FILE_DATA:
+		if (client->file_fd < 0 || len - 1 > client->file_size - client->file_got) {
+			bh_stream_fail(stream, "FD_FILE_DATA outside a file");
+			return false;
+		}
+		if (pwrite(client->file_fd, payload + 1, len - 1, client->file_got) !=
+			(ssize_t)(len - 1)) {
+			bh_stream_fail(stream, "writing a host file: %s", strerror(errno));
+			return false;
+		}
+		client->file_got += len - 1;
+		break;
+	case BH_RELAY_FD_PIPE: {
+		if (len != 5) {
+			bh_stream_fail(stream, "bad FD_PIPE frame");
+			return false;
+		}
+		memcpy(&v, payload + 1, 4);
+		int fd = bh_relay_pipe_claim(client->guest->pipes, bh_stream_endpoint(stream), v);
+		if (fd < 0) {
+			bh_stream_fail(stream, "FD_PIPE for stream %u cannot be served", v);
+			return false;
+		}
+		if (!push_host_fd(client, fd)) {
+			return false;
+		}
+		break;
+	}
+	default:
+		bh_stream_fail(stream, "unknown relay frame type %u", payload[0]);
+		return false;
+	}
+	if (client->file_fd >= 0 && client->file_got == client->file_size) {
+		fcntl(client->file_fd, F_ADD_SEALS,
+			F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+		int fd = client->file_fd;
+		client->file_fd = -1;
+		if (!push_host_fd(client, fd)) {
+			return false;
+		}
+	}
+	int r = bh_wl_conn_flush(&client->conn);
+	if (r < 0) {
+		/* the client is gone; its read side reports it */
+		return true;
+	}
+	if (bh_wl_conn_pending(&client->conn) > BH_RELAY_OUT_HIGH) {
+		bh_stream_set_paused(stream, true);
+	}
+	client_update_mask(client);
+	return true;
+}
+
+static void client_stream_closed(struct bh_stream *stream, const char *reason, void *user)
+{
+	struct guest_client *client = user;
+	client->stream = NULL;
+	if (reason != NULL) {
+		bh_log(BH_LOG_INFO, "guest Wayland client closed by the host: %s", reason);
+	}
+	/* Events already queued are worth delivering (a protocol error
+	 * message, for one); a best-effort flush is all we can do. */
+	bh_wl_conn_flush(&client->conn);
+	client_destroy(client);
+}
+
+static void client_stream_writable(struct bh_stream *stream, void *user)
+{
+	struct guest_client *client = user;
+	client->send_blocked = false;
+	client_process(client);
+}
+
+static const struct bh_stream_handler client_stream_handler = {
+	.data = client_stream_data,
+	.closed = client_stream_closed,
+	.writable = client_stream_writable,
+};
+
+static void client_destroy(struct guest_client *client)
+{
+	if (client->stream != NULL) {
+		bh_stream_close(client->stream, NULL);
+	}
+	wl_list_remove(&client->link);
+	if (client->source != NULL) {
+		wl_event_source_remove(client->source);
+	}
+	for (size_t i = 0; i < client->extras_len; i++) {
+		struct extra *e = &client->extras[i];
+		if (e->kind == EXTRA_POOL || e->kind == EXTRA_BUFFER) {
+			pool_unref(e->pool);
+		}
+	}
+	pool_unref(client->sync_pool);
+	free(client->extras);
+	for (size_t i = 0; i < client->host_nfds; i++) {
+		close(client->host_fds[i]);
+	}
+	if (client->file_fd >= 0) {
+		close(client->file_fd);
+	}
+	bh_relay_wire_finish(&client->wire);
+	bh_wl_conn_finish(&client->conn);
+	free(client);
+}
+
+/* ---- the socket ---- */
+
+static int guest_handle_accept(int fd, uint32_t mask, void *data)
+{
+	struct bh_wl_guest *guest = data;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			bh_log_errno(BH_LOG_WARN, "accepting a guest Wayland client");
+		}
+		return 0;
+	}
+	struct guest_client *client = calloc(1, sizeof(*client));
+	if (client == NULL) {
+		close(cfd);
+		return 0;
+	}
+	bh_wl_conn_init(&client->conn, cfd);
+	client->guest = guest;
+	client->file_fd = -1;
+	client->batch[0] = BH_RELAY_WL;
+	client->batch_len = 1;
+	client->max_payload = bh_endpoint_max_payload();
+	if (client->max_payload > sizeof(client->batch)) {
+		client->max_payload = sizeof(client->batch);
+	}
+	wl_list_init(&client->link);
+	if (!bh_relay_wire_init(&client->wire)) {
+		bh_wl_conn_finish(&client->conn);
+		free(client);
+		return 0;
+	}
+	client->stream = bh_agent_open_stream(
+		guest->agent, BH_STREAM_WAYLAND, &client_stream_handler, client);
+	if (client->stream == NULL) {
+		bh_log(BH_LOG_WARN, "guest Wayland client refused: the host is not connected");
+		client_destroy(client);
+		return 0;
+	}
+	wl_list_insert(&guest->clients, &client->link);
+	client->source =
+		wl_event_loop_add_fd(guest->loop, cfd, WL_EVENT_READABLE, client_handle_fd, client);
+	if (client->source == NULL) {
+		client_fail(client, "could not watch its socket");
+	}
+	return 0;
+}
+
+struct bh_wl_guest *bh_wl_guest_create(struct bh_agent *agent, const char *socket_path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof(addr.sun_path)) {
+		bh_log(BH_LOG_ERROR, "guest Wayland socket path too long: %s", socket_path);
+		return NULL;
+	}
+	struct bh_wl_guest *guest = calloc(1, sizeof(*guest));
+	if (guest == NULL) {
+		return NULL;
+	}
+	guest->agent = agent;
+	guest->loop = bh_agent_event_loop(agent);
+	guest->listen_fd = -1;
+	wl_list_init(&guest->clients);
+	guest->socket_path = strdup(socket_path);
+	guest->pipes = bh_relay_pipes_create(guest->loop);
+	if (guest->socket_path == NULL || guest->pipes == NULL) {
+		goto error;
+	}
+	strcpy(addr.sun_path, socket_path);
+	guest->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (guest->listen_fd < 0) {
+		bh_log_errno(BH_LOG_ERROR, "socket for %s", socket_path);
+		goto error;
+	}
+	unlink(socket_path); /* a stale socket of an earlier agent */
+	if (bind(guest->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		listen(guest->listen_fd, 64) < 0) {
+		bh_log_errno(BH_LOG_ERROR, "listening on %s", socket_path);
+		goto error;
+	}
+	if (getuid() == 0 && chown(socket_path, bh_agent_uid(agent), bh_agent_gid(agent)) < 0) {
+		bh_log_errno(BH_LOG_ERROR, "chown %s", socket_path);
+		goto error;
+	}
+	guest->listen_source = wl_event_loop_add_fd(
+		guest->loop, guest->listen_fd, WL_EVENT_READABLE, guest_handle_accept, guest);
+	if (guest->listen_source == NULL) {
+		goto error;
+	}
+	return guest;
+error:
+	bh_wl_guest_destroy(guest);
+	return NULL;
+}
+
+bool bh_wl_guest_open_pipe(struct bh_wl_guest *guest, struct bh_stream *stream)
+{
+	return bh_relay_pipe_accept(guest->pipes, stream);
+}
+
+void bh_wl_guest_destroy(struct bh_wl_guest *guest)
+{
+	if (guest == NULL) {
+		return;
+	}
+	struct guest_client *client, *tmp;
+	wl_list_for_each_safe(client, tmp, &guest->clients, link)
+	{
+		client_destroy(client);
+	}
+	if (guest->listen_source != NULL) {
+		wl_event_source_remove(guest->listen_source);
+	}
+	if (guest->listen_fd >= 0) {
+		close(guest->listen_fd);
+		unlink(guest->socket_path);
+	}
+	bh_relay_pipes_destroy(guest->pipes);
+	free(guest->socket_path);
+	free(guest);
+}

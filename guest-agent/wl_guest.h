@@ -1,0 +1,40 @@
+/* The agent's half of the Wayland relay: the guest Wayland socket, one
+ * channel stream per guest client, and the mirrors of the clients' shm
+ * pools (the public entry points are in guest-agent/agent.h). */
+#ifndef GUEST_AGENT_WL_GUEST_H
+#define GUEST_AGENT_WL_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wl_relay.h"
+
+/* shm_mirror.c: one guest pool. */
+struct bh_shm_mirror {
+	uint32_t serial; /* the number the host knows the pool by */
+	int fd;          /* the client's fd */
+	uint8_t *map;    /* the client's pool, read-only */
+	uint8_t *copy;   /* what the host pool holds */
+	uint64_t size;
+	int refs; /* the wl_shm_pool and each of its wl_buffers */
+};
+
+/* Maps fd (owned from now on, also on failure) and makes a zeroed copy. */
+bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size);
+/* Grows the mapping and the copy to size. */
+bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size);
+void bh_shm_mirror_finish(struct bh_shm_mirror *m);
+
+/* Receives one changed span (bytes are the mirror's copy, valid during the
+ * call); false stops the sync. */
+typedef bool (*bh_shm_mirror_emit_fn)(
+	uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data);
+/* Compares [offset, offset+len) of the client's pool with the copy and
+ * emits every changed span (nearby spans merged), updating the copy. The
+ * range is clamped to the pool. False if emit failed or the client's file
+ * no longer covers the range. */
+bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data);
+
+#endif

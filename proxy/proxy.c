@@ -1,0 +1,545 @@
+/* The per-tag proxy: reports the tag's state to the compositor over
+ * bulkhead_vm_manager_v1, keeps the channel to the agent up (reconnecting),
+ * and hands guest streams to the relay and the control socket. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wayland-client.h>
+#include <wayland-server-core.h>
+
+#include "bulkhead-vm-v1-client-protocol.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "proxy/proxy.h"
+
+#define RETRY_MIN_MSEC 100
+#define RETRY_MAX_MSEC 2000
+#define DEFAULT_BOOT_TIMEOUT_SEC 120
+
+struct bh_proxy {
+	struct wl_event_loop *loop;
+	char *tag;
+	char *channel;
+
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct bulkhead_vm_manager_v1 *manager;
+	struct wl_event_source *display_source;
+
+	struct bh_endpoint *endpoint;
+	bool ready;
+	struct wl_event_source *retry_timer;
+	uint32_t retry_msec;
+	uint64_t connect_start_usec; /* when we started reaching the agent */
+	uint64_t boot_timeout_usec;
+	bool gave_up;
+	uint32_t next_launch;
+
+	struct bh_control *control;
+};
+
+struct wl_event_loop *bh_proxy_event_loop(struct bh_proxy *proxy)
+{
+	return proxy->loop;
+}
+
+const char *bh_proxy_tag(const struct bh_proxy *proxy)
+{
+	return proxy->tag;
+}
+
+struct bh_endpoint *bh_proxy_endpoint(struct bh_proxy *proxy)
+{
+	return proxy->ready ? proxy->endpoint : NULL;
+}
+
+struct bulkhead_vm_manager_v1 *bh_proxy_manager(struct bh_proxy *proxy)
+{
+	return proxy->manager;
+}
+
+void bh_proxy_flush(struct bh_proxy *proxy)
+{
+	if (proxy->display != NULL) {
+		wl_display_flush(proxy->display);
+	}
+}
+
+static void set_state(struct bh_proxy *proxy, enum bulkhead_vm_manager_v1_state state,
+	const char *reason)
+{
+	if (proxy->manager != NULL) {
+		bulkhead_vm_manager_v1_set_state(proxy->manager, state, reason);
+		bh_proxy_flush(proxy);
+	}
+}
+
+/* ---- the channel ---- */
+
+static int connect_channel(const char *addr)
+{
+	if (strncmp(addr, "unix:", 5) != 0) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(addr + 5) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, addr + 5);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void schedule_retry(struct bh_proxy *proxy)
+{
+	wl_event_source_timer_update(proxy->retry_timer, proxy->retry_msec);
+	proxy->retry_msec = proxy->retry_msec * 2 > RETRY_MAX_MSEC ? RETRY_MAX_MSEC :
+		proxy->retry_msec * 2;
+}
+
+static void send_hello(struct bh_proxy *proxy)
+{
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	bh_msg_u32(&msg, BH_CONTROL_VERSION);
+	bh_msg_u32(&msg, 0);
+	bh_msg_u32(&msg, 0);
+	bh_endpoint_send_control(proxy->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
+}
+
+/* Text from the guest shown to the user: printable, bounded. */
+static bool guest_text_ok(const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
+{
+	uint32_t version = bh_msg_get_u32(r);
+	uint32_t caps = bh_msg_get_u32(r);
+	uint32_t n = bh_msg_get_u32(r);
+	if (!r->ok || n > 64) {
+		bh_log(BH_LOG_ERROR, "tag %s: malformed hello from the agent", proxy->tag);
+		return false;
+	}
+	if (version != BH_CONTROL_VERSION) {
+		bh_log(BH_LOG_ERROR, "tag %s: the agent speaks version %u, this proxy %u",
+			proxy->tag, version, BH_CONTROL_VERSION);
+		return false;
+	}
+	struct {
+		char *name;
+		uint64_t usec;
+	} steps[64];
+	uint32_t got = 0;
+	for (; got < n; got++) {
+		steps[got].name = bh_msg_get_str(r, 64);
+		steps[got].usec = bh_msg_get_u64(r);
+		if (!r->ok) {
+			break;
+		}
+	}
+	bool ok = bh_msg_end(r);
+	for (uint32_t i = 0; i < got; i++) {
+		if (ok && steps[i].name != NULL && guest_text_ok(steps[i].name) &&
+			proxy->manager != NULL) {
+			uint64_t usec = steps[i].usec > UINT32_MAX ? UINT32_MAX : steps[i].usec;
+			bulkhead_vm_manager_v1_boot_time(proxy->manager, steps[i].name,
+				(uint32_t)usec);
+		}
+		free(steps[i].name);
+	}
+	if (!ok) {
+		bh_log(BH_LOG_ERROR, "tag %s: malformed boot timings in the agent's hello",
+			proxy->tag);
+		return false;
+	}
+	uint64_t connect_usec = bh_now_usec() - proxy->connect_start_usec;
+	if (proxy->manager != NULL) {
+		bulkhead_vm_manager_v1_boot_time(proxy->manager, "host-channel-connected",
+			connect_usec > UINT32_MAX ? UINT32_MAX : (uint32_t)connect_usec);
+	}
+	proxy->ready = true;
+	bh_log(BH_LOG_INFO, "tag %s: agent said hello (capabilities %#x)", proxy->tag, caps);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_READY, NULL);
+	return true;
+}
+
+static bool handle_app(struct bh_proxy *proxy, struct bh_msg_reader *r)
+{
+	char *id = bh_msg_get_str(r, 256), *name = bh_msg_get_str(r, 256);
+	char *exec = bh_msg_get_str(r, 1024), *icon = bh_msg_get_str(r, 256);
+	bool ok = bh_msg_end(r) && guest_text_ok(id) && guest_text_ok(name) &&
+		guest_text_ok(exec) && guest_text_ok(icon);
+	if (ok && proxy->manager != NULL) {
+		bulkhead_vm_manager_v1_app(proxy->manager, id, name, exec,
+			icon[0] != '\0' ? icon : NULL);
+	}
+	free(id);
+	free(name);
+	free(exec);
+	free(icon);
+	if (!ok) {
+		bh_log(BH_LOG_ERROR, "tag %s: malformed app entry from the agent", proxy->tag);
+	}
+	return ok;
+}
+
+static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
+	const uint8_t *payload, size_t len, void *user)
+{
+	struct bh_proxy *proxy = user;
+	struct bh_msg_reader r;
+	bh_msg_reader_init(&r, payload, len);
+	if (!proxy->ready && type != BH_CTL_HELLO) {
+		bh_log(BH_LOG_ERROR, "tag %s: control message %u before hello", proxy->tag, type);
+		return false;
+	}
+	switch (type) {
+	case BH_CTL_HELLO:
+		if (proxy->ready) {
+			bh_log(BH_LOG_ERROR, "tag %s: second hello from the agent", proxy->tag);
+			return false;
+		}
+		return handle_hello(proxy, &r);
+	case BH_CTL_APP:
+		return handle_app(proxy, &r);
+	case BH_CTL_APPS_DONE:
+		if (len != 0) {
+			return false;
+		}
+		if (proxy->manager != NULL) {
+			bulkhead_vm_manager_v1_apps_done(proxy->manager);
+			bh_proxy_flush(proxy);
+		}
+		return true;
+	case BH_CTL_LAUNCHED: {
+		uint32_t request = bh_msg_get_u32(&r);
+		int32_t pid = (int32_t)bh_msg_get_u32(&r);
+		char *error = bh_msg_get_str(&r, 512);
+		bool ok = bh_msg_end(&r) && guest_text_ok(error);
+		if (ok) {
+			if (pid <= 0) {
+				bh_log(BH_LOG_WARN, "tag %s: launch %u failed in the guest: %s",
+					proxy->tag, request, error);
+			}
+			bh_control_launched(proxy->control, request, pid, error);
+		}
+		free(error);
+		return ok;
+	}
+	case BH_CTL_PING: {
+		uint64_t cookie = bh_msg_get_u64(&r);
+		if (!bh_msg_end(&r)) {
+			return false;
+		}
+		struct bh_msg msg;
+		bh_msg_init(&msg, 0);
+		bh_msg_u64(&msg, cookie);
+		return bh_endpoint_send_control(endpoint, BH_CTL_PONG, msg.buf, msg.len);
+	}
+	case BH_CTL_PONG:
+		bh_msg_get_u64(&r);
+		return bh_msg_end(&r);
+	default:
+		bh_log(BH_LOG_ERROR, "tag %s: unknown control message %u from the agent",
+			proxy->tag, type);
+		return false;
+	}
+}
+
+static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
+	enum bh_stream_kind kind, void *user)
+{
+	struct bh_proxy *proxy = user;
+	if (!proxy->ready) {
+		return false;
+	}
+#ifdef BH_PROXY_HAVE_RELAY
+	if (kind == BH_STREAM_WAYLAND) {
+		return bh_relay_open(proxy, stream);
+	}
+	if (kind == BH_STREAM_PIPE) {
+		return bh_relay_open_pipe(proxy, stream);
+	}
+#endif
+	bh_log(BH_LOG_WARN, "tag %s: the agent opened stream %u of kind %u, which is not served",
+		proxy->tag, bh_stream_id(stream), kind);
+	return false;
+}
+
+static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *reason,
+	void *user)
+{
+	struct bh_proxy *proxy = user;
+	bool was_ready = proxy->ready;
+	proxy->ready = false;
+	bh_endpoint_destroy(proxy->endpoint);
+	proxy->endpoint = NULL;
+	char line[300];
+	snprintf(line, sizeof(line), "the channel to the agent of tag %s was lost (%s); reconnecting",
+		proxy->tag, reason);
+	bh_log(BH_LOG_ERROR, "%s", line);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+	(void)was_ready;
+	proxy->retry_msec = RETRY_MIN_MSEC;
+	proxy->connect_start_usec = bh_now_usec();
+	proxy->gave_up = false;
+	schedule_retry(proxy);
+}
+
+static const struct bh_endpoint_listener endpoint_listener = {
+	.control = proxy_handle_control,
+	.open = proxy_handle_open,
+	.disconnected = proxy_handle_disconnected,
+};
+
+static int proxy_handle_retry(void *data)
+{
+	struct bh_proxy *proxy = data;
+	if (proxy->endpoint != NULL) {
+		return 0;
+	}
+	int fd = connect_channel(proxy->channel);
+	if (fd < 0) {
+		if (errno == EAFNOSUPPORT) {
+			char line[300];
+			snprintf(line, sizeof(line),
+				"tag %s: channel address %s is not supported by this proxy yet",
+				proxy->tag, proxy->channel);
+			bh_log(BH_LOG_ERROR, "%s", line);
+			set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+			return 0;
+		}
+		if (bh_now_usec() - proxy->connect_start_usec > proxy->boot_timeout_usec) {
+			if (!proxy->gave_up) {
+				char line[300];
+				snprintf(line, sizeof(line),
+					"the agent of tag %s did not answer on %s within %llu s; "
+					"still trying",
+					proxy->tag, proxy->channel,
+					(unsigned long long)(proxy->boot_timeout_usec / 1000000));
+				bh_log(BH_LOG_ERROR, "%s", line);
+				set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+				proxy->gave_up = true;
+			}
+		}
+		schedule_retry(proxy);
+		return 0;
+	}
+	proxy->endpoint = bh_endpoint_create(proxy->loop, fd, BH_ENDPOINT_HOST,
+		&endpoint_listener, proxy);
+	if (proxy->endpoint == NULL) {
+		schedule_retry(proxy);
+		return 0;
+	}
+	bh_log(BH_LOG_INFO, "tag %s: channel connected on %s, waiting for hello", proxy->tag,
+		proxy->channel);
+	proxy->retry_msec = RETRY_MIN_MSEC;
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
+	send_hello(proxy);
+	return 0;
+}
+
+uint32_t bh_proxy_launch(struct bh_proxy *proxy, const char *command)
+{
+	if (!proxy->ready || proxy->endpoint == NULL) {
+		return 0;
+	}
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	uint32_t request = ++proxy->next_launch;
+	if (request == 0) {
+		request = ++proxy->next_launch;
+	}
+	bh_msg_u32(&msg, request);
+	bh_msg_str(&msg, command);
+	if (!msg.ok || !bh_endpoint_send_control(proxy->endpoint, BH_CTL_LAUNCH, msg.buf,
+			       msg.len)) {
+		return 0;
+	}
+	return request;
+}
+
+/* ---- the compositor ---- */
+
+static void manager_handle_tag(void *data, struct bulkhead_vm_manager_v1 *manager,
+	const char *name)
+{
+	struct bh_proxy *proxy = data;
+	if (strcmp(name, proxy->tag) != 0) {
+		bh_log(BH_LOG_WARN, "the compositor says this proxy serves tag '%s', not '%s'",
+			name, proxy->tag);
+	}
+}
+
+static void manager_handle_launch(void *data, struct bulkhead_vm_manager_v1 *manager,
+	const char *command)
+{
+	struct bh_proxy *proxy = data;
+	if (bh_proxy_launch(proxy, command) == 0) {
+		bh_log(BH_LOG_ERROR, "tag %s: cannot launch '%s': the agent is not connected",
+			proxy->tag, command);
+	}
+}
+
+static void manager_handle_stop(void *data, struct bulkhead_vm_manager_v1 *manager)
+{
+	struct bh_proxy *proxy = data;
+	bh_log(BH_LOG_INFO, "tag %s: the compositor asked to stop", proxy->tag);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
+	bh_proxy_flush(proxy);
+	exit(EXIT_SUCCESS);
+}
+
+static const struct bulkhead_vm_manager_v1_listener manager_listener = {
+	.tag = manager_handle_tag,
+	.launch = manager_handle_launch,
+	.stop = manager_handle_stop,
+};
+
+static void registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
+	const char *interface, uint32_t version)
+{
+	struct bh_proxy *proxy = data;
+	if (strcmp(interface, bulkhead_vm_manager_v1_interface.name) == 0 &&
+		proxy->manager == NULL) {
+		proxy->manager = wl_registry_bind(registry, name, &bulkhead_vm_manager_v1_interface, 1);
+		bulkhead_vm_manager_v1_add_listener(proxy->manager, &manager_listener, proxy);
+	}
+}
+
+static void registry_handle_global_remove(void *data, struct wl_registry *registry,
+	uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_handle_global,
+	.global_remove = registry_handle_global_remove,
+};
+
+static int proxy_handle_display(int fd, uint32_t mask, void *data)
+{
+	struct bh_proxy *proxy = data;
+	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR) && !(mask & WL_EVENT_READABLE)) {
+		bh_log(BH_LOG_ERROR, "tag %s: the compositor closed the control connection",
+			proxy->tag);
+		exit(EXIT_FAILURE);
+	}
+	if (wl_display_dispatch(proxy->display) < 0) {
+		bh_log_errno(BH_LOG_ERROR, "tag %s: the control connection to the compositor failed",
+			proxy->tag);
+		exit(EXIT_FAILURE);
+	}
+	return 0;
+}
+
+struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts)
+{
+	struct bh_proxy *proxy = calloc(1, sizeof(*proxy));
+	if (proxy == NULL) {
+		return NULL;
+	}
+	proxy->loop = loop;
+	proxy->tag = strdup(opts->tag);
+	proxy->channel = opts->channel != NULL ? strdup(opts->channel) : NULL;
+	proxy->boot_timeout_usec = DEFAULT_BOOT_TIMEOUT_SEC * 1000000ull;
+	if (proxy->tag == NULL) {
+		goto error;
+	}
+	proxy->display = wl_display_connect(NULL);
+	if (proxy->display == NULL) {
+		bh_log(BH_LOG_ERROR,
+			"tag %s: could not connect to the compositor (the proxy is started by "
+			"bulkhead with WAYLAND_SOCKET set)",
+			proxy->tag);
+		goto error;
+	}
+	proxy->registry = wl_display_get_registry(proxy->display);
+	wl_registry_add_listener(proxy->registry, &registry_listener, proxy);
+	if (wl_display_roundtrip(proxy->display) < 0 || proxy->manager == NULL) {
+		bh_log(BH_LOG_ERROR,
+			"tag %s: the compositor offers no bulkhead_vm_manager_v1 on this "
+			"connection (is it the tag's control connection?)",
+			proxy->tag);
+		goto error;
+	}
+	proxy->display_source = wl_event_loop_add_fd(loop, wl_display_get_fd(proxy->display),
+		WL_EVENT_READABLE, proxy_handle_display, proxy);
+	proxy->retry_timer = wl_event_loop_add_timer(loop, proxy_handle_retry, proxy);
+	if (proxy->display_source == NULL || proxy->retry_timer == NULL) {
+		goto error;
+	}
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
+	if (proxy->channel == NULL) {
+		char line[300];
+		snprintf(line, sizeof(line),
+			"tag %s has no channel configured and the VM library cannot start it yet",
+			proxy->tag);
+		bh_log(BH_LOG_ERROR, "%s", line);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+	} else {
+		proxy->retry_msec = RETRY_MIN_MSEC;
+		proxy->connect_start_usec = bh_now_usec();
+		proxy_handle_retry(proxy);
+	}
+	char path[4096];
+	if (bh_control_socket_path(proxy->tag, path, sizeof(path))) {
+		proxy->control = bh_control_create(proxy, path);
+	}
+	if (proxy->control == NULL) {
+		bh_log(BH_LOG_WARN, "tag %s: no control socket; bulkheadctl exec will not work",
+			proxy->tag);
+	}
+	return proxy;
+error:
+	bh_proxy_destroy(proxy);
+	return NULL;
+}
+
+void bh_proxy_destroy(struct bh_proxy *proxy)
+{
+	if (proxy == NULL) {
+		return;
+	}
+	bh_control_destroy(proxy->control);
+	bh_endpoint_destroy(proxy->endpoint);
+	if (proxy->retry_timer != NULL) {
+		wl_event_source_remove(proxy->retry_timer);
+	}
+	if (proxy->display_source != NULL) {
+		wl_event_source_remove(proxy->display_source);
+	}
+	if (proxy->manager != NULL) {
+		bulkhead_vm_manager_v1_destroy(proxy->manager);
+	}
+	if (proxy->registry != NULL) {
+		wl_registry_destroy(proxy->registry);
+	}
+	if (proxy->display != NULL) {
+		wl_display_disconnect(proxy->display);
+	}
+	free(proxy->tag);
+	free(proxy->channel);
+	free(proxy);
+}

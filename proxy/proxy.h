@@ -1,0 +1,84 @@
+/* The per-tag proxy: its compositor connection (bulkhead_vm_manager_v1), the
+ * channel to the agent, and the hooks the Wayland relay (relay.c) plugs into. */
+#ifndef PROXY_PROXY_H
+#define PROXY_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/endpoint.h"
+
+struct wl_event_loop;
+struct bh_proxy;
+
+struct bh_proxy_options {
+	const char *tag;
+	const char *channel;     /* agent address; NULL = start the tag's VM */
+	const char *config_path; /* NULL = the default config file */
+};
+
+/* Connects to the compositor (WAYLAND_SOCKET) and starts reaching the agent. */
+struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts);
+void bh_proxy_destroy(struct bh_proxy *proxy);
+
+struct wl_event_loop *bh_proxy_event_loop(struct bh_proxy *proxy);
+const char *bh_proxy_tag(const struct bh_proxy *proxy);
+/* The current channel endpoint, NULL while the agent is not connected. */
+struct bh_endpoint *bh_proxy_endpoint(struct bh_proxy *proxy);
+
+/*
+ * Tagged compositor connections, for the relay (proxy/vm_client.c).
+ * Asks the compositor for a new Wayland connection tagged with this proxy's
+ * tag (bulkhead_vm_manager_v1.create_client). done() runs once, later, from
+ * the event loop: with fd >= 0 (the relay owns it: speak Wayland on it as
+ * the guest client) or fd = -1 and a reason. Cancel with
+ * bh_vm_client_request_cancel before the stream/client goes away; done() is
+ * then not called.
+ */
+struct bh_vm_client_request;
+typedef void (*bh_vm_client_done_fn)(int fd, const char *refused_reason, void *data);
+struct bh_vm_client_request *bh_vm_client_request(struct bh_proxy *proxy, uint32_t stream,
+	bh_vm_client_done_fn done, void *data);
+void bh_vm_client_request_cancel(struct bh_vm_client_request *request);
+
+/*
+ * Implemented by proxy/relay.c (the relay engineer); the proxy calls them.
+ * Compiled in when relay.c exists (BH_PROXY_HAVE_RELAY).
+ *
+ * bh_relay_open: the agent opened a BH_STREAM_WAYLAND stream (one guest
+ *   client). The relay accepts it with bh_stream_set_handler (its data()
+ *   gets every frame of that stream, its closed() the end of the stream,
+ *   also when the channel goes away) and asks for a tagged connection with
+ *   bh_vm_client_request. Return false to refuse the stream (the proxy
+ *   closes it with a reason).
+ * bh_relay_open_pipe: the same for a BH_STREAM_PIPE stream opened by the
+ *   agent (clipboard / drag-and-drop data).
+ * Frames go back with bh_stream_send; a client that must end is closed with
+ * bh_stream_close (normal) or bh_stream_fail (protocol error: one clear
+ * reason). The relay learns of channel loss through each stream's closed().
+ */
+bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream);
+bool bh_relay_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream);
+
+/* Internal to the proxy (proxy.c, control.c, vm_client.c). */
+struct bulkhead_vm_manager_v1;
+struct bulkhead_vm_manager_v1 *bh_proxy_manager(struct bh_proxy *proxy);
+/* Flushes requests to the compositor now (they are also flushed before the
+ * loop sleeps). */
+void bh_proxy_flush(struct bh_proxy *proxy);
+/* Forwards a LAUNCH to the agent; request ids are the proxy's own. Returns
+ * the request id, or 0 when the agent is not connected. */
+uint32_t bh_proxy_launch(struct bh_proxy *proxy, const char *command);
+
+/* control.c: the control socket for bulkheadctl (protocols/CONTROL.md). */
+struct bh_control;
+/* The socket path of a tag: $XDG_RUNTIME_DIR/bulkhead/tags/<dir>/control.sock. */
+bool bh_control_socket_path(const char *tag, char *out, size_t size);
+struct bh_control *bh_control_create(struct bh_proxy *proxy, const char *path);
+void bh_control_destroy(struct bh_control *control);
+/* The agent answered a launch request of the proxy. */
+void bh_control_launched(struct bh_control *control, uint32_t request, int32_t pid,
+	const char *error);
+
+#endif

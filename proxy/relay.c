@@ -1,0 +1,823 @@
+/* The proxy's half of the Wayland relay: per guest stream, a tagged Wayland
+ * connection to the compositor; everything from the guest is validated
+ * again here (messages, fds, pools, binds) before the compositor sees it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wl_relay.h"
+#include "proxy/proxy.h"
+#include "proxy/relay.h"
+
+enum placeholder_kind {
+	PH_SHM = BH_RELAY_FD_SHM,
+	PH_PIPE = BH_RELAY_FD_PIPE,
+};
+
+/* An fd announced by the agent, waiting for the message that carries it. */
+struct placeholder {
+	uint8_t kind;
+	uint32_t value; /* pool serial or pipe stream id */
+	uint64_t size;
+};
+
+/* A global shown to the client, so a bind can be checked. */
+struct shown_global {
+	uint32_t name;
+	const char *interface; /* from the allowlist */
+	uint32_t version;
+};
+
+struct bh_relay_client {
+	char tag[128];
+	struct bh_proxy *proxy; /* NULL in tests */
+	struct bh_stream *stream;
+	struct bh_vm_client_request *request;
+	struct bh_wl_conn conn; /* fd -1 until the compositor answers */
+	struct wl_event_source *source;
+	struct bh_relay_wire wire;
+	struct bh_host_pools pools;
+	struct placeholder ph[BH_RELAY_MAX_FDS];
+	size_t nph;
+	/* client object id -> pool serial, for wl_shm_pool and wl_buffer */
+	uint32_t *obj_pool;
+	size_t obj_len;
+	struct shown_global *shown;
+	size_t nshown, shown_cap;
+	bool read_blocked; /* the stream to the agent is over high water */
+	bool destroying;
+	uint8_t batch[64 * 1024];
+	size_t batch_len, max_payload;
+	char error[320];
+};
+
+static struct bh_relay_pipes *proxy_pipes;
+static uint8_t scratch[64 * 1024];
+
+static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(client->error, sizeof(client->error), fmt, args);
+	va_end(args);
+	bh_log(BH_LOG_ERROR,
+		"tag %s: guest Wayland client (stream %u) ended: %s (only this app is closed; "
+		"restart it in the VM)",
+		client->tag, client->stream ? bh_stream_id(client->stream) : 0, client->error);
+	return false;
+}
+
+size_t bh_relay_client_queued(const struct bh_relay_client *client)
+{
+	return bh_wl_conn_pending(&client->conn);
+}
+
+const char *bh_relay_client_error(const struct bh_relay_client *client)
+{
+	return client->error;
+}
+
+static uint32_t *obj_pool_slot(struct bh_relay_client *client, uint32_t id, bool create)
+{
+	if (id == 0 || id >= 0xff000000u) {
+		return NULL;
+	}
+	if (id >= client->obj_len) {
+		if (!create) {
+			return NULL;
+		}
+		size_t len = client->obj_len ? client->obj_len : 64;
+		while (len <= id) {
+			len *= 2;
+		}
+		uint32_t *p = realloc(client->obj_pool, len * sizeof(*p));
+		if (p == NULL) {
+			return NULL;
+		}
+		memset(p + client->obj_len, 0, (len - client->obj_len) * sizeof(*p));
+		client->obj_pool = p;
+		client->obj_len = len;
+	}
+	return &client->obj_pool[id];
+}
+
+static void pool_release(struct bh_relay_client *client, uint32_t id)
+{
+	uint32_t *slot = obj_pool_slot(client, id, false);
+	if (slot == NULL || *slot == 0) {
+		return;
+	}
+	struct bh_host_pool *pool = bh_host_pool_find(&client->pools, *slot);
+	if (pool != NULL) {
+		bh_host_pool_unref(&client->pools, pool);
+	}
+	*slot = 0;
+}
+
+static bool take_placeholder(struct bh_relay_client *client, uint8_t kind, struct placeholder *out,
+	const struct bh_relay_msg *m)
+{
+	if (client->nph == 0) {
+		return client_error(client, "%s.%s carries an fd the agent did not announce",
+			m->interface, m->name);
+	}
+	*out = client->ph[0];
+	client->nph--;
+	memmove(client->ph, client->ph + 1, client->nph * sizeof(client->ph[0]));
+	if (out->kind != kind) {
+		return client_error(client, "%s.%s got an fd of the wrong kind (%u, expected %u)",
+			m->interface, m->name, out->kind, kind);
+	}
+	return true;
+}
+
+/* ---- requests from the guest ---- */
+
+static bool handle_bind(struct bh_relay_client *client, const struct bh_relay_msg *m)
+{
+	/* bind(name, interface, version, id) */
+	uint32_t name = m->args[0];
+	const char *iface = m->str[1];
+	uint32_t version = m->args[2];
+	for (size_t i = 0; i < client->nshown; i++) {
+		struct shown_global *g = &client->shown[i];
+		if (g->name != name) {
+			continue;
+		}
+		if (iface == NULL || strcmp(iface, g->interface) != 0) {
+			return client_error(client, "bind of global %u as %s, but it is %s", name,
+				iface ? iface : "(none)", g->interface);
+		}
+		if (version == 0 || version > g->version) {
+			return client_error(client, "bind of %s version %u, allowed 1..%u",
+				g->interface, version, g->version);
+		}
+		return true;
+	}
+	return client_error(client, "bind of global %u (%s), which it was not shown", name,
+		iface ? iface : "?");
+}
+
+static bool handle_request(struct bh_relay_client *client, const uint8_t *data, size_t size)
+{
+	struct bh_relay_msg m;
+	char err[256];
+	if (!bh_relay_wire_parse(
+		    &client->wire, BH_RELAY_REQUEST, data, size, &m, err, sizeof(err))) {
+		return client_error(client, "%s", err);
+	}
+	const char *iface = m.interface;
+	if (strcmp(iface, "wl_registry") == 0 && m.opcode == 0) {
+		if (!handle_bind(client, &m)) {
+			return false;
+		}
+	} else if (strcmp(iface, "wl_shm") == 0 && m.opcode == 0) {
+		/* create_pool(new_id, fd, int size) */
+		struct placeholder ph;
+		if (!take_placeholder(client, PH_SHM, &ph, &m)) {
+			return false;
+		}
+		int32_t size = (int32_t)m.args[2];
+		if (size <= 0 || (uint64_t)size != ph.size) {
+			return client_error(client,
+				"create_pool of %" PRId32
+				" bytes, but the pool announced has %" PRIu64,
+				size, ph.size);
+		}
+		if (ph.value == 0) {
+			return client_error(client, "shm pool number 0 is reserved");
+		}
+		struct bh_host_pool *pool =
+			bh_host_pool_create(&client->pools, ph.value, ph.size, err, sizeof(err));
+		if (pool == NULL) {
+			return client_error(client, "%s", err);
+		}
+		uint32_t *slot = obj_pool_slot(client, m.args[0], true);
+		int fd = slot != NULL ? fcntl(pool->fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (fd < 0) {
+			bh_host_pool_unref(&client->pools, pool);
+			return client_error(client, "out of memory or fds for a pool");
+		}
+		*slot = pool->serial;
+		if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
+			return client_error(client, "too many fds queued for the compositor");
+		}
+	} else if (m.nfds > 0) {
+		if ((strcmp(iface, "wl_data_offer") == 0 && m.opcode == 1) ||
+			(strcmp(iface, "zwp_primary_selection_offer_v1") == 0 && m.opcode == 0)) {
+			struct placeholder ph;
+			if (!take_placeholder(client, PH_PIPE, &ph, &m)) {
+				return false;
+			}
+			if (proxy_pipes == NULL || client->stream == NULL) {
+				return client_error(client, "pipes cannot be relayed here");
+			}
+			int fd = bh_relay_pipe_claim(
+				proxy_pipes, bh_stream_endpoint(client->stream), ph.value);
+			if (fd < 0) {
+				return client_error(
+					client, "pipe stream %u cannot be used", ph.value);
+			}
+			if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
+				return client_error(
+					client, "too many fds queued for the compositor");
+			}
+		} else {
+			return client_error(
+				client, "%s.%s carries an fd, which is not relayed", iface, m.name);
+		}
+	} else if (strcmp(iface, "wl_shm_pool") == 0) {
+		uint32_t *slot = obj_pool_slot(client, m.object, false);
+		struct bh_host_pool *pool =
+			slot != NULL ? bh_host_pool_find(&client->pools, *slot) : NULL;
+		if (pool == NULL) {
+			return client_error(client, "wl_shm_pool %u has no pool", m.object);
+		}
+		if (m.opcode == 0) {
+			uint32_t *b = obj_pool_slot(client, m.args[0], true);
+			if (b == NULL) {
+				return client_error(client, "out of memory");
+			}
+			*b = pool->serial;
+			pool->refs++;
+		} else if (m.opcode == 1) {
+			pool_release(client, m.object);
+		} else if (m.opcode == 2) {
+			int32_t size = (int32_t)m.args[0];
+			if (size <= 0 || !bh_host_pool_resize(&client->pools, pool, (uint64_t)size,
+						 err, sizeof(err))) {
+				return client_error(client, "resize to %" PRId32 ": %s", size,
+					size <= 0 ? "not a size" : err);
+			}
+		}
+	} else if (strcmp(iface, "wl_buffer") == 0 && m.opcode == 0) {
+		pool_release(client, m.object);
+	}
+	if (!bh_wl_conn_queue(&client->conn, data, size)) {
+		return client_error(client, "the compositor does not read this client's requests");
+	}
+	return true;
+}
+
+static bool handle_messages(struct bh_relay_client *client, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		if (len < 8) {
+			return client_error(client, "truncated Wayland message (%zu bytes)", len);
+		}
+		uint32_t word;
+		memcpy(&word, p + 4, 4);
+		size_t size = word >> 16;
+		if (size < 8 || size % 4 != 0 || size > BH_WL_MAX_MESSAGE) {
+			return client_error(client, "Wayland message with invalid size %zu", size);
+		}
+		if (size > len) {
+			return client_error(client,
+				"Wayland message of %zu bytes cut at %zu bytes by its frame", size,
+				len);
+		}
+		if (!handle_request(client, p, size)) {
+			return false;
+		}
+		p += size;
+		len -= size;
+	}
+	return true;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void client_update_mask(struct bh_relay_client *client);
+
+bool bh_relay_client_handle_frame(
+	struct bh_relay_client *client, const uint8_t *payload, size_t len)
+{
+	if (len == 0) {
+		return client_error(client, "empty relay frame");
+	}
+	switch (payload[0]) {
+	case BH_RELAY_WL:
+		if (!handle_messages(client, payload + 1, len - 1)) {
+			return false;
+		}
+		break;
+	case BH_RELAY_FD_SHM:
+	case BH_RELAY_FD_PIPE: {
+		size_t want = payload[0] == BH_RELAY_FD_SHM ? 13 : 5;
+		if (len != want) {
+			return client_error(client, "relay fd frame %u of %zu bytes, expected %zu",
+				payload[0], len, want);
+		}
+		if (client->nph == BH_RELAY_MAX_FDS) {
+			return client_error(client,
+				"more than %d fds announced ahead of their messages",
+				BH_RELAY_MAX_FDS);
+		}
+		struct placeholder *ph = &client->ph[client->nph++];
+		ph->kind = payload[0];
+		ph->value = get32(payload + 1);
+		ph->size = payload[0] == BH_RELAY_FD_SHM ? get64(payload + 5) : 0;
+		if (ph->kind == PH_SHM && (ph->size == 0 || ph->size > BH_RELAY_MAX_POOL_SIZE)) {
+			return client_error(client,
+				"shm pool of %" PRIu64 " bytes announced, the limit is %u",
+				ph->size, BH_RELAY_MAX_POOL_SIZE);
+		}
+		break;
+	}
+	case BH_RELAY_SHM_DATA: {
+		if (len < 13) {
+			return client_error(client, "short buffer data frame (%zu bytes)", len);
+		}
+		uint32_t serial = get32(payload + 1);
+		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, serial);
+		if (pool == NULL) {
+			return client_error(
+				client, "buffer data for unknown shm pool %" PRIu32, serial);
+		}
+		char err[256];
+		if (!bh_host_pool_write(
+			    pool, get64(payload + 5), payload + 13, len - 13, err, sizeof(err))) {
+			return client_error(client, "%s", err);
+		}
+		break;
+	}
+	default:
+		return client_error(client, "relay frame of unknown type %u", payload[0]);
+	}
+	if (client->conn.fd >= 0) {
+		if (bh_wl_conn_flush(&client->conn) < 0) {
+			return client_error(
+				client, "writing to the compositor: %s", strerror(errno));
+		}
+	}
+	if (client->stream != NULL && bh_wl_conn_pending(&client->conn) > BH_RELAY_OUT_HIGH) {
+		/* The compositor is slow: hold back channel credit instead of
+		 * buffering without bound. */
+		bh_stream_set_paused(client->stream, true);
+	}
+	client_update_mask(client);
+	return true;
+}
+
+/* ---- events from the compositor ---- */
+
+static bool send_frame(struct bh_relay_client *client, const void *data, size_t len)
+{
+	if (client->stream == NULL) {
+		return true; /* tests: events are dropped */
+	}
+	errno = 0;
+	if (bh_stream_send(client->stream, data, len)) {
+		return true;
+	}
+	if (bh_relay_send_refused(errno)) {
+		return client_error(client, "the channel refused a frame: %s", strerror(errno));
+	}
+	client->read_blocked = true;
+	return true;
+}
+
+static bool flush_batch(struct bh_relay_client *client)
+{
+	if (client->batch_len <= 1) {
+		return true;
+	}
+	size_t len = client->batch_len;
+	client->batch_len = 1;
+	return send_frame(client, client->batch, len);
+}
+
+static bool send_file(struct bh_relay_client *client, int fd, uint32_t size)
+{
+	if (size > BH_RELAY_MAX_FILE_SIZE) {
+		return client_error(
+			client, "a %u-byte file from the compositor is over the limit", size);
+	}
+	uint8_t head[5] = {BH_RELAY_FD_FILE};
+	memcpy(head + 1, &size, 4);
+	if (!flush_batch(client) || !send_frame(client, head, sizeof(head))) {
+		return false;
+	}
+	size_t room = client->max_payload - 1;
+	uint32_t done = 0;
+	while (done < size) {
+		size_t n = size - done < room ? size - done : room;
+		scratch[0] = BH_RELAY_FD_FILE_DATA;
+		ssize_t r = pread(fd, scratch + 1, n, done);
+		if (r <= 0) {
+			return client_error(client, "reading a file from the compositor failed");
+		}
+		if (!send_frame(client, scratch, 1 + (size_t)r)) {
+			return false;
+		}
+		done += (uint32_t)r;
+	}
+	return true;
+}
+
+static bool handle_event(struct bh_relay_client *client, const uint8_t *data, size_t size)
+{
+	struct bh_relay_msg m;
+	char err[256];
+	if (!bh_relay_wire_parse(&client->wire, BH_RELAY_EVENT, data, size, &m, err, sizeof(err))) {
+		return client_error(client, "event from the compositor: %s", err);
+	}
+	if (m.nfds > client->conn.in_nfds) {
+		return client_error(
+			client, "%s.%s from the compositor lacks its fd", m.interface, m.name);
+	}
+	const char *iface = m.interface;
+	uint8_t rewritten[BH_WL_MAX_MESSAGE];
+	if (strcmp(iface, "wl_registry") == 0 && m.opcode == 0) {
+		/* global(name, interface, version) */
+		const struct bh_allowed_global *allowed = bh_registry_allowed(m.str[1]);
+		if (allowed == NULL) {
+			return true; /* hidden */
+		}
+		uint32_t version = m.args[2] < allowed->version ? m.args[2] : allowed->version;
+		uint32_t table = bh_relay_wire_interface_version(allowed->interface);
+		if (table != 0 && version > table) {
+			version = table;
+		}
+		if (client->nshown == client->shown_cap) {
+			size_t cap = client->shown_cap ? client->shown_cap * 2 : 32;
+			struct shown_global *s = realloc(client->shown, cap * sizeof(*s));
+			if (s == NULL) {
+				return client_error(client, "out of memory");
+			}
+			client->shown = s;
+			client->shown_cap = cap;
+		}
+		client->shown[client->nshown++] = (struct shown_global){
+			.name = m.args[0],
+			.interface = allowed->interface,
+			.version = version,
+		};
+		memcpy(rewritten, data, size);
+		memcpy(rewritten + size - 4, &version, 4); /* version is the last word */
+		data = rewritten;
+	} else if (strcmp(iface, "wl_registry") == 0 && m.opcode == 1) {
+		bool shown = false;
+		for (size_t i = 0; i < client->nshown; i++) {
+			if (client->shown[i].name == m.args[0]) {
+				client->shown[i] = client->shown[--client->nshown];
+				shown = true;
+				break;
+			}
+		}
+		if (!shown) {
+			return true;
+		}
+	} else if (m.nfds > 0) {
+		int fd = bh_wl_conn_take_fd(&client->conn);
+		if (strcmp(iface, "wl_keyboard") == 0 && m.opcode == 0) {
+			/* keymap(format, fd, size) */
+			bool ok = send_file(client, fd, m.args[2]);
+			close(fd);
+			if (!ok) {
+				return false;
+			}
+		} else if ((strcmp(iface, "wl_data_source") == 0 && m.opcode == 1) ||
+			   (strcmp(iface, "zwp_primary_selection_source_v1") == 0 &&
+				   m.opcode == 0)) {
+			/* send(mime, fd): the compositor reads what the guest writes */
+			uint32_t id;
+			if (proxy_pipes == NULL || client->stream == NULL ||
+				!bh_relay_pipe_sink_open(
+					proxy_pipes, bh_stream_endpoint(client->stream), fd, &id)) {
+				if (proxy_pipes == NULL || client->stream == NULL) {
+					close(fd);
+				}
+				return client_error(
+					client, "could not open a pipe stream for %s.send", iface);
+			}
+			uint8_t frame[5] = {BH_RELAY_FD_PIPE};
+			memcpy(frame + 1, &id, 4);
+			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
+				return false;
+			}
+		} else {
+			close(fd);
+			return client_error(client,
+				"%s.%s from the compositor carries an fd the relay "
+				"does not pass",
+				iface, m.name);
+		}
+	}
+	if (client->batch_len + size > client->max_payload && !flush_batch(client)) {
+		return false;
+	}
+	memcpy(client->batch + client->batch_len, data, size);
+	client->batch_len += size;
+	return true;
+}
+
+bool bh_relay_client_feed_events(struct bh_relay_client *client, const uint8_t *data, size_t len)
+{
+	while (len > 0) {
+		size_t room = sizeof(client->conn.in) - client->conn.in_len;
+		size_t n = len < room ? len : room;
+		memcpy(client->conn.in + client->conn.in_len, data, n);
+		client->conn.in_len += n;
+		data += n;
+		len -= n;
+		int size;
+		while ((size = bh_wl_conn_next(&client->conn)) > 0) {
+			if (!handle_event(client, client->conn.in, (size_t)size)) {
+				return false;
+			}
+			bh_wl_conn_consume(&client->conn, (size_t)size);
+		}
+		if (size < 0) {
+			return client_error(
+				client, "the compositor sent a message with a bad size");
+		}
+		if (n == 0) {
+			return client_error(client, "events do not fit the input buffer");
+		}
+	}
+	return flush_batch(client);
+}
+
+static void client_end(struct bh_relay_client *client)
+{
+	if (client->stream != NULL) {
+		struct bh_stream *stream = client->stream;
+		client->stream = NULL;
+		bh_stream_close(stream, client->error[0] ? client->error : NULL);
+	}
+	bh_relay_client_destroy(client);
+}
+
+static int client_handle_fd(int fd, uint32_t mask, void *data)
+{
+	struct bh_relay_client *client = data;
+	if (mask & WL_EVENT_WRITABLE) {
+		if (bh_wl_conn_flush(&client->conn) < 0) {
+			client_error(client, "writing to the compositor: %s", strerror(errno));
+			client_end(client);
+			return 0;
+		}
+		if (client->stream != NULL &&
+			bh_wl_conn_pending(&client->conn) < BH_RELAY_OUT_HIGH / 4) {
+			bh_stream_set_paused(client->stream, false);
+		}
+	}
+	if ((mask & WL_EVENT_READABLE) && !client->read_blocked) {
+		ssize_t n = bh_wl_conn_read(&client->conn);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			/* The compositor closed the connection (after a protocol
+			 * error it has already sent wl_display.error). */
+			int size;
+			while ((size = bh_wl_conn_next(&client->conn)) > 0 &&
+				handle_event(client, client->conn.in, (size_t)size)) {
+				bh_wl_conn_consume(&client->conn, (size_t)size);
+			}
+			flush_batch(client);
+			bh_log(BH_LOG_INFO, "tag %s: the compositor closed guest client stream %u",
+				client->tag, client->stream ? bh_stream_id(client->stream) : 0);
+			client_end(client);
+			return 0;
+		}
+		int size;
+		while ((size = bh_wl_conn_next(&client->conn)) > 0) {
+			if (!handle_event(client, client->conn.in, (size_t)size)) {
+				client_end(client);
+				return 0;
+			}
+			bh_wl_conn_consume(&client->conn, (size_t)size);
+		}
+		if (size < 0) {
+			client_error(client, "the compositor sent a message with a bad size");
+			client_end(client);
+			return 0;
+		}
+		if (!flush_batch(client)) {
+			client_end(client);
+			return 0;
+		}
+	}
+	client_update_mask(client);
+	return 0;
+}
+
+static void client_update_mask(struct bh_relay_client *client)
+{
+	if (client->source == NULL) {
+		return;
+	}
+	uint32_t mask = client->read_blocked ? 0 : WL_EVENT_READABLE;
+	if (bh_wl_conn_pending(&client->conn) > 0) {
+		mask |= WL_EVENT_WRITABLE;
+	}
+	wl_event_source_fd_update(client->source, mask);
+}
+
+/* ---- the stream ---- */
+
+static bool stream_data(struct bh_stream *stream, const uint8_t *payload, size_t len, void *user)
+{
+	struct bh_relay_client *client = user;
+	if (!bh_relay_client_handle_frame(client, payload, len)) {
+		client->stream = NULL;
+		bh_stream_fail(stream, "%s", client->error);
+		bh_relay_client_destroy(client);
+		return false;
+	}
+	return true;
+}
+
+static void stream_closed(struct bh_stream *stream, const char *reason, void *user)
+{
+	struct bh_relay_client *client = user;
+	if (client->stream == NULL) {
+		return;
+	}
+	client->stream = NULL;
+	/* Requests already accepted still reach the compositor if it takes
+	 * them now; the connection then closes and the windows go. */
+	if (client->conn.fd >= 0) {
+		bh_wl_conn_flush(&client->conn);
+	}
+	bh_relay_client_destroy(client);
+}
+
+static void stream_writable(struct bh_stream *stream, void *user)
+{
+	struct bh_relay_client *client = user;
+	client->read_blocked = false;
+	client_update_mask(client);
+}
+
+static const struct bh_stream_handler stream_handler = {
+	.data = stream_data,
+	.closed = stream_closed,
+	.writable = stream_writable,
+};
+
+static bool client_connect(struct bh_relay_client *client, struct wl_event_loop *loop, int fd)
+{
+	client->conn.fd = fd;
+	client->source =
+		wl_event_loop_add_fd(loop, fd, WL_EVENT_READABLE, client_handle_fd, client);
+	if (client->source == NULL) {
+		return client_error(client, "could not watch the compositor connection");
+	}
+	if (client->stream != NULL) {
+		bh_stream_set_paused(client->stream, false);
+	}
+	if (bh_wl_conn_flush(&client->conn) < 0) {
+		return client_error(client, "writing to the compositor: %s", strerror(errno));
+	}
+	client_update_mask(client);
+	return true;
+}
+
+static void request_done(int fd, const char *refused_reason, void *data)
+{
+	struct bh_relay_client *client = data;
+	client->request = NULL;
+	if (fd < 0) {
+		client_error(client, "the compositor refused a connection: %s", refused_reason);
+		client_end(client);
+		return;
+	}
+	bh_set_nonblock(fd, true);
+	if (!client_connect(client, bh_proxy_event_loop(client->proxy), fd)) {
+		client_end(client);
+	}
+}
+
+struct bh_relay_client *bh_relay_client_create(
+	const char *tag, struct bh_stream *stream, int host_fd)
+{
+	struct bh_relay_client *client = calloc(1, sizeof(*client));
+	if (client == NULL) {
+		if (host_fd >= 0) {
+			close(host_fd);
+		}
+		return NULL;
+	}
+	snprintf(client->tag, sizeof(client->tag), "%s", tag);
+	client->stream = stream;
+	bh_wl_conn_init(&client->conn, host_fd);
+	client->batch[0] = BH_RELAY_WL;
+	client->batch_len = 1;
+	client->max_payload = bh_endpoint_max_payload();
+	if (client->max_payload > sizeof(client->batch)) {
+		client->max_payload = sizeof(client->batch);
+	}
+	if (!bh_relay_wire_init(&client->wire)) {
+		bh_wl_conn_finish(&client->conn);
+		free(client);
+		return NULL;
+	}
+	return client;
+}
+
+void bh_relay_client_destroy(struct bh_relay_client *client)
+{
+	if (client == NULL) {
+		return;
+	}
+	bh_vm_client_request_cancel(client->request);
+	if (client->source != NULL) {
+		wl_event_source_remove(client->source);
+	}
+	if (client->stream != NULL) {
+		bh_stream_close(client->stream, NULL);
+	}
+	bh_relay_wire_finish(&client->wire);
+	bh_host_pools_finish(&client->pools);
+	bh_wl_conn_finish(&client->conn);
+	free(client->obj_pool);
+	free(client->shown);
+	free(client);
+}
+
+static bool ensure_pipes(struct wl_event_loop *loop)
+{
+	if (proxy_pipes == NULL) {
+		proxy_pipes = bh_relay_pipes_create(loop);
+	}
+	return proxy_pipes != NULL;
+}
+
+struct bh_relay_client *bh_relay_client_start(
+	const char *tag, struct bh_stream *stream, struct wl_event_loop *loop, int host_fd)
+{
+	struct bh_relay_client *client = bh_relay_client_create(tag, stream, -1);
+	if (client == NULL || !ensure_pipes(loop)) {
+		close(host_fd);
+		bh_relay_client_destroy(client);
+		return NULL;
+	}
+	bh_stream_set_handler(stream, &stream_handler, client);
+	bh_set_nonblock(host_fd, true);
+	if (!client_connect(client, loop, host_fd)) {
+		client_end(client);
+		return NULL;
+	}
+	return client;
+}
+
+bool bh_relay_accept_pipe(struct wl_event_loop *loop, struct bh_stream *stream)
+{
+	return ensure_pipes(loop) && bh_relay_pipe_accept(proxy_pipes, stream);
+}
+
+bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream)
+{
+	struct bh_relay_client *client = bh_relay_client_create(bh_proxy_tag(proxy), stream, -1);
+	if (client == NULL) {
+		return false;
+	}
+	client->proxy = proxy;
+	if (!ensure_pipes(bh_proxy_event_loop(proxy))) {
+		bh_relay_client_destroy(client);
+		return false;
+	}
+	/* Frames are accepted (and queued) while the compositor makes the
+	 * connection, but no more credit is granted until it is there. */
+	bh_stream_set_paused(stream, true);
+	client->stream = stream;
+	client->request = bh_vm_client_request(proxy, bh_stream_id(stream), request_done, client);
+	if (client->request == NULL) {
+		bh_log(BH_LOG_ERROR, "tag %s: could not ask the compositor for a connection",
+			client->tag);
+		client->stream = NULL;
+		bh_relay_client_destroy(client);
+		return false;
+	}
+	bh_stream_set_handler(stream, &stream_handler, client);
+	return true;
+}
+
+bool bh_relay_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream)
+{
+	return bh_relay_accept_pipe(bh_proxy_event_loop(proxy), stream);
+}

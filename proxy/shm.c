@@ -1,0 +1,148 @@
+/* Host memfds backing the host-side wl_shm pools of one guest client: the
+ * agent's buffer contents are written into them after bounds checks. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/wl_relay.h"
+#include "proxy/relay.h"
+
+void bh_host_pools_finish(struct bh_host_pools *pools)
+{
+	for (size_t i = 0; i < pools->count; i++) {
+		close(pools->pools[i].fd);
+	}
+	free(pools->pools);
+	memset(pools, 0, sizeof(*pools));
+}
+
+struct bh_host_pool *bh_host_pool_find(struct bh_host_pools *pools, uint32_t serial)
+{
+	for (size_t i = 0; i < pools->count; i++) {
+		if (pools->pools[i].serial == serial) {
+			return &pools->pools[i];
+		}
+	}
+	return NULL;
+}
+
+static bool check_size(
+	struct bh_host_pools *pools, uint64_t old_size, uint64_t size, char *err, size_t err_size)
+{
+	if (size == 0 || size > BH_RELAY_MAX_POOL_SIZE) {
+		snprintf(err, err_size, "shm pool size %" PRIu64 " is outside 1..%u bytes", size,
+			BH_RELAY_MAX_POOL_SIZE);
+		return false;
+	}
+	if (pools->total - old_size + size > BH_RELAY_MAX_POOL_TOTAL) {
+		snprintf(err, err_size,
+			"shm pools would total %" PRIu64 " bytes, over the %llu limit",
+			pools->total - old_size + size,
+			(unsigned long long)BH_RELAY_MAX_POOL_TOTAL);
+		return false;
+	}
+	return true;
+}
+
+struct bh_host_pool *bh_host_pool_create(
+	struct bh_host_pools *pools, uint32_t serial, uint64_t size, char *err, size_t err_size)
+{
+	if (bh_host_pool_find(pools, serial) != NULL) {
+		snprintf(err, err_size, "shm pool number %" PRIu32 " is already in use", serial);
+		return NULL;
+	}
+	if (pools->count >= BH_RELAY_MAX_POOLS) {
+		snprintf(err, err_size, "more than %d shm pools", BH_RELAY_MAX_POOLS);
+		return NULL;
+	}
+	if (!check_size(pools, 0, size, err, err_size)) {
+		return NULL;
+	}
+	if (pools->count == pools->cap) {
+		size_t cap = pools->cap ? pools->cap * 2 : 8;
+		struct bh_host_pool *p = realloc(pools->pools, cap * sizeof(*p));
+		if (p == NULL) {
+			snprintf(err, err_size, "out of memory for shm pools");
+			return NULL;
+		}
+		pools->pools = p;
+		pools->cap = cap;
+	}
+	int fd = bh_relay_memfd("bulkhead-shm", size);
+	if (fd < 0) {
+		snprintf(err, err_size, "could not make a %" PRIu64 "-byte memfd: %s", size,
+			strerror(errno));
+		return NULL;
+	}
+	struct bh_host_pool *pool = &pools->pools[pools->count++];
+	pool->serial = serial;
+	pool->fd = fd;
+	pool->size = size;
+	pool->refs = 1;
+	pools->total += size;
+	return pool;
+}
+
+bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool, uint64_t size,
+	char *err, size_t err_size)
+{
+	if (size < pool->size) {
+		snprintf(err, err_size,
+			"shm pool resized from %" PRIu64 " down to %" PRIu64 " bytes", pool->size,
+			size);
+		return false;
+	}
+	if (!check_size(pools, pool->size, size, err, err_size)) {
+		return false;
+	}
+	if (ftruncate(pool->fd, (off_t)size) < 0) {
+		snprintf(err, err_size, "could not grow a memfd to %" PRIu64 " bytes: %s", size,
+			strerror(errno));
+		return false;
+	}
+	pools->total += size - pool->size;
+	pool->size = size;
+	return true;
+}
+
+bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *data, size_t len,
+	char *err, size_t err_size)
+{
+	if (offset > pool->size || len > pool->size - offset) {
+		snprintf(err, err_size,
+			"buffer data at %" PRIu64 "+%zu lies past the end of shm pool %" PRIu32
+			" (%" PRIu64 " bytes)",
+			offset, len, pool->serial, pool->size);
+		return false;
+	}
+	const uint8_t *p = data;
+	while (len > 0) {
+		ssize_t n = pwrite(pool->fd, p, len, (off_t)offset);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			snprintf(err, err_size, "could not write shm pool %" PRIu32 ": %s",
+				pool->serial, strerror(errno));
+			return false;
+		}
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool)
+{
+	if (--pool->refs > 0) {
+		return;
+	}
+	close(pool->fd);
+	pools->total -= pool->size;
+	size_t i = (size_t)(pool - pools->pools);
+	pools->pools[i] = pools->pools[--pools->count];
+}

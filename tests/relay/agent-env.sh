@@ -1,0 +1,48 @@
+# Shared set-up for the agent/proxy tests: an agent listening on a unix
+# socket and the real headless compositor serving tag t1 through its proxy.
+. "$BH_SOURCE_ROOT/tests/lib.sh"
+bh_tmpdir
+COMPOSITOR=$BH_BUILD_ROOT/compositor/bulkhead
+AGENT=$BH_BUILD_ROOT/guest-agent/bulkhead-agent
+CTL=$BH_BUILD_ROOT/cli/bulkheadctl
+# The compositor must implement bulkhead_vm_manager_v1 (the proxy's only way
+# in); until it does these tests cannot run.
+if ! grep -q bulkhead_vm_manager_v1 "$COMPOSITOR" 2>/dev/null; then
+	echo "SKIP: the compositor does not offer bulkhead_vm_manager_v1 yet" >&2
+	exit 77
+fi
+export XDG_RUNTIME_DIR=$BH_TMP/run XDG_CONFIG_HOME=$BH_TMP/config
+mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/bulkhead"
+chmod 700 "$XDG_RUNTIME_DIR"
+chmod 755 "$BH_TMP"
+CHANNEL=$BH_TMP/channel.sock
+printf '[tag t1]\nchannel = unix:%s\n' "$CHANNEL" >"$XDG_CONFIG_HOME/bulkhead/config"
+AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display wl-guest)
+# Guest apps never run as root: a root test run uses nobody.
+[ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
+
+start_agent() {
+	"$AGENT" "${AGENT_ARGS[@]}" 2>>"$BH_TMP/agent.log" &
+	AGENT_PID=$!
+	BH_CLEANUP_PIDS+=("$AGENT_PID")
+	bh_wait_for 10 test -S "$CHANNEL" || bh_fail "the agent did not listen on $CHANNEL"
+}
+
+start_compositor() {
+	"$COMPOSITOR" -c "$XDG_CONFIG_HOME/bulkhead/config" 2>"$BH_TMP/compositor.log" &
+	BH_CLEANUP_PIDS+=("$!")
+	bh_wait_for 10 sh -c "ls $XDG_RUNTIME_DIR/wayland-* >/dev/null 2>&1" ||
+		bh_fail "the compositor did not start"
+	export BULKHEAD_SOCKET
+	BULKHEAD_SOCKET=$(ls "$XDG_RUNTIME_DIR"/bulkhead*.sock 2>/dev/null | head -1)
+}
+
+# Asks the compositor to start tag t1 (its proxy) and waits for the proxy's
+# control socket and for the tag to be running.
+spawn_tag() {
+	"$CTL" spawn t1 >/dev/null || bh_fail "bulkheadctl spawn t1 failed"
+	bh_wait_for 20 test -S "$XDG_RUNTIME_DIR/bulkhead/tags/t1/control.sock" ||
+		bh_fail "the proxy of t1 made no control socket"
+	bh_wait_for 20 sh -c "'$CTL' tags | grep -q 't1.*running'" ||
+		bh_fail "tag t1 never became running"
+}

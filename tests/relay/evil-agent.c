@@ -1,0 +1,564 @@
+/* A hostile guest agent for tests: it speaks the channel like the real one,
+ * then sends crafted relay frames and Wayland messages, one malformed case
+ * per stream, and checks that the host ends exactly that stream with a
+ * reason while a well-behaved client on another stream keeps working. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wl_relay.h"
+
+static struct wl_event_loop *loop;
+static struct bh_endpoint *endpoint;
+static bool channel_gone;
+
+/* One guest client as the evil agent sees it. */
+struct evil_client {
+	struct bh_stream *stream;
+	bool closed;
+	char reason[300];
+	uint32_t next_id;
+	/* globals the host showed: name per interface of interest */
+	uint32_t shm_name, compositor_name, seat_name;
+	uint32_t shm_version, compositor_version;
+	uint32_t registry_id;
+	uint32_t done_callback; /* id of the last sync whose done arrived */
+	uint32_t max_global_name;
+	uint8_t shown[256]; /* names 0..255 the host showed */
+};
+
+static bool client_data(struct bh_stream *stream, const uint8_t *p, size_t len, void *user)
+{
+	struct evil_client *c = user;
+	if (len == 0 || p[0] != BH_RELAY_WL) {
+		return true; /* keymaps and pipes do not matter here */
+	}
+	p++;
+	len--;
+	while (len >= 8) {
+		uint32_t obj, word;
+		memcpy(&obj, p, 4);
+		memcpy(&word, p + 4, 4);
+		size_t size = word >> 16;
+		uint32_t opcode = word & 0xffff;
+		if (size < 8 || size > len) {
+			break;
+		}
+		if (obj == c->registry_id && opcode == 0 && size >= 16) {
+			uint32_t name, slen, version;
+			memcpy(&name, p + 8, 4);
+			memcpy(&slen, p + 12, 4);
+			size_t padded = (slen + 3) & ~3u;
+			if (16 + padded + 4 <= size) {
+				const char *iface = (const char *)p + 16;
+				memcpy(&version, p + 16 + padded, 4);
+				if (strcmp(iface, "wl_shm") == 0) {
+					c->shm_name = name;
+					c->shm_version = version;
+				} else if (strcmp(iface, "wl_compositor") == 0) {
+					c->compositor_name = name;
+					c->compositor_version = version;
+				}
+				if (name < sizeof(c->shown)) {
+					c->shown[name] = 1;
+				}
+				if (name > c->max_global_name) {
+					c->max_global_name = name;
+				}
+			}
+		} else if (opcode == 0 && size == 12 && obj >= 3 && obj < 0xff000000u) {
+			/* wl_callback.done on one of our syncs */
+			if (obj > c->done_callback) {
+				c->done_callback = obj;
+			}
+		}
+		p += size;
+		len -= size;
+	}
+	return true;
+}
+
+static void client_closed(struct bh_stream *stream, const char *reason, void *user)
+{
+	struct evil_client *c = user;
+	c->closed = true;
+	c->stream = NULL;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "(normal close)");
+}
+
+static const struct bh_stream_handler client_handler = {
+	.data = client_data,
+	.closed = client_closed,
+};
+
+static bool wait_for(bool (*cond)(void *), void *data, int ms)
+{
+	uint64_t end = bh_now_usec() + (uint64_t)ms * 1000;
+	while (!cond(data)) {
+		if (channel_gone || bh_now_usec() > end) {
+			return cond(data);
+		}
+		wl_event_loop_dispatch(loop, 50);
+	}
+	return true;
+}
+
+/* Message building. */
+struct wmsg {
+	uint8_t buf[64 * 1024];
+	size_t len;
+	size_t start;
+};
+
+static void w_begin(struct wmsg *m, uint32_t obj, uint16_t opcode)
+{
+	m->start = m->len;
+	memcpy(m->buf + m->len, &obj, 4);
+	uint32_t word = opcode;
+	memcpy(m->buf + m->len + 4, &word, 4);
+	m->len += 8;
+}
+
+static void w_u32(struct wmsg *m, uint32_t v)
+{
+	memcpy(m->buf + m->len, &v, 4);
+	m->len += 4;
+}
+
+static void w_str(struct wmsg *m, const char *s)
+{
+	uint32_t len = (uint32_t)strlen(s) + 1;
+	w_u32(m, len);
+	memset(m->buf + m->len, 0, (len + 3) & ~3u);
+	memcpy(m->buf + m->len, s, len);
+	m->len += (len + 3) & ~3u;
+}
+
+static void w_end(struct wmsg *m)
+{
+	uint32_t word;
+	memcpy(&word, m->buf + m->start + 4, 4);
+	word |= (uint32_t)(m->len - m->start) << 16;
+	memcpy(m->buf + m->start + 4, &word, 4);
+}
+
+static bool send_wl(struct evil_client *c, const struct wmsg *m)
+{
+	uint8_t frame[64 * 1024];
+	frame[0] = BH_RELAY_WL;
+	memcpy(frame + 1, m->buf, m->len);
+	return c->stream != NULL && bh_stream_send(c->stream, frame, 1 + m->len);
+}
+
+static void send_raw(struct evil_client *c, const void *data, size_t len)
+{
+	if (c->stream != NULL) {
+		bh_stream_send(c->stream, data, len);
+	}
+}
+
+static bool have_globals(void *data)
+{
+	struct evil_client *c = data;
+	return c->closed || (c->shm_name != 0 && c->compositor_name != 0);
+}
+
+static struct evil_client *client_open(void)
+{
+	struct evil_client *c = calloc(1, sizeof(*c));
+	c->stream = bh_endpoint_open_stream(endpoint, BH_STREAM_WAYLAND, &client_handler, c);
+	if (c->stream == NULL) {
+		fprintf(stderr, "evil-agent: could not open a stream\n");
+		exit(1);
+	}
+	c->next_id = 2;
+	/* every client starts like a real one: registry, wait for globals */
+	struct wmsg m = {.len = 0};
+	c->registry_id = c->next_id++;
+	w_begin(&m, 1, 1); /* wl_display.get_registry */
+	w_u32(&m, c->registry_id);
+	w_end(&m);
+	send_wl(c, &m);
+	wait_for(have_globals, c, 5000);
+	return c;
+}
+
+static uint32_t bind_global(
+	struct evil_client *c, struct wmsg *m, uint32_t name, const char *iface, uint32_t version)
+{
+	uint32_t id = c->next_id++;
+	w_begin(m, c->registry_id, 0);
+	w_u32(m, name);
+	w_str(m, iface);
+	w_u32(m, version);
+	w_u32(m, id);
+	w_end(m);
+	return id;
+}
+
+static bool is_closed(void *data)
+{
+	return ((struct evil_client *)data)->closed;
+}
+
+struct sync_wait {
+	struct evil_client *c;
+	uint32_t id;
+};
+
+static bool sync_done(void *data)
+{
+	struct sync_wait *w = data;
+	return w->c->closed || w->c->done_callback >= w->id;
+}
+
+/* The well-behaved client still gets answers. */
+static bool good_alive(struct evil_client *good)
+{
+	struct wmsg m = {.len = 0};
+	struct sync_wait w = {good, good->next_id++};
+	w_begin(&m, 1, 0); /* wl_display.sync */
+	w_u32(&m, w.id);
+	w_end(&m);
+	send_wl(good, &m);
+	return wait_for(sync_done, &w, 5000) && !good->closed;
+}
+
+static int failures;
+
+static void expect_end(struct evil_client *c, const char *name, struct evil_client *good)
+{
+	bool ended = wait_for(is_closed, c, 5000);
+	if (!ended) {
+		printf("FAIL %s: the host did not end the stream\n", name);
+		failures++;
+	} else if (strstr(c->reason, "normal close") != NULL) {
+		printf("FAIL %s: the stream ended without a reason\n", name);
+		failures++;
+	} else {
+		printf("ok   %s: ended: %s\n", name, c->reason);
+	}
+	if (!good_alive(good)) {
+		printf("FAIL %s: the well-behaved client stopped working (%s)\n", name,
+			good->closed ? good->reason : "no answer");
+		failures++;
+	}
+	if (c->stream != NULL) {
+		bh_stream_close(c->stream, NULL);
+	}
+	free(c);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static void send_fd_shm(struct evil_client *c, uint32_t serial, uint64_t size)
+{
+	uint8_t ph[13] = {BH_RELAY_FD_SHM};
+	put32(ph + 1, serial);
+	put64(ph + 5, size);
+	send_raw(c, ph, sizeof(ph));
+}
+
+static void send_shm_data(struct evil_client *c, uint32_t serial, uint64_t offset, size_t len)
+{
+	uint8_t data[13 + 256] = {BH_RELAY_SHM_DATA};
+	put32(data + 1, serial);
+	put64(data + 5, offset);
+	memset(data + 13, 0xab, sizeof(data) - 13);
+	send_raw(c, data, 13 + (len < 256 ? len : 256));
+}
+
+/* Appends binding wl_shm and wl_shm.create_pool of size to m; returns the
+ * pool's id. The fd must be announced separately (or not, to test that). */
+static uint32_t add_create_pool(struct evil_client *c, struct wmsg *m, int32_t size)
+{
+	uint32_t shm = bind_global(c, m, c->shm_name, "wl_shm", 1);
+	uint32_t pool = c->next_id++;
+	w_begin(m, shm, 0);
+	w_u32(m, pool);
+	w_u32(m, (uint32_t)size);
+	w_end(m);
+	return pool;
+}
+
+static void run_cases(void)
+{
+	struct evil_client *good = client_open();
+	if (good->closed || good->shm_name == 0) {
+		printf("FAIL setup: the well-behaved client got no globals (%s)\n", good->reason);
+		failures++;
+		return;
+	}
+	struct evil_client *c;
+	struct wmsg m;
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, c->registry_id, 0); /* bind with an unterminated string */
+	w_u32(&m, c->shm_name);
+	w_u32(&m, 8);
+	memcpy(m.buf + m.len, "wl_shmXY", 8);
+	m.len += 8;
+	w_u32(&m, 1);
+	w_u32(&m, 9);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "string without NUL", good);
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, c->registry_id, 0); /* a string (array) longer than the message */
+	w_u32(&m, c->shm_name);
+	w_u32(&m, 4000);
+	w_u32(&m, 0);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "string/array longer than the message", good);
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, c->registry_id + 40, 0);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "unknown object", good);
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, 1, 9);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "unknown opcode", good);
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, 1, 0); /* wl_display.sync with an extra word */
+	w_u32(&m, c->next_id++);
+	w_u32(&m, 0);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "size disagreeing with the signature", good);
+
+	c = client_open();
+	m.len = 0;
+	w_begin(&m, 1, 1); /* get_registry on the live registry id */
+	w_u32(&m, c->registry_id);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "new_id reusing a live id", good);
+
+	c = client_open();
+	{
+		uint8_t bad[1 + 6] = {BH_RELAY_WL, 1, 0, 0, 0, 0, 0};
+		send_raw(c, bad, sizeof(bad));
+	}
+	expect_end(c, "truncated Wayland message", good);
+
+	c = client_open();
+	{
+		uint8_t bad[9] = {BH_RELAY_WL};
+		put32(bad + 1, 1);
+		put32(bad + 5, (4u << 16) | 0); /* size 4 < header */
+		send_raw(c, bad, sizeof(bad));
+	}
+	expect_end(c, "message size below its header", good);
+
+	c = client_open();
+	{
+		uint8_t bad[4] = {99, 1, 2, 3};
+		send_raw(c, bad, sizeof(bad));
+	}
+	expect_end(c, "unknown relay frame type", good);
+
+	c = client_open();
+	m.len = 0;
+	bind_global(c, &m, c->max_global_name + 100, "wl_shm", 1);
+	send_wl(c, &m);
+	expect_end(c, "bind of a global it was not shown", good);
+
+	/* a name the compositor has but hid (a gap in the names shown) */
+	c = client_open();
+	uint32_t hidden = 0;
+	for (uint32_t n = 1; n < c->max_global_name && n < sizeof(c->shown); n++) {
+		if (!c->shown[n]) {
+			hidden = n;
+			break;
+		}
+	}
+	if (hidden != 0) {
+		m.len = 0;
+		bind_global(c, &m, hidden, "zwp_linux_dmabuf_v1", 3);
+		send_wl(c, &m);
+		expect_end(c, "bind of a hidden global's name", good);
+	} else {
+		printf("skip bind of a hidden global's name: the compositor hides nothing\n");
+		bh_stream_close(c->stream, NULL);
+		free(c);
+	}
+
+	c = client_open();
+	for (int i = 0; i <= BH_RELAY_MAX_FDS; i++) {
+		send_fd_shm(c, (uint32_t)i + 1, 4096);
+	}
+	expect_end(c, "more fds announced than messages carry", good);
+
+	c = client_open();
+	m.len = 0;
+	bind_global(c, &m, c->shm_name, "wl_compositor", 1);
+	send_wl(c, &m);
+	expect_end(c, "bind of a name as another interface", good);
+
+	c = client_open();
+	m.len = 0;
+	bind_global(c, &m, c->compositor_name, "wl_compositor", c->compositor_version + 1);
+	send_wl(c, &m);
+	expect_end(c, "bind over the version shown", good);
+
+	/* fd cases: a pool needs wl_shm bound */
+	c = client_open();
+	m.len = 0;
+	add_create_pool(c, &m, 4096); /* no fd announced */
+	send_wl(c, &m);
+	expect_end(c, "fd count different from the signature (fd missing)", good);
+
+	c = client_open();
+	{
+		uint8_t ph[5] = {BH_RELAY_FD_PIPE};
+		put32(ph + 1, 12345);
+		send_raw(c, ph, sizeof(ph));
+	}
+	m.len = 0;
+	add_create_pool(c, &m, 4096);
+	send_wl(c, &m);
+	expect_end(c, "fd of the wrong kind", good);
+
+	c = client_open();
+	send_fd_shm(c, 1, 4ull << 30);
+	expect_end(c, "4 GiB pool", good);
+
+	c = client_open();
+	send_fd_shm(c, 1, 4096);
+	m.len = 0;
+	add_create_pool(c, &m, 4096);
+	send_wl(c, &m);
+	send_shm_data(c, 1, 4000, 200);
+	expect_end(c, "buffer past the pool's end", good);
+
+	c = client_open();
+	send_shm_data(c, 77, 0, 16);
+	expect_end(c, "buffer data for an unknown pool", good);
+
+	c = client_open();
+	send_fd_shm(c, 1, 4096);
+	m.len = 0;
+	uint32_t pool = add_create_pool(c, &m, 4096);
+	w_begin(&m, pool, 2); /* resize to 300 MiB */
+	w_u32(&m, 300u << 20);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "pool resized over the limit", good);
+
+	c = client_open();
+	{
+		uint32_t comp = 0;
+		m.len = 0;
+		comp = bind_global(c, &m, c->compositor_name, "wl_compositor", 1);
+		send_wl(c, &m);
+		/* 100 000 regions, in frames of 4000 messages */
+		for (int sent = 0; sent < 100000 && !c->closed;) {
+			m.len = 0;
+			for (int i = 0; i < 4000; i++, sent++) {
+				w_begin(&m, comp, 1); /* create_region */
+				w_u32(&m, c->next_id++);
+				w_end(&m);
+			}
+			send_wl(c, &m);
+			wl_event_loop_dispatch(loop, 0);
+		}
+	}
+	expect_end(c, "100 000 objects", good);
+
+	if (!good_alive(good)) {
+		printf("FAIL end: the well-behaved client stopped working\n");
+		failures++;
+	}
+}
+
+static bool handle_control(
+	struct bh_endpoint *ep, uint32_t type, const uint8_t *payload, size_t len, void *user)
+{
+	return true;
+}
+
+static bool handle_open(
+	struct bh_endpoint *ep, struct bh_stream *stream, enum bh_stream_kind kind, void *user)
+{
+	return false;
+}
+
+static void handle_disconnected(struct bh_endpoint *ep, const char *reason, void *user)
+{
+	printf("channel lost: %s\n", reason);
+	channel_gone = true;
+}
+
+static const struct bh_endpoint_listener listener = {
+	.control = handle_control,
+	.open = handle_open,
+	.disconnected = handle_disconnected,
+};
+
+int main(int argc, char *argv[])
+{
+	bh_log_init("evil-agent", BH_LOG_WARN);
+	if (argc != 2) {
+		fprintf(stderr, "usage: evil-agent SOCKET (listens there for the host)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[1]);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(argv[1]);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		listen(lfd, 1) < 0) {
+		perror("evil-agent: listen");
+		return 1;
+	}
+	int fd = accept(lfd, NULL, NULL);
+	if (fd < 0) {
+		perror("evil-agent: accept");
+		return 1;
+	}
+	close(lfd);
+	loop = wl_event_loop_create();
+	endpoint = bh_endpoint_create(loop, fd, BH_ENDPOINT_GUEST, &listener, NULL);
+	struct bh_msg hello;
+	bh_msg_init(&hello, 0);
+	bh_msg_u32(&hello, BH_CONTROL_VERSION);
+	bh_msg_u32(&hello, BH_CAP_WAYLAND);
+	bh_msg_u32(&hello, 0);
+	bh_endpoint_send_control(endpoint, BH_CTL_HELLO, hello.buf, hello.len);
+	bh_endpoint_send_control(endpoint, BH_CTL_APPS_DONE, NULL, 0);
+	run_cases();
+	bh_endpoint_destroy(endpoint);
+	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}

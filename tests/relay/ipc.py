@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+# A tiny client of the compositor's JSON IPC (BULKHEAD_SOCKET) for tests:
+#   ipc.py windows          -> one line per window: id tag x y w h focused app_id title
+#   ipc.py focus ID         -> focuses a window
+#   ipc.py wait-window TAG APP_ID SECONDS -> prints the id once such a window exists
+import json
+import os
+import socket
+import sys
+import time
+
+
+def call(request):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.environ['BULKHEAD_SOCKET'])
+    s.sendall((json.dumps(request) + '\n').encode())
+    data = b''
+    while not data.endswith(b'\n'):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    reply = json.loads(data)
+    if not reply.get('ok'):
+        raise SystemExit('ipc: %s failed: %s' % (request['cmd'], reply.get('error')))
+    return reply
+
+
+def windows():
+    return call({'cmd': 'windows'}).get('windows', [])
+
+
+cmd = sys.argv[1]
+if cmd == 'windows':
+    for w in windows():
+        print(w['id'], w.get('tag') or '-', w['x'], w['y'], w['width'], w['height'],
+              int(bool(w.get('focused'))), w.get('app_id') or '-', w.get('title') or '')
+elif cmd == 'focus':
+    call({'cmd': 'focus', 'id': int(sys.argv[2])})
+elif cmd == 'wait-window':
+    tag, app_id, seconds = sys.argv[2], sys.argv[3], float(sys.argv[4])
+    end = time.time() + seconds
+    while time.time() < end:
+        for w in windows():
+            if w.get('tag') == tag and (app_id == '*' or w.get('app_id') == app_id) \
+                    and w['width'] > 0:
+                print(w['id'], w['x'], w['y'], w['width'], w['height'], w.get('title') or '')
+                sys.exit(0)
+        time.sleep(0.2)
+    sys.exit(1)
+else:
+    raise SystemExit('ipc.py: unknown command ' + cmd)

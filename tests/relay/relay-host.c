@@ -1,0 +1,102 @@
+/* A test stand-in for the proxy's compositor side: connects to an agent's
+ * channel and relays each guest Wayland client to the compositor in
+ * WAYLAND_DISPLAY (any compositor), with the real relay code. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "proxy/relay.h"
+#include "tests/relay/relay-test.h"
+
+static struct wl_event_loop *loop;
+static bool running = true;
+
+static bool host_handle_control(
+	struct bh_endpoint *endpoint, uint32_t type, const uint8_t *payload, size_t len, void *user)
+{
+	return true;
+}
+
+static bool host_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
+	enum bh_stream_kind kind, void *user)
+{
+	if (kind == BH_STREAM_PIPE) {
+		return bh_relay_accept_pipe(loop, stream);
+	}
+	if (kind != BH_STREAM_WAYLAND) {
+		return false;
+	}
+	const char *display = getenv("WAYLAND_DISPLAY");
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	char path[4200];
+	if (display == NULL || runtime == NULL) {
+		return false;
+	}
+	if (display[0] == '/') {
+		snprintf(path, sizeof(path), "%s", display);
+	} else {
+		snprintf(path, sizeof(path), "%s/%s", runtime, display);
+	}
+	int fd = relay_test_connect(path);
+	if (fd < 0) {
+		bh_log_errno(BH_LOG_ERROR, "connecting to %s", path);
+		return false;
+	}
+	return bh_relay_client_start("test", stream, loop, fd) != NULL;
+}
+
+static void host_handle_disconnected(struct bh_endpoint *endpoint, const char *reason, void *user)
+{
+	bh_log(BH_LOG_INFO, "channel gone: %s", reason);
+	running = false;
+}
+
+static const struct bh_endpoint_listener listener = {
+	.control = host_handle_control,
+	.open = host_handle_open,
+	.disconnected = host_handle_disconnected,
+};
+
+static int handle_signal(int sig, void *data)
+{
+	running = false;
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	bh_log_init("relay-host", BH_LOG_INFO);
+	if (argc != 2) {
+		fprintf(stderr, "usage: relay-host CHANNEL_SOCKET\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop = wl_event_loop_create();
+	int fd = -1;
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		fd = relay_test_connect(argv[1]);
+		if (fd < 0) {
+			usleep(100000);
+		}
+	}
+	if (fd < 0) {
+		bh_log_errno(BH_LOG_ERROR, "connecting to the agent at %s", argv[1]);
+		return 1;
+	}
+	struct bh_endpoint *endpoint =
+		bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &listener, NULL);
+	wl_event_loop_add_signal(loop, SIGTERM, handle_signal, NULL);
+	wl_event_loop_add_signal(loop, SIGINT, handle_signal, NULL);
+	while (running) {
+		wl_event_loop_dispatch(loop, -1);
+	}
+	bh_endpoint_destroy(endpoint);
+	return 0;
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Guest clients through the whole chain -- agent, channel, bulkhead-proxy,
+# the headless bulkhead compositor: each maps a window of tag t1 whose
+# pixels are right in a grim screenshot, the guest sees only allowlisted
+# globals, and text typed with wtype reaches the focused guest foot.
+. "$BH_SOURCE_ROOT/tests/relay/agent-env.sh"
+. "$BH_SOURCE_ROOT/tests/relay/relay-lib.sh"
+bh_need grim wtype foot weston-simple-shm wayland-info python3
+PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py
+IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
+start_agent
+start_compositor
+spawn_tag
+HOST_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
+
+# Guest apps run as the agent's user, in its runtime dir.
+GUEST_RUN=$XDG_RUNTIME_DIR
+AS_GUEST=(env)
+if [ "$(id -u)" = 0 ]; then
+	GUEST_RUN=/run/user/$(id -u nobody)
+	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
+fi
+OUT=$BH_TMP/out
+mkdir -p "$OUT"
+chmod 777 "$OUT"
+AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=wl-guest HOME="$OUT" LANG=C.UTF-8)
+bh_wait_for 10 test -S "$GUEST_RUN/wl-guest" || bh_fail "the agent made no guest socket"
+
+guest_run() {
+	"${AS_GUEST[@]}" "$@" >>"$BH_TMP/clients.log" 2>&1 &
+	GUEST_PID=$!
+	BH_CLEANUP_PIDS+=("$GUEST_PID")
+}
+shot() {
+	WAYLAND_DISPLAY=$HOST_DISPLAY grim "$BH_TMP/$1.png" || bh_fail "grim failed"
+}
+
+# 1. globals
+"${AS_GUEST[@]}" timeout 10 wayland-info >"$BH_TMP/guest-info" 2>&1 ||
+	bh_fail "wayland-info in the guest failed: $(tail -3 "$BH_TMP/guest-info")"
+shown=$(check_guest_globals "$BH_TMP/guest-info") || exit 1
+echo "wayland-info in the guest: $shown allowlisted globals"
+
+# 2. weston-simple-shm: a t1 window with the client's colour pattern in it
+guest_run weston-simple-shm
+read -r id x y w h title < <(python3 "$IPC" wait-window t1 '*' 15) ||
+	bh_fail "weston-simple-shm showed no t1 window (logs: $BH_TMP)"
+case "$title" in "[t1]"*) ;; *) bh_fail "the window title '$title' lacks the [t1] prefix" ;; esac
+sleep 1
+shot shm
+sat=$(python3 "$PROBE" "$BH_TMP/shm.png" saturated "$x" "$y" "$w" "$h")
+echo "weston-simple-shm: window ${w}x${h}, $sat strongly coloured pixels"
+[ "$sat" -gt $((w * h / 4)) ] || bh_fail "weston-simple-shm's pattern is not in its window"
+kill "$GUEST_PID"
+
+# 3. text typed with wtype reaches the focused guest foot
+guest_run foot --app-id=relay-foot sh -c "read -r line; printf '%s' \"\$line\" > '$OUT/typed'"
+read -r id x y w h title < <(python3 "$IPC" wait-window t1 relay-foot 20) ||
+	bh_fail "foot showed no t1 window"
+python3 "$IPC" focus "$id"
+sleep 1
+shot foot-before
+WAYLAND_DISPLAY=$HOST_DISPLAY wtype "typed through the relay" || bh_fail "wtype failed"
+sleep 1
+shot foot-typed
+changed=$(python3 "$PROBE" "$BH_TMP/foot-typed.png" diff "$BH_TMP/foot-before.png" "$x" "$y" "$w" "$h")
+echo "foot: $changed pixels changed by typing"
+[ "$changed" -gt 100 ] || bh_fail "the typed text did not appear in foot's window"
+WAYLAND_DISPLAY=$HOST_DISPLAY wtype -k Return
+bh_wait_for 5 test -s "$OUT/typed" || bh_fail "foot never received Return"
+[ "$(cat "$OUT/typed")" = "typed through the relay" ] ||
+	bh_fail "foot received '$(cat "$OUT/typed")' instead of the typed text"
+
+# 4. the other clients each map a t1 window with content
+for client in weston-simple-damage weston-subsurfaces weston-terminal gtk3-widget-factory; do
+	command -v "$client" >/dev/null || bh_need "$client"
+	before=$(python3 "$IPC" windows | grep -c ' t1 ')
+	guest_run "$client"
+	bh_wait_for 20 sh -c "[ \$(python3 '$IPC' windows | grep -c ' t1 ') -gt $before ]" ||
+		bh_fail "$client showed no t1 window"
+	sleep 2
+	shot "$client"
+	kill "$GUEST_PID" 2>/dev/null
+	wait "$GUEST_PID" 2>/dev/null
+	echo "$client: window mapped"
+done
+
+if grep -h -E "guest Wayland client.*ended" "$BH_TMP"/*.log; then
+	bh_fail "the relay ended a well-behaved client (above)"
+fi
+echo PASS

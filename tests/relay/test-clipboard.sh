@@ -1,0 +1,53 @@
+#!/bin/bash
+# Copy and paste between two guest windows of tag t1 works through the
+# relay's pipe streams; a window of tag t2 cannot read t1's selection.
+. "$BH_SOURCE_ROOT/tests/relay/agent-env.sh"
+bh_need python3
+CLIP=$BH_BUILD_ROOT/tests/relay/clip-client
+IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
+CHANNEL2=$BH_TMP/channel2.sock
+printf '[tag t2]\nchannel = unix:%s\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
+start_agent
+"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display wl-guest2 \
+	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
+BH_CLEANUP_PIDS+=("$!")
+bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
+start_compositor
+spawn_tag
+"$CTL" spawn t2 >/dev/null || bh_fail "bulkheadctl spawn t2 failed"
+
+GUEST_RUN=$XDG_RUNTIME_DIR
+AS_GUEST=(env)
+if [ "$(id -u)" = 0 ]; then
+	GUEST_RUN=/run/user/$(id -u nobody)
+	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
+fi
+AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN")
+bh_wait_for 10 test -S "$GUEST_RUN/wl-guest2" || bh_fail "the second agent made no guest socket"
+
+# The owner of t1's selection.
+"${AS_GUEST[@]}" WAYLAND_DISPLAY=wl-guest "$CLIP" copy "secret of t1" >"$BH_TMP/copy.out" 2>&1 &
+BH_CLEANUP_PIDS+=("$!")
+read -r id _ < <(python3 "$IPC" wait-window t1 clip-copy 15) || bh_fail "the copy window never mapped"
+python3 "$IPC" focus "$id"
+bh_wait_for 10 grep -q copied "$BH_TMP/copy.out" || bh_fail "the copy client never got focus"
+
+# paste TAG DISPLAY: starts a paste client of TAG, focuses it, prints its output.
+paste() {
+	"${AS_GUEST[@]}" WAYLAND_DISPLAY=$2 "$CLIP" paste 5 >"$BH_TMP/paste-$1.out" 2>&1 &
+	local pid=$!
+	BH_CLEANUP_PIDS+=("$pid")
+	read -r pid_window _ < <(python3 "$IPC" wait-window "$1" clip-paste 15) ||
+		bh_fail "the paste window of $1 never mapped"
+	python3 "$IPC" focus "$pid_window"
+	wait "$pid"
+	cat "$BH_TMP/paste-$1.out"
+}
+
+out=$(paste t1 wl-guest)
+echo "t1 paste: $out"
+[ "$out" = "pasted: secret of t1" ] || bh_fail "a t1 window could not paste t1's selection"
+out=$(paste t2 wl-guest2)
+echo "t2 paste: $out"
+case "$out" in *"secret of t1"*) bh_fail "a t2 window read t1's selection" ;; esac
+echo PASS

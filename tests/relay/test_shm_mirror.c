@@ -1,0 +1,95 @@
+/* The agent's shm mirror: only changed bytes are emitted (nearby spans
+ * merged), the copy follows the pool, resize keeps contents, and a client
+ * that shrinks its file mid-read ends that sync instead of the agent. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "guest-agent/wl_guest.h"
+#include "tests/test.h"
+
+#define PAGE 4096
+
+static size_t spans, bytes;
+static int shrink_fd = -1;
+static uint8_t seen[3 * PAGE];
+
+static bool emit(uint32_t serial, uint64_t offset, const uint8_t *data, size_t len, void *user)
+{
+	spans++;
+	bytes += len;
+	memcpy(seen + offset, data, len);
+	if (shrink_fd >= 0) {
+		/* the client shrinks its file while the agent reads it */
+		if (ftruncate(shrink_fd, 0) < 0) {
+			return false;
+		}
+		shrink_fd = -1;
+	}
+	return true;
+}
+
+int main(void)
+{
+	int fd = memfd_create("pool", MFD_CLOEXEC);
+	CHECK(ftruncate(fd, 3 * PAGE) == 0);
+	uint8_t *pool = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct bh_shm_mirror m;
+	CHECK(bh_shm_mirror_init(&m, 7, dup(fd), 2 * PAGE));
+
+	/* nothing changed: nothing sent */
+	CHECK(bh_shm_mirror_sync(&m, 0, 2 * PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 0);
+
+	/* two bytes close together are one span; a far one is another */
+	pool[100] = 1;
+	pool[130] = 2;
+	pool[5000] = 3;
+	spans = bytes = 0;
+	CHECK(bh_shm_mirror_sync(&m, 0, 2 * PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 2);
+	CHECK(bytes <= 64);
+	CHECK(seen[100] == 1 && seen[130] == 2 && seen[5000] == 3);
+	/* the same again: the copy knows them now */
+	spans = 0;
+	CHECK(bh_shm_mirror_sync(&m, 0, 2 * PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 0);
+	/* a range that excludes the change sends nothing */
+	pool[6000] = 4;
+	spans = 0;
+	CHECK(bh_shm_mirror_sync(&m, 0, PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 0);
+	CHECK(bh_shm_mirror_sync(&m, PAGE, PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 1);
+
+	/* resize: old contents kept, the new part compared */
+	CHECK(bh_shm_mirror_resize(&m, 3 * PAGE));
+	pool[2 * PAGE + 10] = 5;
+	spans = 0;
+	CHECK(bh_shm_mirror_sync(&m, 0, 3 * PAGE, emit, NULL));
+	CHECK_EQ_INT(spans, 1);
+	CHECK(seen[2 * PAGE + 10] == 5);
+	CHECK(!bh_shm_mirror_resize(&m, PAGE)); /* never shrinks */
+
+	/* shrunk before the read: refused up front */
+	pool[0] = 9;
+	CHECK(ftruncate(fd, PAGE) == 0);
+	CHECK(!bh_shm_mirror_sync(&m, 0, 3 * PAGE, emit, NULL));
+	CHECK_EQ_INT(errno, EFAULT);
+
+	/* shrunk during the read: the fault is caught, the sync fails */
+	CHECK(ftruncate(fd, 3 * PAGE) == 0);
+	pool[1] = 1;
+	pool[2 * PAGE + 1] = 1;
+	shrink_fd = fd;
+	spans = 0;
+	CHECK(!bh_shm_mirror_sync(&m, 0, 3 * PAGE, emit, NULL));
+	CHECK_EQ_INT(errno, EFAULT);
+	CHECK_EQ_INT(spans, 1);
+
+	bh_shm_mirror_finish(&m);
+	close(fd);
+	return bh_test_finish("test_shm_mirror");
+}

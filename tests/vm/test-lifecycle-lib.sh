@@ -1,0 +1,90 @@
+# Shared set-up of the VM lifecycle tests: a real libvirt session of an
+# unprivileged user, TCG, private XDG directories, the tiny test guest.
+. "$BH_SOURCE_ROOT/tests/lib.sh"
+bh_need qemu-img qemu-io qemu-system-x86_64 virsh libvirtd runuser
+
+CTL=$BH_BUILD_ROOT/cli/bulkheadctl
+CHANNEL_EXEC=$BH_BUILD_ROOT/tests/vm/channel_exec
+VM_TEST_USER=${BH_VM_TEST_USER:-bulkhead-test}
+
+# libvirt's session daemon is for ordinary users: as root, run this very
+# test again as a dedicated unprivileged user.
+if [ "$(id -u)" = 0 ]; then
+	if ! id "$VM_TEST_USER" >/dev/null 2>&1; then
+		useradd --system --home-dir /nonexistent --no-create-home \
+			--shell /usr/sbin/nologin "$VM_TEST_USER" ||
+			bh_fail "cannot create the test user $VM_TEST_USER"
+	fi
+	cd /
+	exec runuser -u "$VM_TEST_USER" -- env -i PATH="$PATH" CI="${CI:-}" \
+		BH_SOURCE_ROOT="$BH_SOURCE_ROOT" BH_BUILD_ROOT="$BH_BUILD_ROOT" \
+		BH_TINY_GUEST_DIR="${BH_TINY_GUEST_DIR:-}" \
+		BH_TEST_KERNEL_ROOT="${BH_TEST_KERNEL_ROOT:-}" bash "$0" "$@"
+fi
+
+bh_tmpdir
+chmod 755 "$BH_TMP"
+export HOME=$BH_TMP/home XDG_RUNTIME_DIR=$BH_TMP/run XDG_CONFIG_HOME=$BH_TMP/config
+export XDG_STATE_HOME=$BH_TMP/state XDG_DATA_HOME=$BH_TMP/data
+export LIBVIRT_DEFAULT_URI=qemu:///session BULKHEAD_ACCEL=tcg
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/bulkhead"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+# Every domain of this session goes at exit, whatever happened.
+vm_cleanup() {
+	local dom
+	for dom in $(virsh list --name 2>/dev/null | grep '^bulkhead-'); do
+		virsh destroy "$dom" >/dev/null 2>&1
+	done
+	# This session's own daemon would linger for its idle timeout.
+	local pidfile
+	for pidfile in "$XDG_RUNTIME_DIR"/libvirt/*.pid; do
+		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+	done
+	bh_cleanup
+}
+trap vm_cleanup EXIT
+
+# The tiny test guest: vmlinuz and initrd.img with the agent.
+if [ -n "${BH_TINY_GUEST_DIR:-}" ]; then
+	GUEST=$BH_TINY_GUEST_DIR
+elif [ -x "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" ]; then
+	GUEST=$BH_BUILD_ROOT/tests/vm/tiny-guest
+	[ -f "$GUEST/initrd.img" ] || "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" "$GUEST" ||
+		bh_fail "building the tiny test guest failed"
+else
+	GUEST=$BH_TMP/guest
+	"$BH_SOURCE_ROOT/tests/vm/test-lifecycle-guest.sh" \
+		"$BH_BUILD_ROOT/guest-agent/bulkhead-agent" "$GUEST"
+	case $? in
+	0) ;;
+	77)
+		echo "SKIP: no tiny test guest (guest/build-tiny-guest.sh) and no kernel here" >&2
+		exit 77
+		;;
+	*) bh_fail "building the fallback test guest failed" ;;
+	esac
+fi
+[ -r "$GUEST/vmlinuz" ] && [ -r "$GUEST/initrd.img" ] ||
+	bh_fail "the tiny test guest in $GUEST has no vmlinuz/initrd.img"
+
+virsh version >/dev/null 2>&1 || bh_fail "libvirt session unreachable: $(virsh version 2>&1)"
+
+# Runs a shell command line in the guest of a running tag, as its user.
+guest_sh() {
+	local tag=$1
+	shift
+	local channel
+	channel=$("$CTL" status --json "$tag" | sed -n 's/.*"channel":"\([^"]*\)".*/\1/p')
+	[ -n "$channel" ] || bh_fail "tag $tag has no channel: $("$CTL" status "$tag" 2>&1)"
+	timeout 120 "$CHANNEL_EXEC" "$channel" sh -c "$*"
+}
+
+# The domains of a tag libvirt knows (0 or 1).
+domain_count() {
+	virsh list --name | grep -cx "bulkhead-$1"
+}
+
+tag_state() {
+	"$CTL" status --json "$1" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'
+}

@@ -1,0 +1,96 @@
+/* VM keys of the config: text values into bh_vm_settings (see config.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/config.h"
+
+static bool number(const char *value, unsigned long min, unsigned long max, unsigned *out)
+{
+	char *end;
+	if (value[0] < '0' || value[0] > '9') {
+		return false;
+	}
+	unsigned long v = strtoul(value, &end, 10);
+	if (*end != '\0' || v < min || v > max) {
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+/* Picks value among names (NULL-ended); the index is the enum value. */
+static bool choice(const char *value, const char *const names[], int *out)
+{
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *value, bool *known,
+	char *error, size_t error_size)
+{
+	static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+	static const char *const transports[] = {"serial", "vsock", NULL};
+	static const char *const networks[] = {"none", "user", NULL};
+	static const char *const roots[] = {"persistent", "fresh", NULL};
+	const char *want = NULL;
+	int pick;
+	if (known != NULL) {
+		*known = true;
+	}
+	if (strcmp(key, "memory") == 0) {
+		want = number(value, 64, 1024 * 1024, &s->memory_mib) ? NULL
+								      : "a size in MiB from 64";
+	} else if (strcmp(key, "cpus") == 0) {
+		want = number(value, 1, 256, &s->cpus) ? NULL : "a count from 1 to 256";
+	} else if (strcmp(key, "virtio_mem") == 0) {
+		want = number(value, 0, 1024 * 1024, &s->virtio_mem_mib)
+			       ? NULL
+			       : "a size in MiB (0 for none)";
+	} else if (strcmp(key, "boot_timeout") == 0) {
+		want = number(value, 1, 3600, &s->boot_timeout) ? NULL : "seconds from 1 to 3600";
+	} else if (strcmp(key, "base") == 0) {
+		/* A base id or "latest"; bases live in one flat directory. */
+		if (value[0] == '\0' || value[0] == '.' || strchr(value, '/') != NULL) {
+			want = "a base id (see `bulkheadctl base list`) or latest";
+		} else {
+			s->base = value;
+		}
+	} else if (strcmp(key, "accel") == 0) {
+		want = choice(value, accels, &pick) ? NULL : "auto, kvm or tcg";
+		if (want == NULL) {
+			s->accel = (enum bh_accel)pick;
+		}
+	} else if (strcmp(key, "transport") == 0) {
+		want = choice(value, transports, &pick) ? NULL : "serial or vsock";
+		if (want == NULL) {
+			s->transport = (enum bh_transport)pick;
+		}
+	} else if (strcmp(key, "network") == 0) {
+		want = choice(value, networks, &pick) ? NULL : "none or user";
+		if (want == NULL) {
+			s->network = (enum bh_network)pick;
+		}
+	} else if (strcmp(key, "root") == 0) {
+		want = choice(value, roots, &pick) ? NULL : "persistent or fresh";
+		if (want == NULL) {
+			s->root = (enum bh_root_policy)pick;
+		}
+	} else {
+		if (known != NULL) {
+			*known = false;
+		}
+		snprintf(error, error_size, "unknown VM setting \"%s\"", key);
+		return false;
+	}
+	if (want != NULL) {
+		snprintf(error, error_size, "%s = %s: want %s", key, value, want);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,20 @@
+/* The vm library's part of the config: parsing and checking the values of
+ * the VM keys of a [tag NAME] section into bh_vm_settings. The file itself
+ * is read by the shared config reader; this only knows the VM keys. */
+#ifndef VM_CONFIG_H
+#define VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vm/vm.h"
+
+/* Sets the setting named key (memory, cpus, virtio_mem, base, network,
+ * root, accel, transport, boot_timeout) from its text value. Returns false
+ * with a sentence in error for an unknown key or a bad value; *known tells
+ * (when not NULL) whether key is a VM key at all. base is stored as given:
+ * value must outlive settings. */
+bool bh_vm_settings_set(struct bh_vm_settings *settings, const char *key, const char *value,
+	bool *known, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,38 @@
+/* Where bulkhead keeps things on the host: per-tag state and runtime
+ * directories, and the registered base images. */
+#ifndef VM_PATHS_H
+#define VM_PATHS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* $XDG_STATE_HOME/bulkhead (default ~/.local/state/bulkhead). */
+bool bh_paths_state_root(char *out, size_t size);
+/* $XDG_RUNTIME_DIR/bulkhead; false when XDG_RUNTIME_DIR is unset. */
+bool bh_paths_runtime_root(char *out, size_t size);
+/* $XDG_DATA_HOME/bulkhead/bases (default ~/.local/share/bulkhead/bases). */
+bool bh_paths_bases_root(char *out, size_t size);
+
+/* <state root>/tags/<dirname>[/file]: root.qcow2, home.qcow2, console.log.
+ * file may be NULL for the directory itself. False (with *error) for a tag
+ * that bh_tag_check refuses or a path that does not fit. */
+bool bh_paths_tag_state(
+	const char *tag, const char *file, char *out, size_t size, const char **error);
+/* <runtime root>/tags/<dirname>[/file]: channel.sock, control.sock, lock. */
+bool bh_paths_tag_runtime(
+	const char *tag, const char *file, char *out, size_t size, const char **error);
+/* <bases root>/<id>[/file]: root.qcow2, vmlinuz, initrd.img, manifest.json. */
+bool bh_paths_base(const char *id, const char *file, char *out, size_t size);
+
+/* snprintf for paths: false, and out set to "", when the result does not
+ * fit, so a truncated path is never used. */
+bool bh_path_fmt(char *out, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* mkdir -p with mode for the directories it creates. */
+bool bh_mkdir_p(const char *path, mode_t mode);
+/* rm -r that never follows a symlink out of path. */
+bool bh_remove_tree(const char *path);
+
+#endif

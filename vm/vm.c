@@ -1,0 +1,971 @@
+/* Tag VMs on libvirt: disks, transient domains, lifecycle (see vm.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <limits.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "vm/lock.h"
+#include "vm/paths.h"
+#include "vm/vm.h"
+
+#define DEFAULT_URI "qemu:///session"
+#define DEFAULT_MEMORY_MIB 1024
+#define DEFAULT_BOOT_TIMEOUT 120
+#define CONSOLE_TAIL_LINES 15
+#define PROBE_HANGUP_USEC (1000 * 1000)
+#define SETTLE_USEC (60ull * 1000 * 1000)
+
+struct bh_vm {
+	virConnectPtr conn;
+	char *uri;
+};
+
+static void set_error(char error[BH_VM_ERROR_SIZE], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_error(char error[BH_VM_ERROR_SIZE], const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(error, BH_VM_ERROR_SIZE, fmt, args);
+	va_end(args);
+	bh_log(BH_LOG_DEBUG, "%s", error);
+}
+
+static const char *libvirt_message(void)
+{
+	const char *msg = virGetLastErrorMessage();
+	return msg != NULL ? msg : "unknown libvirt error";
+}
+
+/* libvirt prints every error to stderr by default; ours carry them. */
+static void silence_libvirt(void *data, virErrorPtr err)
+{
+}
+
+struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
+{
+	virSetErrorFunc(NULL, silence_libvirt);
+	if (uri == NULL || uri[0] == '\0') {
+		uri = getenv("LIBVIRT_DEFAULT_URI");
+	}
+	if (uri == NULL || uri[0] == '\0') {
+		uri = DEFAULT_URI;
+	}
+	struct bh_vm *vm = calloc(1, sizeof(*vm));
+	if (vm == NULL || (vm->uri = strdup(uri)) == NULL) {
+		free(vm);
+		set_error(error, "out of memory");
+		return NULL;
+	}
+	vm->conn = virConnectOpen(uri);
+	if (vm->conn == NULL) {
+		set_error(error,
+			"cannot reach libvirt at %s: %s (is libvirt installed, and is "
+			"`uri =` in the config right?)",
+			uri, libvirt_message());
+		free(vm->uri);
+		free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+void bh_vm_disconnect(struct bh_vm *vm)
+{
+	if (vm == NULL) {
+		return;
+	}
+	virConnectClose(vm->conn);
+	free(vm->uri);
+	free(vm);
+}
+
+const char *bh_vm_uri(const struct bh_vm *vm)
+{
+	return vm->uri;
+}
+
+/* The paths of one tag; every field is filled by tag_paths. */
+struct tag_paths {
+	char domain[BH_TAG_DOMAIN_SIZE];
+	char state[PATH_MAX], runtime[PATH_MAX];
+	char root[PATH_MAX], home[PATH_MAX], console[PATH_MAX], channel[PATH_MAX];
+};
+
+static bool tag_paths(const char *tag, struct tag_paths *p, char error[BH_VM_ERROR_SIZE])
+{
+	const char *why = "the path is too long";
+	if (!bh_tag_domain_name(tag, p->domain, &why) ||
+		!bh_paths_tag_state(tag, NULL, p->state, sizeof(p->state), &why) ||
+		!bh_paths_tag_state(tag, "root.qcow2", p->root, sizeof(p->root), &why) ||
+		!bh_paths_tag_state(tag, "home.qcow2", p->home, sizeof(p->home), &why) ||
+		!bh_paths_tag_state(tag, "console.log", p->console, sizeof(p->console), &why) ||
+		!bh_paths_tag_runtime(tag, NULL, p->runtime, sizeof(p->runtime), &why) ||
+		!bh_paths_tag_runtime(tag, "channel.sock", p->channel, sizeof(p->channel), &why)) {
+		set_error(error, "invalid tag \"%s\": %s", tag, why);
+		return false;
+	}
+	struct sockaddr_un addr;
+	if (strlen(p->channel) >= sizeof(addr.sun_path)) {
+		set_error(error,
+			"tag %s: its socket path %s is longer than a unix socket allows: "
+			"use a shorter tag or XDG_RUNTIME_DIR",
+			tag, p->channel);
+		return false;
+	}
+	return true;
+}
+
+/* The running (or otherwise existing) domain of a tag, or NULL. */
+static virDomainPtr lookup(struct bh_vm *vm, const char *domain)
+{
+	virDomainPtr dom = virDomainLookupByName(vm->conn, domain);
+	if (dom == NULL) {
+		virResetLastError();
+	}
+	return dom;
+}
+
+static enum bh_vm_state domain_state(virDomainPtr dom)
+{
+	int state = VIR_DOMAIN_NOSTATE, reason;
+	if (dom == NULL || virDomainGetState(dom, &state, &reason, 0) != 0) {
+		return BH_VM_STOPPED;
+	}
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+		return BH_VM_RUNNING;
+	case VIR_DOMAIN_SHUTOFF:
+		return BH_VM_STOPPED;
+	default:
+		return BH_VM_PAUSED;
+	}
+}
+
+/* A domain another start is still bringing up (libvirt keeps it paused
+ * until its devices are ready, even when the starting process died) is
+ * waited for; one paused by hand is resumed: attaching means running. */
+static enum bh_vm_state settle(virDomainPtr dom)
+{
+	uint64_t deadline = bh_now_usec() + SETTLE_USEC;
+	for (;;) {
+		int state = VIR_DOMAIN_NOSTATE, reason = 0;
+		if (virDomainGetState(dom, &state, &reason, 0) != 0 || state != VIR_DOMAIN_PAUSED) {
+			return domain_state(dom);
+		}
+		if (reason != VIR_DOMAIN_PAUSED_STARTING_UP) {
+			virDomainResume(dom);
+			return domain_state(dom);
+		}
+		if (bh_now_usec() >= deadline) {
+			return BH_VM_PAUSED;
+		}
+		usleep(100 * 1000);
+	}
+}
+
+/* The channel address of a running domain. */
+static bool channel_address(virDomainPtr dom, const struct tag_paths *p,
+	char channel[BH_VM_CHANNEL_SIZE], char error[BH_VM_ERROR_SIZE], const char *tag)
+{
+	char *xml = virDomainGetXMLDesc(dom, 0);
+	if (xml == NULL) {
+		set_error(error, "tag %s: cannot read its domain: %s", tag, libvirt_message());
+		return false;
+	}
+	bool ok = true;
+	if (strstr(xml, "<vsock") != NULL) {
+		/* libvirt writes the automatic CID it picked as address='N'. */
+		const char *cid = strstr(xml, "<cid ");
+		const char *addr = cid != NULL ? strstr(cid, "address='") : NULL;
+		unsigned long n = addr != NULL ? strtoul(addr + 9, NULL, 10) : 0;
+		if (n < 3) {
+			set_error(error, "tag %s: libvirt did not assign a vsock CID", tag);
+			ok = false;
+		} else {
+			snprintf(channel, BH_VM_CHANNEL_SIZE, "vsock:%lu:%u", n, BH_VSOCK_PORT);
+		}
+	} else {
+		snprintf(channel, BH_VM_CHANNEL_SIZE, "unix:%s", p->channel);
+	}
+	free(xml);
+	return ok;
+}
+
+/* Makes the root overlay match the policy and the wanted base; runs with
+ * the tag locked and its domain stopped. */
+static bool prepare_root(const char *tag, const struct tag_paths *p, const char *base_id,
+	enum bh_root_policy policy, char error[BH_VM_ERROR_SIZE])
+{
+	char base_root[PATH_MAX];
+	if (!bh_paths_base(base_id, "root.qcow2", base_root, sizeof(base_root))) {
+		set_error(error, "tag %s: invalid base \"%s\"", tag, base_id);
+		return false;
+	}
+	bool exists = access(p->root, F_OK) == 0;
+	if (exists && policy == BH_ROOT_FRESH) {
+		if (unlink(p->root) != 0) {
+			set_error(error, "tag %s: cannot replace %s: %s", tag, p->root,
+				strerror(errno));
+			return false;
+		}
+		exists = false;
+	}
+	if (!exists) {
+		if (!bh_image_create_overlay(p->root, base_root)) {
+			set_error(error,
+				"tag %s: cannot create its root disk %s (see the log above)", tag,
+				p->root);
+			return false;
+		}
+		return true;
+	}
+	bool failed = false;
+	char *backing = bh_image_backing(p->root, &failed);
+	if (failed) {
+		set_error(error,
+			"tag %s: cannot read its root disk %s: check it with `qemu-img "
+			"check %s`",
+			tag, p->root, p->root);
+		return false;
+	}
+	bool ok = true;
+	if (backing == NULL || strcmp(backing, base_root) != 0) {
+		if (backing != NULL && access(backing, R_OK) != 0) {
+			set_error(error,
+				"tag %s: the base its root disk was made from (%s) is gone; "
+				"`bulkheadctl clean %s` starts it afresh",
+				tag, backing, tag);
+			ok = false;
+		} else {
+			bh_log(BH_LOG_INFO, "tag %s: rebasing its root disk onto base %s", tag,
+				base_id);
+			ok = bh_image_rebase(p->root, base_root);
+			if (!ok) {
+				set_error(error,
+					"tag %s: could not rebase its root disk onto base %s "
+					"(see the log above); the disk is unchanged",
+					tag, base_id);
+			}
+		}
+	}
+	free(backing);
+	return ok;
+}
+
+static bool vsock_usable(const struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE])
+{
+	/* Only a local libvirt uses this machine's device. */
+	if (strncmp(vm->uri, "qemu:///", 8) != 0) {
+		return true;
+	}
+	if (access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
+		set_error(error,
+			"tag %s: transport = vsock needs /dev/vhost-vsock, which is %s "
+			"(load vhost_vsock and give your user access to it, or use transport = "
+			"serial)",
+			tag, errno == ENOENT ? "missing" : "not accessible to you");
+		return false;
+	}
+	return true;
+}
+
+static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
+	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
+	char error[BH_VM_ERROR_SIZE])
+{
+	virDomainPtr dom = lookup(vm, p->domain);
+	if (dom != NULL) {
+		enum bh_vm_state state = settle(dom);
+		bool ok = false;
+		if (state == BH_VM_RUNNING) {
+			ok = channel_address(dom, p, channel, error, tag);
+		} else if (state == BH_VM_PAUSED) {
+			set_error(error,
+				"tag %s: its VM %s exists but does not run (crashed, or stuck "
+				"starting): `bulkheadctl stop --force %s` ends it",
+				tag, p->domain, tag);
+		} else {
+			set_error(error,
+				"tag %s: a defined, inactive domain %s is in the way: remove "
+				"it with `virsh undefine %s`",
+				tag, p->domain, p->domain);
+		}
+		virDomainFree(dom);
+		return ok;
+	}
+	if (s->transport == BH_TRANSPORT_VSOCK && !vsock_usable(vm, tag, error)) {
+		return false;
+	}
+	char base_id[BH_BASE_ID_SIZE];
+	/* "fresh" always follows the newest base; "persistent" follows what
+	 * the settings name (latest unless pinned). */
+	if (!bh_base_resolve(s->root == BH_ROOT_FRESH ? NULL : s->base, base_id)) {
+		if (s->base != NULL && strcmp(s->base, "latest") != 0 && s->root != BH_ROOT_FRESH) {
+			set_error(error,
+				"tag %s: there is no base \"%s\" (see `bulkheadctl base "
+				"list`)",
+				tag, s->base);
+		} else {
+			set_error(error,
+				"tag %s: no base image yet: run `bulkheadctl base build` "
+				"(or `bulkheadctl base add`)",
+				tag);
+		}
+		return false;
+	}
+	if (!bh_mkdir_p(p->state, 0700)) {
+		set_error(error, "tag %s: cannot create %s: %s", tag, p->state, strerror(errno));
+		return false;
+	}
+	if (!prepare_root(tag, p, base_id, s->root, error)) {
+		return false;
+	}
+	if (access(p->home, F_OK) != 0 && !bh_image_create_disk(p->home, BH_HOME_DISK_MIB)) {
+		set_error(error, "tag %s: cannot create its home disk %s (see the log above)", tag,
+			p->home);
+		return false;
+	}
+	/* A socket left by a VM that died would make the bind fail. */
+	unlink(p->channel);
+
+	char kernel[PATH_MAX], initrd[PATH_MAX];
+	bh_paths_base(base_id, "vmlinuz", kernel, sizeof(kernel));
+	bh_paths_base(base_id, "initrd.img", initrd, sizeof(initrd));
+	struct bh_base *bases = NULL;
+	int n = bh_base_list(&bases);
+	const char *base_cmdline = NULL;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(bases[i].id, base_id) == 0) {
+			base_cmdline = bases[i].cmdline;
+			if (!bases[i].has_initrd) {
+				initrd[0] = '\0';
+			}
+		}
+	}
+	char *cmdline = bh_domain_cmdline(base_cmdline, s->transport);
+	bh_base_list_free(bases, n);
+	struct bh_domain_spec spec = {
+		.name = p->domain,
+		.tag = tag,
+		.kvm = bh_domain_use_kvm(s->accel),
+		.memory_mib = s->memory_mib ? s->memory_mib : DEFAULT_MEMORY_MIB,
+		.cpus = s->cpus ? s->cpus : 1,
+		.virtio_mem_mib = s->virtio_mem_mib,
+		.kernel = kernel,
+		.initrd = initrd[0] ? initrd : NULL,
+		.cmdline = cmdline != NULL ? cmdline : "console=ttyS0",
+		.root_disk = p->root,
+		.home_disk = p->home,
+		.console_log = p->console,
+		.transport = s->transport,
+		.channel_path = p->channel,
+		.network = s->network,
+	};
+	char *xml = bh_domain_xml(&spec);
+	free(cmdline);
+	if (xml == NULL) {
+		set_error(error, "out of memory");
+		return false;
+	}
+	bh_log(BH_LOG_DEBUG, "tag %s: domain XML:\n%s", tag, xml);
+	/* Transient: libvirt forgets the domain when it stops; the tag's
+	 * disks and settings are the whole state, so nothing can go stale. */
+	dom = virDomainCreateXML(vm->conn, xml, 0);
+	free(xml);
+	if (dom == NULL) {
+		set_error(error, "tag %s: libvirt (%s) could not start its VM: %s", tag, vm->uri,
+			libvirt_message());
+		return false;
+	}
+	bool ok = channel_address(dom, p, channel, error, tag);
+	virDomainFree(dom);
+	if (ok && started != NULL) {
+		*started = true;
+	}
+	return ok;
+}
+
+bool bh_vm_start(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
+	char channel[BH_VM_CHANNEL_SIZE], bool *started, char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	if (started != NULL) {
+		*started = false;
+	}
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	int lock = bh_tag_lock(tag, error, BH_VM_ERROR_SIZE);
+	if (lock < 0) {
+		return false;
+	}
+	bool ok = start_locked(vm, tag, settings, &p, channel, started, error);
+	bh_tag_unlock(lock);
+	return ok;
+}
+
+char *bh_vm_console_tail(const char *tag, int lines)
+{
+	char path[PATH_MAX];
+	if (!bh_paths_tag_state(tag, "console.log", path, sizeof(path), NULL)) {
+		return strdup("");
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return strdup("");
+	}
+	/* The tail of the file is enough: 64 KiB holds far more lines than
+	 * anyone reads in an error message. */
+	char buf[65536];
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0) {
+		return strdup("");
+	}
+	buf[n] = '\0';
+	/* The guest writes what it likes: keep text, drop escapes and \r. */
+	size_t o = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == 0x1b && i + 1 < n && buf[i + 1] == '[') {
+			/* A CSI sequence (colours): skip to its final byte. */
+			for (i += 2; i < n && !(buf[i] >= 0x40 && buf[i] <= 0x7e); i++) {
+			}
+			continue;
+		}
+		if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f)) {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o] = '\0';
+	while (o > 0 && buf[o - 1] == '\n') {
+		buf[--o] = '\0';
+	}
+	char *start = buf + o;
+	int seen = 0;
+	while (start > buf) {
+		if (start[-1] == '\n' && ++seen == lines) {
+			break;
+		}
+		start--;
+	}
+	return strdup(start);
+}
+
+static void error_with_console(char error[BH_VM_ERROR_SIZE], const char *tag, const char *what)
+{
+	char *tail = bh_vm_console_tail(tag, CONSOLE_TAIL_LINES);
+	set_error(error,
+		"tag %s: %s; `bulkheadctl console %s` shows its console. Last console "
+		"lines:\n%s",
+		tag, what, tag, tail != NULL && tail[0] ? tail : "(the console is empty)");
+	free(tail);
+}
+
+struct agent_wait {
+	bool hello;
+	bool gone;
+};
+
+static bool wait_handle_control(
+	struct bh_endpoint *endpoint, uint32_t type, const uint8_t *payload, size_t len, void *user)
+{
+	struct agent_wait *w = user;
+	if (type == BH_CTL_HELLO) {
+		w->hello = true;
+	}
+	/* App lists and the rest are the proxy's business. */
+	return true;
+}
+
+static bool wait_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
+	enum bh_stream_kind kind, void *user)
+{
+	return false;
+}
+
+static void wait_handle_disconnected(struct bh_endpoint *endpoint, const char *reason, void *user)
+{
+	struct agent_wait *w = user;
+	w->gone = true;
+}
+
+static const struct bh_endpoint_listener wait_listener = {
+	.control = wait_handle_control,
+	.open = wait_handle_open,
+	.disconnected = wait_handle_disconnected,
+};
+
+static int connect_channel(const char *channel)
+{
+	if (strncmp(channel, "unix:", 5) == 0) {
+		struct sockaddr_un addr = {.sun_family = AF_UNIX};
+		if (strlen(channel + 5) >= sizeof(addr.sun_path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		strcpy(addr.sun_path, channel + 5);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	unsigned cid, port;
+	if (sscanf(channel, "vsock:%u:%u", &cid, &port) == 2) {
+		struct sockaddr_vm addr = {
+			.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
+		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, unsigned timeout_sec,
+	char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	if (timeout_sec == 0) {
+		timeout_sec = DEFAULT_BOOT_TIMEOUT;
+	}
+	error[0] = '\0';
+	/* One probe at a time per tag: the channel serves one host, and a
+	 * second connection queued behind the first may never be answered. */
+	int lock = bh_tag_lock(tag, error, BH_VM_ERROR_SIZE);
+	if (lock < 0) {
+		return false;
+	}
+	struct wl_event_loop *loop = wl_event_loop_create();
+	if (loop == NULL) {
+		bh_tag_unlock(lock);
+		set_error(error, "out of memory");
+		return false;
+	}
+	/* Connections reset by a booting or dying VM are expected here; the
+	 * outcome is reported through error. */
+	enum bh_log_level level = bh_log_get_level();
+	if (level < BH_LOG_DEBUG) {
+		bh_log_set_level(BH_LOG_ERROR);
+	}
+	uint64_t deadline = bh_now_usec() + (uint64_t)timeout_sec * 1000000u;
+	bool ok = false, timed_out = false;
+	const char *why = NULL;
+	struct agent_wait w = {0};
+	struct bh_endpoint *ep = NULL;
+	while (!ok && why == NULL && error[0] == '\0') {
+		uint64_t now = bh_now_usec();
+		if (now >= deadline) {
+			timed_out = true;
+			break;
+		}
+		/* A VM that stopped will never answer: say so at once. */
+		virDomainPtr dom = lookup(vm, p.domain);
+		enum bh_vm_state state = domain_state(dom);
+		if (dom != NULL) {
+			virDomainFree(dom);
+		}
+		if (state != BH_VM_RUNNING) {
+			why = "its VM stopped before its agent answered";
+			break;
+		}
+		if (ep == NULL) {
+			int fd = connect_channel(channel);
+			if (fd < 0) {
+				usleep(200 * 1000);
+				continue;
+			}
+			w = (struct agent_wait){0};
+			ep = bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &wait_listener, &w);
+			if (ep == NULL) {
+				set_error(error, "out of memory");
+				break;
+			}
+			struct bh_msg msg;
+			bh_msg_init(&msg, 0);
+			bh_msg_u32(&msg, 1);
+			bh_msg_u32(&msg, 0);
+			bh_msg_u32(&msg, 0);
+			bh_endpoint_send_control(ep, BH_CTL_HELLO, msg.buf, msg.len);
+		}
+		/* Until the agent answers or hangs up, in slices of a second
+		 * so that a VM that dies is noticed. */
+		uint64_t slice_end = now + 1000000u < deadline ? now + 1000000u : deadline;
+		while (!w.hello && !w.gone && (now = bh_now_usec()) < slice_end) {
+			wl_event_loop_dispatch(loop, (int)((slice_end - now) / 1000) + 1);
+		}
+		ok = w.hello;
+		if (w.gone) {
+			/* The endpoint told us it is finished; it is ours to free. */
+			bh_endpoint_destroy(ep);
+			ep = NULL;
+			if (!ok) {
+				usleep(200 * 1000);
+			}
+		}
+	}
+	/* Hanging up lets the agent wait for its next host, the proxy. */
+	bh_endpoint_destroy(ep);
+	if (ok) {
+		/* A virtio-serial guest sees the host's hang-up only as a state
+		 * change of its port; a next host connecting at once would hide
+		 * it, so the next one (waiting for this lock) comes a bit later. */
+		usleep(PROBE_HANGUP_USEC);
+	}
+	if (timed_out) {
+		char what[128];
+		snprintf(what, sizeof(what), "its agent did not answer within %u s", timeout_sec);
+		error_with_console(error, tag, what);
+	}
+	wl_event_loop_destroy(loop);
+	bh_log_set_level(level);
+	bh_tag_unlock(lock);
+	if (why != NULL) {
+		error_with_console(error, tag, why);
+	}
+	return ok;
+}
+
+bool bh_vm_stop(struct bh_vm *vm, const char *tag, bool force, unsigned timeout_sec,
+	char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	virDomainPtr dom = lookup(vm, p.domain);
+	if (dom == NULL) {
+		return true;
+	}
+	bool ok = true;
+	if (!force && domain_state(dom) == BH_VM_RUNNING) {
+		if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) != 0) {
+			bh_log(BH_LOG_WARN, "tag %s: shutdown request failed: %s", tag,
+				libvirt_message());
+		} else {
+			uint64_t deadline = bh_now_usec() + (uint64_t)timeout_sec * 1000000u;
+			while (virDomainIsActive(dom) == 1 && bh_now_usec() < deadline) {
+				usleep(100 * 1000);
+			}
+		}
+	}
+	if (virDomainIsActive(dom) == 1) {
+		if (!force) {
+			bh_log(BH_LOG_WARN,
+				"tag %s: the guest did not shut down within %u s; "
+				"powering it off",
+				tag, timeout_sec);
+		}
+		/* Waits for qemu to flush and exit; GRACEFUL never sends SIGKILL,
+		 * so fall back to a plain destroy only if that times out. */
+		if (virDomainDestroyFlags(dom, VIR_DOMAIN_DESTROY_GRACEFUL) != 0 &&
+			virDomainIsActive(dom) == 1 && virDomainDestroy(dom) != 0 &&
+			virDomainIsActive(dom) == 1) {
+			set_error(error, "tag %s: libvirt (%s) could not stop its VM: %s", tag,
+				vm->uri, libvirt_message());
+			ok = false;
+		}
+	}
+	virDomainFree(dom);
+	if (ok) {
+		unlink(p.channel);
+	}
+	return ok;
+}
+
+static uint64_t file_bytes(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+bool bh_vm_status(struct bh_vm *vm, const char *tag, struct bh_vm_status *status,
+	char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	memset(status, 0, sizeof(*status));
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	virDomainPtr dom = lookup(vm, p.domain);
+	status->state = domain_state(dom);
+	if (dom != NULL && status->state == BH_VM_RUNNING) {
+		channel_address(dom, &p, status->channel, error, tag);
+	}
+	if (dom != NULL) {
+		virDomainFree(dom);
+	}
+	status->has_disks = access(p.root, F_OK) == 0 || access(p.home, F_OK) == 0;
+	status->disk_bytes = file_bytes(p.root) + file_bytes(p.home);
+	if (access(p.root, F_OK) == 0) {
+		char *backing = bh_image_backing(p.root, NULL);
+		if (backing != NULL && !bh_base_of_root(backing, status->base)) {
+			status->base[0] = '\0';
+		}
+		free(backing);
+	}
+	return true;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool add_tag(char ***tags, int *n, const char *tag)
+{
+	for (int i = 0; i < *n; i++) {
+		if (strcmp((*tags)[i], tag) == 0) {
+			return true;
+		}
+	}
+	char **grown = realloc(*tags, (size_t)(*n + 1) * sizeof(**tags));
+	if (grown == NULL) {
+		return false;
+	}
+	*tags = grown;
+	return (grown[(*n)++] = strdup(tag)) != NULL;
+}
+
+int bh_vm_tags(struct bh_vm *vm, char ***tags, char error[BH_VM_ERROR_SIZE])
+{
+	*tags = NULL;
+	int n = 0;
+	char root[PATH_MAX], dir_path[PATH_MAX];
+	if (bh_paths_state_root(root, sizeof(root)) &&
+		bh_path_fmt(dir_path, sizeof(dir_path), "%s/tags", root)) {
+		DIR *dir = opendir(dir_path);
+		struct dirent *e;
+		while (dir != NULL && (e = readdir(dir)) != NULL) {
+			char tag[BH_TAG_MAX + 1];
+			/* Only names the mapping produces: anything else in the
+			 * directory is not a tag of ours. */
+			if (bh_tag_from_dirname(e->d_name, tag)) {
+				add_tag(tags, &n, tag);
+			}
+		}
+		if (dir != NULL) {
+			closedir(dir);
+		}
+	}
+	virDomainPtr *doms = NULL;
+	int count = virConnectListAllDomains(vm->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (count < 0) {
+		set_error(error, "cannot list the VMs of libvirt (%s): %s", vm->uri,
+			libvirt_message());
+		bh_vm_tags_free(*tags, n);
+		*tags = NULL;
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		char tag[BH_TAG_MAX + 1];
+		const char *name = virDomainGetName(doms[i]);
+		if (name != NULL && bh_tag_from_domain_name(name, tag)) {
+			add_tag(tags, &n, tag);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (n > 1) {
+		qsort(*tags, (size_t)n, sizeof(**tags), compare_strings);
+	}
+	return n;
+}
+
+void bh_vm_tags_free(char **tags, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(tags[i]);
+	}
+	free(tags);
+}
+
+/* Locks a tag whose VM must not run (clean, rebase): returns the lock, or
+ * -1 with error set (hint says what to do) when it runs. */
+static int lock_stopped(struct bh_vm *vm, const char *tag, const struct tag_paths *p,
+	const char *hint, char error[BH_VM_ERROR_SIZE])
+{
+	int lock = bh_tag_lock(tag, error, BH_VM_ERROR_SIZE);
+	if (lock < 0) {
+		return -1;
+	}
+	virDomainPtr dom = lookup(vm, p->domain);
+	if (dom != NULL) {
+		virDomainFree(dom);
+		set_error(error, "tag %s is running; %s", tag, hint);
+		bh_tag_unlock(lock);
+		return -1;
+	}
+	return lock;
+}
+
+bool bh_vm_clean(struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	char hint[BH_TAG_MAX + 64];
+	snprintf(hint, sizeof(hint), "stop it first with `bulkheadctl stop %s`", tag);
+	int lock = lock_stopped(vm, tag, &p, hint, error);
+	if (lock < 0) {
+		return false;
+	}
+	bool ok = bh_remove_tree(p.state);
+	if (!ok) {
+		set_error(error, "tag %s: could not remove all of %s: %s", tag, p.state,
+			strerror(errno));
+	} else {
+		/* The runtime directory holds the lock file we hold: empty it
+		 * but leave the lock, which is harmless and shared by waiters. */
+		DIR *dir = opendir(p.runtime);
+		struct dirent *e;
+		while (dir != NULL && (e = readdir(dir)) != NULL) {
+			char path[PATH_MAX];
+			if (e->d_name[0] != '.' && strcmp(e->d_name, "lock") != 0 &&
+				bh_path_fmt(path, sizeof(path), "%s/%s", p.runtime, e->d_name)) {
+				unlink(path);
+			}
+		}
+		if (dir != NULL) {
+			closedir(dir);
+		}
+	}
+	bh_tag_unlock(lock);
+	return ok;
+}
+
+bool bh_vm_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
+	bool *changed, char error[BH_VM_ERROR_SIZE])
+{
+	struct tag_paths p;
+	*changed = false;
+	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	if (settings->root == BH_ROOT_FRESH || access(p.root, F_OK) != 0) {
+		/* Nothing to keep: the next start makes a new overlay. */
+		return true;
+	}
+	char base_id[BH_BASE_ID_SIZE];
+	if (!bh_base_resolve(settings->base, base_id)) {
+		set_error(error,
+			"tag %s: there is no base \"%s\" to rebase onto (see `bulkheadctl "
+			"base list`)",
+			tag, settings->base ? settings->base : "latest");
+		return false;
+	}
+	char hint[BH_TAG_MAX + 128];
+	snprintf(hint, sizeof(hint),
+		"it is rebased when it next starts, or stop it and run `bulkheadctl rebase %s`",
+		tag);
+	int lock = lock_stopped(vm, tag, &p, hint, error);
+	if (lock < 0) {
+		return false;
+	}
+	char *before = bh_image_backing(p.root, NULL);
+	bool ok = prepare_root(tag, &p, base_id, BH_ROOT_PERSISTENT, error);
+	char *after = bh_image_backing(p.root, NULL);
+	*changed = ok && ((before == NULL) != (after == NULL) ||
+				 (before != NULL && after != NULL && strcmp(before, after) != 0));
+	free(before);
+	free(after);
+	bh_tag_unlock(lock);
+	return ok;
+}
+
+int bh_vm_base_gc(char error[BH_VM_ERROR_SIZE])
+{
+	struct bh_base *bases = NULL;
+	int n = bh_base_list(&bases);
+	if (n < 0) {
+		set_error(error, "cannot read the base directory");
+		return -1;
+	}
+	bool *used = calloc((size_t)n + 1, sizeof(*used));
+	if (used == NULL) {
+		bh_base_list_free(bases, n);
+		set_error(error, "out of memory");
+		return -1;
+	}
+	/* Every tag's overlay, running or not, names the base it needs. */
+	char root[PATH_MAX], dir_path[PATH_MAX];
+	bool scanned = bh_paths_state_root(root, sizeof(root)) &&
+		       bh_path_fmt(dir_path, sizeof(dir_path), "%s/tags", root);
+	DIR *dir = scanned ? opendir(dir_path) : NULL;
+	if (dir == NULL && errno != ENOENT) {
+		scanned = false;
+	}
+	struct dirent *e;
+	while (dir != NULL && (e = readdir(dir)) != NULL) {
+		char tag[BH_TAG_MAX + 1], overlay[PATH_MAX], id[BH_BASE_ID_SIZE];
+		if (!bh_tag_from_dirname(e->d_name, tag) ||
+			!bh_path_fmt(overlay, sizeof(overlay), "%s/%s/root.qcow2", dir_path,
+				e->d_name) ||
+			access(overlay, F_OK) != 0) {
+			continue;
+		}
+		bool failed = false;
+		char *backing = bh_image_backing(overlay, &failed);
+		if (failed) {
+			/* Unknown use: keep every base rather than guess. */
+			scanned = false;
+		}
+		for (int i = 0; backing != NULL && i < n; i++) {
+			if (bh_base_of_root(backing, id) && strcmp(id, bases[i].id) == 0) {
+				used[i] = true;
+			}
+		}
+		free(backing);
+	}
+	if (dir != NULL) {
+		closedir(dir);
+	}
+	int removed = 0;
+	if (!scanned) {
+		set_error(error, "could not read every tag's root disk; no base was removed");
+		removed = -1;
+	}
+	for (int i = 0; removed >= 0 && i < n; i++) {
+		if (!used[i] && !bases[i].latest) {
+			if (bh_base_remove(bases[i].id)) {
+				bh_log(BH_LOG_INFO, "removed base %s", bases[i].id);
+				removed++;
+			}
+		}
+	}
+	free(used);
+	bh_base_list_free(bases, n);
+	bh_base_remove_partial();
+	return removed;
+}
