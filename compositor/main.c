@@ -1,27 +1,119 @@
-/* bulkhead: entry point (argument parsing only, until its parts land). */
+/* bulkhead: the compositor of the bulkhead session. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "compositor/server.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: bulkhead [--help] [--version]\n");
+	fprintf(out, "Usage: bulkhead [-c CONFIG] [-s COMMAND] [-x] [--help] [--version]\n"
+		     "  -c CONFIG   read this config instead of $XDG_CONFIG_HOME/bulkhead/config\n"
+		     "  -s COMMAND  run COMMAND through /bin/sh once started\n"
+		     "  -x          exit when COMMAND exits, with its status\n");
+}
+
+void bh_config_reload(struct bh_server *server)
+{
+	struct bh_config *config = bh_config_load(server->config_path);
+	if (config == NULL) {
+		bh_log(BH_LOG_ERROR, "cannot reload the config: out of memory");
+		return;
+	}
+	bh_config_free(server->config);
+	server->config = config;
+	bh_bindings_load(server);
+	bh_tags_apply_config(server);
+	bh_log(BH_LOG_INFO, "config %s loaded (%d errors)",
+		config->path != NULL ? config->path : "(defaults)", config->errors);
+}
+
+static int handle_child(int sig, void *data)
+{
+	struct bh_server *server = data;
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == server->startup_pid) {
+			server->startup_pid = 0;
+			int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			bh_log(BH_LOG_INFO, "the startup command exited with status %d", code);
+			if (server->exit_with_startup) {
+				server->exit_status = code;
+				wl_display_terminate(server->display);
+			}
+		}
+		struct bh_tag *tag;
+		wl_list_for_each (tag, &server->tags, link) {
+			if (tag->proxy_pid == pid) {
+				tag->proxy_pid = 0;
+				if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
+					bh_log(BH_LOG_WARN, "tag %s: the proxy exited with %s %d",
+						tag->name,
+						WIFSIGNALED(status) ? "signal" : "status",
+						WIFSIGNALED(status) ? WTERMSIG(status)
+								    : WEXITSTATUS(status));
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int handle_terminate(int sig, void *data)
+{
+	wl_display_terminate(data);
+	return 0;
+}
+
+static int handle_hup(int sig, void *data)
+{
+	bh_config_reload(data);
+	return 0;
+}
+
+static enum wlr_log_importance wlr_level(void)
+{
+	const char *env = getenv("BULKHEAD_LOG");
+	if (env != NULL && strcmp(env, "debug") == 0) {
+		return WLR_DEBUG;
+	}
+	return WLR_ERROR;
 }
 
 int main(int argc, char *argv[])
 {
 	bh_log_init("bulkhead", BH_LOG_INFO);
+	wlr_log_init(wlr_level(), NULL);
 	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"startup", required_argument, NULL, 's'},
+		{"exit-with-startup", no_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
+	struct bh_server server = {0};
+	const char *startup = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:xhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			server.config_path = optarg;
+			break;
+		case 's':
+			startup = optarg;
+			break;
+		case 'x':
+			server.exit_with_startup = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -33,5 +125,65 @@ int main(int argc, char *argv[])
 			return EXIT_FAILURE;
 		}
 	}
-	return EXIT_SUCCESS;
+	if (optind != argc || (server.exit_with_startup && startup == NULL)) {
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	server.config = bh_config_load(server.config_path);
+	if (server.config == NULL) {
+		return EXIT_FAILURE;
+	}
+	if (!bh_server_init(&server)) {
+		bh_log(BH_LOG_ERROR, "bulkhead could not start; see the messages above");
+		return EXIT_FAILURE;
+	}
+	bh_bindings_load(&server);
+	bh_tags_apply_config(&server);
+	struct wl_event_source *sources[] = {
+		wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server),
+		wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, server.display),
+		wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, server.display),
+		wl_event_loop_add_signal(server.loop, SIGHUP, handle_hup, &server),
+	};
+	const char *socket = wl_display_add_socket_auto(server.display);
+	if (socket == NULL) {
+		bh_log(BH_LOG_ERROR, "cannot create the Wayland socket (is XDG_RUNTIME_DIR set?)");
+		return EXIT_FAILURE;
+	}
+	server.socket = socket;
+	if (!wlr_backend_start(server.backend)) {
+		bh_log(BH_LOG_ERROR, "cannot start the backend");
+		return EXIT_FAILURE;
+	}
+	setenv("WAYLAND_DISPLAY", socket, 1);
+	unsetenv("DISPLAY");
+	if (!bh_ipc_init(&server)) {
+		return EXIT_FAILURE;
+	}
+	bh_log(BH_LOG_INFO, "running on WAYLAND_DISPLAY=%s, BULKHEAD_SOCKET=%s", socket,
+		server.ipc_path);
+	if (startup != NULL) {
+		server.startup_pid = bh_spawn_host(&server, startup);
+		if (server.startup_pid < 0 && server.exit_with_startup) {
+			return EXIT_FAILURE;
+		}
+	}
+	wl_display_run(server.display);
+
+	bh_log(BH_LOG_INFO, "shutting down");
+	server.quitting = true;
+	bh_ipc_finish(&server);
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		if (sources[i] != NULL) {
+			wl_event_source_remove(sources[i]);
+		}
+	}
+	bh_server_finish(&server);
+	for (size_t i = 0; i < server.binding_count; i++) {
+		free(server.bindings[i].action);
+	}
+	free(server.bindings);
+	bh_config_free(server.config);
+	return server.exit_status;
 }
