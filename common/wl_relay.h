@@ -40,8 +40,8 @@ enum bh_relay_frame {
 };
 
 /* Limits (protocols/ALLOWLIST.md "Limits"). */
-#define BH_RELAY_MAX_POOL_SIZE (256u << 20)     /* one wl_shm pool */
-#define BH_RELAY_MAX_POOL_TOTAL (1024ull << 20) /* all pools of one client */
+#define BH_RELAY_MAX_POOL_SIZE (1024u << 20)    /* one wl_shm pool (foot maps 512 MiB) */
+#define BH_RELAY_MAX_POOL_TOTAL (2048ull << 20) /* all pools of one client */
 #define BH_RELAY_MAX_POOLS 256                  /* live pools of one client */
 #define BH_RELAY_MAX_FILE_SIZE (1u << 20)       /* a keymap */
 #define BH_RELAY_MAX_PENDING_PIPES 16           /* pipe streams not yet claimed */

@@ -293,7 +293,11 @@ static void keyboard_key(struct wl_listener *listener, void *data)
 	struct bh_server *server = keyboard->server;
 	struct wlr_event_keyboard_key *event = data;
 	struct wlr_keyboard *kb = keyboard->device->keyboard;
+	if (kb->keymap == NULL) {
+		return;
+	}
 	bool pressed = event->state == WL_KEYBOARD_KEY_STATE_PRESSED;
+	bh_log(BH_LOG_DEBUG, "key %u %s", event->keycode, pressed ? "pressed" : "released");
 	if (!pressed && take_swallowed(event->keycode)) {
 		return;
 	}
@@ -336,6 +340,9 @@ static void keyboard_key(struct wl_listener *listener, void *data)
 static void keyboard_modifiers(struct wl_listener *listener, void *data)
 {
 	struct bh_keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
+	if (keyboard->device->keyboard->keymap == NULL) {
+		return;
+	}
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_modifiers(keyboard->server->seat,
 		&keyboard->device->keyboard->modifiers);
@@ -397,7 +404,11 @@ static void add_keyboard(struct bh_server *server, struct wlr_input_device *devi
 	wl_signal_add(&device->keyboard->events.key, &keyboard->key);
 	keyboard->destroy.notify = keyboard_destroy;
 	wl_signal_add(&device->events.destroy, &keyboard->destroy);
-	wlr_seat_set_keyboard(server->seat, device);
+	/* A virtual keyboard has no keymap until its client sends one; the
+	 * seat takes a keyboard only once it has one. */
+	if (device->keyboard->keymap != NULL) {
+		wlr_seat_set_keyboard(server->seat, device);
+	}
 	wl_list_insert(&server->keyboards, &keyboard->link);
 }
 
@@ -411,6 +422,7 @@ void bh_input_new_virtual_keyboard(struct wl_listener *listener, void *data)
 	struct bh_server *server = wl_container_of(listener, server, new_virtual_keyboard);
 	struct wlr_virtual_keyboard_v1 *vkbd = data;
 	/* The virtual keyboard brings its own keymap (wtype, on-screen keyboards). */
+	bh_log(BH_LOG_DEBUG, "virtual keyboard added");
 	add_keyboard(server, &vkbd->input_device, false);
 	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
 	wlr_seat_set_capabilities(server->seat, caps);

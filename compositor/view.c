@@ -357,6 +357,9 @@ static void handle_map(struct wl_listener *listener, void *data)
 	struct bh_view *view = wl_container_of(listener, view, map);
 	struct bh_server *server = view->server;
 	view->mapped = true;
+	/* Title and app id may have been set before we listened. */
+	bh_sanitize_title(view->xdg->toplevel->title, view->title, sizeof(view->title));
+	bh_sanitize_title(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(view->xdg, &geo);
 	view->width = geo.width;

@@ -40,7 +40,12 @@ bh_cleanup() {
 	for pid in "${BH_CLEANUP_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	[ -n "${BH_TMP:-}" ] && rm -rf "$BH_TMP"
+	# BH_KEEP=1 keeps the scratch directory (logs, screenshots) for a look.
+	if [ -n "${BH_KEEP:-}" ]; then
+		[ -n "${BH_TMP:-}" ] && echo "kept $BH_TMP" >&2
+	else
+		[ -n "${BH_TMP:-}" ] && rm -rf "$BH_TMP"
+	fi
 }
 
 # Waits up to $1 seconds for the command in $2.. to succeed.
