@@ -3,6 +3,8 @@
 #   ipc.py windows          -> one line per window: id tag x y w h focused app_id title
 #   ipc.py focus ID         -> focuses a window
 #   ipc.py wait-window TAG APP_ID SECONDS -> prints the id once such a window exists
+#   ipc.py call JSON        -> sends one request, prints the reply
+#   ipc.py get windows|tags -> one JSON object per line
 import json
 import os
 import socket
@@ -36,6 +38,13 @@ if cmd == 'windows':
     for w in windows():
         print(w['id'], w.get('tag') or '-', w['x'], w['y'], w['width'], w['height'],
               int(bool(w.get('focused'))), w.get('app_id') or '-', w.get('title') or '')
+elif cmd == 'call':
+    # ipc.py call '{"cmd": ...}' -> the reply, as JSON
+    print(json.dumps(call(json.loads(sys.argv[2]))))
+elif cmd == 'get':
+    # ipc.py get windows|tags -> the list, one JSON object per line
+    for item in call({'cmd': sys.argv[2]}).get(sys.argv[2], []):
+        print(json.dumps(item))
 elif cmd == 'focus':
     call({'cmd': 'focus', 'id': int(sys.argv[2])})
 elif cmd == 'wait-window':
@@ -43,7 +52,7 @@ elif cmd == 'wait-window':
     end = time.time() + seconds
     while time.time() < end:
         for w in windows():
-            if w.get('tag') == tag and (app_id == '*' or w.get('app_id') == app_id) \
+            if (w.get('tag') or '-') == tag and (app_id == '*' or w.get('app_id') == app_id) \
                     and w['width'] > 0:
                 print(w['id'], w['x'], w['y'], w['width'], w['height'], w.get('title') or '')
                 sys.exit(0)

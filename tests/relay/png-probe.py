@@ -4,6 +4,7 @@
 #   png-probe.py FILE saturated X Y W H   -> count of strongly coloured pixels
 #   png-probe.py FILE pixel X Y           -> "r g b" of one pixel
 #   png-probe.py FILE dark X Y W H        -> count of near-black pixels
+#   png-probe.py FILE light X Y W H       -> count of near-white pixels
 #   png-probe.py FILE diff OTHER X Y W H  -> count of pixels that differ
 import struct
 import sys
@@ -81,6 +82,8 @@ def main():
             if what == 'saturated' and max(r, g, b) - min(r, g, b) > 96:
                 count += 1
             elif what == 'dark' and max(r, g, b) < 40:
+                count += 1
+            elif what == 'light' and min(r, g, b) > 200:
                 count += 1
             elif what == 'diff':
                 o = other[3][y]
