@@ -34,6 +34,40 @@ static void config_error(struct reader *r, const char *fmt, const char *a, const
 	r->config->errors++;
 }
 
+static void begin_section(struct reader *r, const char *section);
+
+/* A "[name]" line starts its section here, so even an empty section is
+ * checked (inih reports sections only with their keys). */
+static void section_line(struct reader *r, const char *line)
+{
+	while (*line == ' ' || *line == '\t') {
+		line++;
+	}
+	if (*line != '[') {
+		return;
+	}
+	const char *end = strchr(line, ']');
+	if (end == NULL || (size_t)(end - line - 1) >= sizeof(r->section)) {
+		return;
+	}
+	char name[sizeof(r->section)];
+	const char *start = line + 1;
+	while (start < end && (*start == ' ' || *start == '\t')) {
+		start++; /* trimmed as inih trims it */
+	}
+	size_t len = (size_t)(end - start);
+	while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t')) {
+		len--;
+	}
+	memcpy(name, start, len);
+	name[len] = '\0';
+	snprintf(r->section, sizeof(r->section), "%s", name);
+	r->in_section = true;
+	r->tag = NULL;
+	r->bad_section = false;
+	begin_section(r, name);
+}
+
 static char *reader_line(char *buf, int size, void *stream)
 {
 	struct reader *r = stream;
@@ -56,6 +90,7 @@ static char *reader_line(char *buf, int size, void *stream)
 	}
 	if (got != NULL) {
 		r->line++;
+		section_line(r, got);
 	}
 	return got;
 }
