@@ -17,6 +17,13 @@ die() {
 	exit 1
 }
 
+guest=$build/guest/tiny
+if [ -z "${BH_GUEST_BUILT:-}" ]; then
+	say "building the tiny guest"
+	BH_BUILD=$build "$top/guest/build-tiny-guest.sh" "$guest" || die "building the tiny guest failed"
+	chmod -R a+rX "$guest"
+fi
+
 # libvirt's session mode is for ordinary users: as root, run as a dedicated one.
 if [ "$(id -u)" = 0 ]; then
 	id "$user" >/dev/null 2>&1 ||
@@ -26,7 +33,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown "$user" "$out"
 	say "running as $user (libvirt session mode needs an ordinary user)"
 	cd /
-	exec runuser -u "$user" -- env -i PATH="$PATH" BH_BUILD="$build" \
+	exec runuser -u "$user" -- env -i PATH="$PATH" BH_BUILD="$build" BH_GUEST_BUILT=1 \
 		${WAYLAND_DISPLAY:+WAYLAND_DISPLAY=$WAYLAND_DISPLAY} ${DISPLAY:+DISPLAY=$DISPLAY} \
 		bash "$0" "$out"
 fi
@@ -67,10 +74,6 @@ else
 	mode="headless"
 fi
 
-say "building the tiny guest"
-guest=$build/guest/tiny
-"$top/guest/build-tiny-guest.sh" "$guest" >"$work/guest.log" 2>&1 ||
-	die "building the tiny guest failed: $(tail -3 "$work/guest.log")"
 say "registering it as a base"
 "$build/cli/bulkheadctl" base add --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
 	>"$work/base.log" 2>&1 || die "bulkheadctl base add failed: $(tail -3 "$work/base.log")"

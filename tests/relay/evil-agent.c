@@ -468,8 +468,8 @@ static void run_cases(void)
 	send_fd_shm(c, 1, 4096);
 	m.len = 0;
 	uint32_t pool = add_create_pool(c, &m, 4096);
-	w_begin(&m, pool, 2); /* resize to 300 MiB */
-	w_u32(&m, 300u << 20);
+	w_begin(&m, pool, 2); /* resize to 1.5 GiB, over BH_RELAY_MAX_POOL_SIZE */
+	w_u32(&m, 1536u << 20);
 	w_end(&m);
 	send_wl(c, &m);
 	expect_end(c, "pool resized over the limit", good);

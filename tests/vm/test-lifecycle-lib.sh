@@ -10,6 +10,13 @@ VM_TEST_USER=${BH_VM_TEST_USER:-bulkhead-test}
 # libvirt's session daemon is for ordinary users: as root, run this very
 # test again as a dedicated unprivileged user.
 if [ "$(id -u)" = 0 ]; then
+	# The tiny guest is built (or found cached) in the build tree first.
+	if [ -z "${BH_TINY_GUEST_DIR:-}" ]; then
+		BH_TINY_GUEST_DIR=$BH_BUILD_ROOT/guest/tiny
+		BH_BUILD=$BH_BUILD_ROOT "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" "$BH_TINY_GUEST_DIR" >&2 ||
+			bh_fail "building the tiny test guest failed"
+		chmod -R a+rX "$BH_TINY_GUEST_DIR"
+	fi
 	if ! id "$VM_TEST_USER" >/dev/null 2>&1; then
 		useradd --system --home-dir /nonexistent --no-create-home \
 			--shell /usr/sbin/nologin "$VM_TEST_USER" ||
@@ -48,22 +55,10 @@ trap vm_cleanup EXIT
 # The tiny test guest: vmlinuz and initrd.img with the agent.
 if [ -n "${BH_TINY_GUEST_DIR:-}" ]; then
 	GUEST=$BH_TINY_GUEST_DIR
-elif [ -x "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" ]; then
-	GUEST=$BH_BUILD_ROOT/tests/vm/tiny-guest
-	[ -f "$GUEST/initrd.img" ] || "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" "$GUEST" ||
-		bh_fail "building the tiny test guest failed"
 else
-	GUEST=$BH_TMP/guest
-	"$BH_SOURCE_ROOT/tests/vm/test-lifecycle-guest.sh" \
-		"$BH_BUILD_ROOT/guest-agent/bulkhead-agent" "$GUEST"
-	case $? in
-	0) ;;
-	77)
-		echo "SKIP: no tiny test guest (guest/build-tiny-guest.sh) and no kernel here" >&2
-		exit 77
-		;;
-	*) bh_fail "building the fallback test guest failed" ;;
-	esac
+	GUEST=$BH_BUILD_ROOT/guest/tiny
+	BH_BUILD=$BH_BUILD_ROOT "$BH_SOURCE_ROOT/guest/build-tiny-guest.sh" "$GUEST" >&2 ||
+		bh_fail "building the tiny test guest failed"
 fi
 [ -r "$GUEST/vmlinuz" ] && [ -r "$GUEST/initrd.img" ] ||
 	bh_fail "the tiny test guest in $GUEST has no vmlinuz/initrd.img"

@@ -1,0 +1,153 @@
+#!/bin/bash
+# The tiny test guest: Debian's kernel (linux-image-amd64) and an initramfs
+# made here from Debian's packages: busybox-static, the kernel modules the
+# guest needs (resolved from modules.dep, loaded in dependency order),
+# bulkhead-agent and the libraries it needs, and foot with its fonts as the
+# guest terminal. It boots under TCG to a running agent in seconds and needs
+# no network. The result is cached: rebuilt only when an input changed.
+#   guest/build-tiny-guest.sh OUTDIR     (writes vmlinuz, initrd.img)
+# Environment: BH_BUILD (the build dir; default build/ beside this script),
+# BH_TEST_KERNEL_ROOT (an unpacked linux-image package instead of /).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+build=${BH_BUILD:-$top/build}
+agent=$build/guest-agent/bulkhead-agent
+testclient=$build/guest/bulkhead-testclient
+root=${BH_TEST_KERNEL_ROOT:-}
+fail() {
+	echo "build-tiny-guest: $*" >&2
+	exit 1
+}
+[ -x "$agent" ] || fail "no agent at $agent: build first (meson compile -C build)"
+kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
+[ -n "$kernel" ] || fail "no kernel in $root/boot: install linux-image-amd64 (./setup.sh deps)"
+version=${kernel##*/vmlinuz-}
+modules=$root/lib/modules/$version
+[ -d "$modules" ] || modules=$root/usr/lib/modules/$version
+[ -f "$modules/modules.dep" ] || fail "no modules.dep for kernel $version"
+busybox=$(command -v busybox) || fail "no busybox: install busybox-static"
+foot=$(command -v foot || true)
+
+# The cache key: every input's identity.
+key=$( (
+	echo v3
+	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
+	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
+) | sha256sum | cut -c1-16)
+if [ -f "$out/initrd.img" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
+	echo "tiny guest: cached in $out"
+	exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+mkdir -p "$work"/{bin,sbin,etc,proc,sys,dev,home,run,tmp,root,lib/modules,usr/bin}
+chmod 1777 "$work/tmp"
+cp "$busybox" "$work/bin/busybox"
+
+# Modules in dependency order: for each wanted module, its modules.dep
+# entries first (deepest last in the file, so loaded in reverse), once each.
+wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon crc32c_generic ext4 button"
+order=()
+declare -A seen
+add_module() {
+	local name=$1 line path deps dep
+	line=$(grep -E "(^|/)$name\.ko(\.[a-z]+)?:" "$modules/modules.dep" | head -1) || return 0
+	[ -n "$line" ] || return 0
+	path=${line%%:*}
+	[ -n "${seen[$path]:-}" ] && return 0
+	seen[$path]=1
+	deps=${line#*:}
+	local rev=()
+	for dep in $deps; do rev=("$dep" "${rev[@]}"); done
+	for dep in "${rev[@]}"; do
+		add_module "$(basename "${dep%%.ko*}")"
+	done
+	order+=("$path")
+}
+for m in $wanted; do add_module "$m"; done
+load=""
+for path in "${order[@]}"; do
+	name=$(basename "${path%%.ko*}")
+	case $path in
+	*.xz) xz -dc "$modules/$path" >"$work/lib/modules/$name.ko" ;;
+	*.zst) zstd -qdc "$modules/$path" >"$work/lib/modules/$name.ko" ;;
+	*) cp "$modules/$path" "$work/lib/modules/$name.ko" ;;
+	esac
+	load="$load $name"
+done
+
+# Programs and the shared libraries they need, at their own paths.
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	cp "$bin" "$work$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$work$lib" ] && continue
+		mkdir -p "$work$(dirname "$lib")"
+		cp -L "$lib" "$work$lib"
+	done
+}
+copy_with_libs "$agent" /bin/bulkhead-agent
+[ -x "$testclient" ] && copy_with_libs "$testclient" /usr/bin/bulkhead-testclient
+if [ -n "$foot" ]; then
+	copy_with_libs "$foot" /usr/bin/foot
+	mkdir -p "$work/usr/share/fonts/truetype" "$work/etc/fonts" "$work/usr/share/terminfo/f"
+	cp -r /usr/share/fonts/truetype/dejavu "$work/usr/share/fonts/truetype/"
+	cp -r /etc/fonts/. "$work/etc/fonts/"
+	cp /usr/share/terminfo/f/foot* "$work/usr/share/terminfo/f/" 2>/dev/null || true
+	mkdir -p "$work/usr/share/applications"
+	printf '[Desktop Entry]\nType=Application\nName=Foot\nExec=foot\nIcon=foot\n' \
+		>"$work/usr/share/applications/foot.desktop"
+fi
+printf 'root:x:0:0::/root:/bin/sh\nguest:x:1000:1000::/home/guest:/bin/sh\n' >"$work/etc/passwd"
+printf 'root:x:0:\nguest:x:1000:\n' >"$work/etc/group"
+printf 'event=button/power\naction=/sbin/guest-poweroff\n' >"$work/etc/acpi.conf"
+mkdir -p "$work/etc/acpi"
+cat >"$work/sbin/guest-poweroff" <<'OFF'
+#!/bin/busybox sh
+# The power button (bulkheadctl stop): flush and unmount home, power off.
+sync
+umount /home 2>/dev/null || mount -o remount,ro /home 2>/dev/null
+poweroff -f
+OFF
+chmod 755 "$work/sbin/guest-poweroff"
+cat >"$work/init" <<INIT
+#!/bin/busybox sh
+# Kernel start to here, for the agent's boot timings.
+read up _ </proc/uptime 2>/dev/null || { /bin/busybox mount -t proc proc /proc; read up _ </proc/uptime; }
+export BULKHEAD_BOOT_INIT_USEC=\$(echo "\$up" | /bin/busybox awk '{ printf "%d", \$1 * 1000000 }')
+/bin/busybox --install -s /bin
+mount -t proc proc /proc 2>/dev/null; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in$load; do insmod /lib/modules/\$m.ko 2>/dev/null; done
+# Home: the persistent vdb, formatted when blank, never silently RAM.
+n=0; while [ ! -b /dev/vdb ] && [ \$n -lt 100 ]; do sleep 0.05; n=\$((n + 1)); done
+if ! mount -t ext4 /dev/vdb /home 2>/dev/null; then
+	if [ "\$(dd if=/dev/vdb bs=4096 count=1 2>/dev/null | tr -d '\\000' | wc -c)" = 0 ]; then
+		mke2fs -q /dev/vdb && mount -t ext4 /dev/vdb /home
+	fi
+fi
+mountpoint -q /home || echo "tiny test guest: ERROR: the home disk vdb could not be mounted; files written to /home will not persist"
+mkdir -p /home/guest && chown 1000:1000 /home/guest
+# The tests read and write the root disk from inside the guest.
+[ -b /dev/vda ] && chmod 666 /dev/vda
+mkdir -p /run/user/1000 && chown 1000:1000 /run/user/1000 && chmod 700 /run/user/1000
+acpid -c /etc/acpi -a /etc/acpi.conf 2>/dev/null
+export XDG_RUNTIME_DIR=/run/user/1000 PATH=/usr/bin:/bin:/sbin LANG=C.UTF-8
+echo "tiny test guest: starting the agent"
+while :; do
+	/bin/bulkhead-agent --channel serial:auto --user guest
+	echo "tiny test guest: the agent exited (\$?); restarting it"
+	sleep 1
+done
+INIT
+chmod +x "$work/init"
+mkdir -p "$out"
+cp "$kernel" "$out/vmlinuz.tmp"
+(cd "$work" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out/initrd.img.tmp"
+chmod 644 "$out/vmlinuz.tmp" "$out/initrd.img.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
+echo "$key" >"$out/key"
+echo "tiny guest: $(du -h "$out/initrd.img" | cut -f1) initramfs, modules:$load"
