@@ -29,6 +29,8 @@ static const struct {
 	{"Super+f", "fullscreen"},
 	{"Super+m", "maximize"},
 	{"Super+Shift+r", "reload"},
+	{"Super+c", "copy"},
+	{"Super+v", "paste"},
 	{"Super+1", "tag 1"},
 	{"Super+2", "tag 2"},
 	{"Super+3", "tag 3"},
@@ -78,7 +80,8 @@ static bool parse_combo(const char *combo, uint32_t *mods, xkb_keysym_t *sym)
 static bool known_action(const char *action)
 {
 	static const char *const simple[] = {"terminal", "host-terminal", "prompt", "menu",
-		"focus-next", "close", "quit", "fullscreen", "maximize", "reload", "none", NULL};
+		"focus-next", "close", "quit", "fullscreen", "maximize", "reload", "copy", "paste", "none",
+		NULL};
 	for (int i = 0; simple[i] != NULL; i++) {
 		if (strcmp(action, simple[i]) == 0) {
 			return true;
@@ -146,7 +149,7 @@ bool bh_bindings_load(struct bh_server *server)
 		if (!known_action(e->value)) {
 			bh_log(BH_LOG_ERROR,
 				"%s:%d: unknown action \"%s\" (terminal, host-terminal, prompt, menu, "
-				"focus-next, close, quit, fullscreen, maximize, reload, none, tag N, "
+				"focus-next, close, quit, fullscreen, maximize, reload, copy, paste, none, tag N, "
 				"spawn TAG, exec COMMAND); ignored",
 				file, e->line, e->value);
 			continue;
@@ -222,6 +225,10 @@ bool bh_run_action(struct bh_server *server, const char *action)
 		if (view != NULL) {
 			bh_view_set_maximized(view, !view->maximized);
 		}
+	} else if (strcmp(action, "copy") == 0) {
+		bh_clipboard_copy(server);
+	} else if (strcmp(action, "paste") == 0) {
+		bh_clipboard_paste(server);
 	} else if (strcmp(action, "reload") == 0) {
 		bh_config_reload(server);
 	} else if (strncmp(action, "tag ", 4) == 0) {
@@ -569,7 +576,15 @@ static void request_set_selection(struct wl_listener *listener, void *data)
 {
 	struct bh_server *server = wl_container_of(listener, server, request_set_selection);
 	struct wlr_seat_request_set_selection_event *event = data;
-	wlr_seat_set_selection(server->seat, event->source, event->serial);
+	struct wl_client *client = server->selection_client;
+	server->selection_client = NULL;
+	if (client == NULL) {
+		if (event->source != NULL) {
+			wlr_data_source_destroy(event->source);
+		}
+		return;
+	}
+	bh_clipboard_request_set(server, client, event->source);
 }
 
 static void request_set_primary_selection(struct wl_listener *listener, void *data)
@@ -577,7 +592,15 @@ static void request_set_primary_selection(struct wl_listener *listener, void *da
 	struct bh_server *server =
 		wl_container_of(listener, server, request_set_primary_selection);
 	struct wlr_seat_request_set_primary_selection_event *event = data;
-	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
+	struct wl_client *client = server->selection_client;
+	server->selection_client = NULL;
+	if (client == NULL) {
+		if (event->source != NULL) {
+			wlr_primary_selection_source_destroy(event->source);
+		}
+		return;
+	}
+	bh_clipboard_request_set_primary(server, client, event->source);
 }
 
 void bh_input_new_input(struct wl_listener *listener, void *data)

@@ -244,6 +244,18 @@ static void request_activate(struct wl_listener *listener, void *data)
 	}
 }
 
+/* Which client a set_selection comes from: wlroots' selection events do not
+ * say, so the request is noted on its way in. */
+static void protocol_logger(void *data, enum wl_protocol_logger_type type,
+	const struct wl_protocol_logger_message *message)
+{
+	struct bh_server *server = data;
+	if (type == WL_PROTOCOL_LOGGER_REQUEST && message->message->name[0] == 's' &&
+		strcmp(message->message->name, "set_selection") == 0) {
+		server->selection_client = wl_resource_get_client(message->resource);
+	}
+}
+
 bool bh_server_init(struct bh_server *server)
 {
 	server->display = wl_display_create();
@@ -253,6 +265,7 @@ bool bh_server_init(struct bh_server *server)
 	wl_list_init(&server->views);
 	wl_list_init(&server->tags);
 	wl_display_set_global_filter(server->display, global_filter, server);
+	server->logger = wl_display_add_protocol_logger(server->display, protocol_logger, server);
 
 	server->backend = wlr_backend_autocreate(server->display);
 	if (server->backend == NULL) {
@@ -319,7 +332,8 @@ bool bh_server_init(struct bh_server *server)
 	server->new_virtual_keyboard.notify = bh_input_new_virtual_keyboard;
 	wl_signal_add(&vkbd->events.new_virtual_keyboard, &server->new_virtual_keyboard);
 
-	if (!bh_vm_manager_init(server) || !bh_overlay_init(server)) {
+	if (!bh_vm_manager_init(server) || !bh_overlay_init(server) ||
+		!bh_clipboard_init(server)) {
 		return false;
 	}
 	return true;
@@ -330,6 +344,8 @@ void bh_server_finish(struct bh_server *server)
 	/* Clients first (their windows refer to tags), then tags. */
 	wl_display_destroy_clients(server->display);
 	bh_tags_destroy(server);
+	bh_clipboard_finish(server);
+	wl_protocol_logger_destroy(server->logger);
 	bh_overlay_destroy(server);
 	wlr_backend_destroy(server->backend);
 	wl_display_destroy(server->display);

@@ -33,6 +33,9 @@ enum bh_tag_state {
 	BH_TAG_FAILED,
 };
 
+struct domain_selection; /* clipboard.c */
+struct bh_clipboard;
+
 struct bh_app {
 	char *id, *name, *exec, *icon;
 };
@@ -58,6 +61,7 @@ struct bh_tag {
 	struct wl_event_source *idle_timer;
 	bool stopping;
 	bool listed_on_disk; /* a tag directory exists in the state dir */
+	struct domain_selection *selection; /* its own clipboard */
 };
 
 /* What the compositor knows about a wl_client: host (tag NULL) or tagged. */
@@ -144,6 +148,9 @@ struct bh_server {
 	const char *socket;
 	char ipc_path[256];
 	struct bh_overlay *overlay;
+	struct bh_clipboard *clipboard;
+	struct wl_client *selection_client; /* the client whose set_selection runs */
+	struct wl_protocol_logger *logger;
 	struct wl_global *vm_manager;
 	enum bh_grab grab;
 	struct bh_view *grab_view;
@@ -226,6 +233,21 @@ bool bh_overlay_key(struct bh_server *server, xkb_keysym_t sym, uint32_t mods);
 bool bh_overlay_click(struct bh_server *server, double lx, double ly);
 void bh_status_update(struct bh_server *server);
 void bh_overlay_note(struct bh_server *server, const char *text);
+
+/* clipboard.c */
+struct wlr_data_source;
+struct wlr_primary_selection_source;
+bool bh_clipboard_init(struct bh_server *server);
+void bh_clipboard_finish(struct bh_server *server);
+bool bh_clipboard_tag_init(struct bh_tag *tag);
+void bh_clipboard_tag_finish(struct bh_server *server, struct bh_tag *tag);
+void bh_clipboard_focus(struct bh_server *server, struct bh_tag *tag);
+void bh_clipboard_request_set(struct bh_server *server, struct wl_client *client,
+	struct wlr_data_source *source);
+void bh_clipboard_request_set_primary(struct bh_server *server, struct wl_client *client,
+	struct wlr_primary_selection_source *source);
+void bh_clipboard_copy(struct bh_server *server);
+void bh_clipboard_paste(struct bh_server *server);
 
 /* text.c: pango text into a scene buffer */
 struct wlr_scene_buffer *bh_text_buffer(struct wlr_scene_node *parent, const char *text,

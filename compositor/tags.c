@@ -128,6 +128,11 @@ struct bh_tag *bh_tag_get(struct bh_server *server, const char *name, bool creat
 	}
 	tag->server = server;
 	tag->state = BH_TAG_STOPPED;
+	if (!bh_clipboard_tag_init(tag)) {
+		free(tag->name);
+		free(tag);
+		return NULL;
+	}
 	tag->colour = 0xffffffff;
 	wl_list_insert(server->tags.prev, &tag->link);
 	assign_colour(server, tag);
@@ -730,6 +735,7 @@ void bh_tags_destroy(struct bh_server *server)
 		}
 		free(tag->launches);
 		free(tag->error);
+		bh_clipboard_tag_finish(server, tag);
 		free(tag->name);
 		wl_list_remove(&tag->link);
 		free(tag);

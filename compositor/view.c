@@ -209,6 +209,8 @@ void bh_view_focus(struct bh_view *view)
 	if (bh_overlay_active(server)) {
 		return; /* the menu or prompt keeps the keyboard */
 	}
+	/* The focused window's domain decides which selection clients see. */
+	bh_clipboard_focus(server, view->tag);
 	struct wlr_keyboard *kb = wlr_seat_get_keyboard(server->seat);
 	if (kb != NULL) {
 		wlr_seat_keyboard_notify_enter(server->seat, view->xdg->surface, kb->keycodes,
