@@ -1,33 +1,51 @@
-/* Tag settings for the vm library. The values come from the shared config
- * reader (common/config.h) through bh_vm_settings_set (vm/config.h); until
- * that reader is part of the build every tag runs on the defaults. */
+/* Tag settings for the vm library, from the shared config reader: the
+ * config is read once per run and kept until exit (settings point into it). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/log.h"
+#include "vm/config.h"
 
 static const char *config_path;
+static struct bh_config *config;
 
 void bh_cli_set_config_path(const char *path)
 {
 	config_path = path;
 }
 
+static const struct bh_config *get_config(void)
+{
+	if (config == NULL) {
+		config = bh_config_load(config_path);
+	}
+	return config;
+}
+
 void bh_cli_tag_settings(const char *tag, struct bh_vm_settings *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->boot_timeout = bh_cli_boot_timeout(tag);
+	const struct bh_config *c = get_config();
+	if (c == NULL) {
+		memset(s, 0, sizeof(*s));
+		return;
+	}
+	bh_vm_settings_from_config(c, tag, s);
 }
 
 const char *bh_cli_uri(void)
 {
 	/* NULL: LIBVIRT_DEFAULT_URI, else qemu:///session. */
-	return NULL;
+	const struct bh_config *c = get_config();
+	return c != NULL ? c->uri : NULL;
 }
 
 unsigned bh_cli_boot_timeout(const char *tag)
 {
-	return 0;
+	struct bh_vm_settings s;
+	bh_cli_tag_settings(tag, &s);
+	return s.boot_timeout;
 }
 
 struct bh_vm *bh_cli_connect(void)

@@ -11,9 +11,12 @@
 #include <wayland-server-core.h>
 
 #include "bulkhead-vm-v1-client-protocol.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
+#include "vm/config.h"
+#include "vm/vm.h"
 
 #define RETRY_MIN_MSEC 100
 #define RETRY_MAX_MSEC 2000
@@ -39,6 +42,11 @@ struct bh_proxy {
 	uint32_t next_launch;
 
 	struct bh_control *control;
+
+	/* The tag's VM, when this proxy started it (no channel = configured). */
+	struct bh_config *config;
+	struct bh_vm *vm;
+	bool owns_vm;
 };
 
 struct wl_event_loop *bh_proxy_event_loop(struct bh_proxy *proxy)
@@ -296,6 +304,23 @@ static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	bh_endpoint_destroy(proxy->endpoint);
 	proxy->endpoint = NULL;
 	char line[300];
+	if (proxy->owns_vm && proxy->vm != NULL) {
+		struct bh_vm_status st;
+		char error[BH_VM_ERROR_SIZE];
+		if (bh_vm_status(proxy->vm, proxy->tag, &st, error) && st.state != BH_VM_RUNNING) {
+			char *tail = bh_vm_console_tail(proxy->tag, 3);
+			snprintf(line, sizeof(line),
+				"the VM of tag %s stopped (qemu exited or the guest powered off); "
+				"spawn the tag again to restart it%s%s",
+				proxy->tag, tail != NULL && tail[0] ? "; console: " : "",
+				tail != NULL ? tail : "");
+			free(tail);
+			bh_log(BH_LOG_ERROR, "%s", line);
+			set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+			bh_proxy_flush(proxy);
+			exit(EXIT_FAILURE);
+		}
+	}
 	snprintf(line, sizeof(line), "the channel to the agent of tag %s was lost (%s); reconnecting",
 		proxy->tag, reason);
 	bh_log(BH_LOG_ERROR, "%s", line);
@@ -406,6 +431,12 @@ static void manager_handle_stop(void *data, struct bulkhead_vm_manager_v1 *manag
 {
 	struct bh_proxy *proxy = data;
 	bh_log(BH_LOG_INFO, "tag %s: the compositor asked to stop", proxy->tag);
+	if (proxy->owns_vm && proxy->vm != NULL) {
+		char error[BH_VM_ERROR_SIZE];
+		if (!bh_vm_stop(proxy->vm, proxy->tag, false, 10, error)) {
+			bh_log(BH_LOG_ERROR, "%s", error);
+		}
+	}
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
 	bh_proxy_flush(proxy);
 	exit(EXIT_SUCCESS);
@@ -454,6 +485,48 @@ static int proxy_handle_display(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
+/* Starts (or attaches to) the tag's VM through libvirt; on success the
+ * channel is the VM's. Blocking: qemu-img and libvirt take a moment. */
+static void start_vm(struct bh_proxy *proxy, const char *config_path)
+{
+	char error[BH_VM_ERROR_SIZE];
+	proxy->config = bh_config_load(config_path);
+	struct bh_vm_settings settings;
+	if (proxy->config != NULL) {
+		bh_vm_settings_from_config(proxy->config, proxy->tag, &settings);
+	} else {
+		memset(&settings, 0, sizeof(settings));
+	}
+	if (settings.boot_timeout > 0) {
+		proxy->boot_timeout_usec = settings.boot_timeout * 1000000ull;
+	}
+	proxy->vm = bh_vm_connect(proxy->config != NULL ? proxy->config->uri : NULL, error);
+	char channel[BH_VM_CHANNEL_SIZE];
+	bool started = false;
+	uint64_t t0 = bh_now_usec();
+	if (proxy->vm == NULL ||
+		!bh_vm_start(proxy->vm, proxy->tag, &settings, channel, &started, error)) {
+		/* The library's sentence says what failed for which tag and what
+		 * to do; the compositor shows its first line. */
+		char *nl = strchr(error, '\n');
+		bh_log(BH_LOG_ERROR, "%s", error);
+		if (nl != NULL) {
+			*nl = '\0';
+		}
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, error);
+		return;
+	}
+	proxy->owns_vm = true;
+	proxy->channel = strdup(channel);
+	bh_log(BH_LOG_INFO, "tag %s: VM %s in %llu ms, channel %s", proxy->tag,
+		started ? "started" : "already running",
+		(unsigned long long)((bh_now_usec() - t0) / 1000), channel);
+	if (proxy->manager != NULL) {
+		bulkhead_vm_manager_v1_boot_time(proxy->manager, "host-domain-start",
+			(uint32_t)(bh_now_usec() - t0));
+	}
+}
+
 struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts)
 {
 	struct bh_proxy *proxy = calloc(1, sizeof(*proxy));
@@ -492,13 +565,9 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	}
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
 	if (proxy->channel == NULL) {
-		char line[300];
-		snprintf(line, sizeof(line),
-			"tag %s has no channel configured and the VM library cannot start it yet",
-			proxy->tag);
-		bh_log(BH_LOG_ERROR, "%s", line);
-		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
-	} else {
+		start_vm(proxy, opts->config_path);
+	}
+	if (proxy->channel != NULL) {
 		proxy->retry_msec = RETRY_MIN_MSEC;
 		proxy->connect_start_usec = bh_now_usec();
 		proxy_handle_retry(proxy);
@@ -539,6 +608,10 @@ void bh_proxy_destroy(struct bh_proxy *proxy)
 	if (proxy->display != NULL) {
 		wl_display_disconnect(proxy->display);
 	}
+	if (proxy->vm != NULL) {
+		bh_vm_disconnect(proxy->vm);
+	}
+	bh_config_free(proxy->config);
 	free(proxy->tag);
 	free(proxy->channel);
 	free(proxy);

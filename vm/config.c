@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "vm/config.h"
 
 static bool number(const char *value, unsigned long min, unsigned long max, unsigned *out)
@@ -93,4 +94,21 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		return false;
 	}
 	return true;
+}
+
+bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
+	struct bh_vm_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	const struct bh_config_tag *t = bh_config_tag(config, tag);
+	bool ok = true;
+	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
+		char error[256];
+		if (!bh_vm_settings_set(s, t->vm[i].key, t->vm[i].value, NULL, error, sizeof(error))) {
+			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
+				config->path != NULL ? config->path : "config", t->vm[i].line, error);
+			ok = false;
+		}
+	}
+	return ok;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/config.h"
 #include "vm/vm.h"
 
 /* Sets the setting named key (memory, cpus, virtio_mem, base, network,
@@ -16,5 +17,11 @@
  * value must outlive settings. */
 bool bh_vm_settings_set(struct bh_vm_settings *settings, const char *key, const char *value,
 	bool *known, char *error, size_t error_size);
+
+/* The tag's settings from its [tag NAME] section (defaults when it has
+ * none); each bad value is logged with FILE:LINE and keeps its default.
+ * Values point into config, which must outlive settings. */
+bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
+	struct bh_vm_settings *settings);
 
 #endif
