@@ -1,6 +1,7 @@
 /* qemu-img operations and base image registration (see image.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <spawn.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -53,29 +54,26 @@ int bh_run_tool(const char *const argv[], char **out, char **err)
 		bh_log_errno(BH_LOG_ERROR, "pipe for %s", argv[0]);
 		goto out;
 	}
-	/* bh_spawn keeps fds at their numbers; a shell moves them onto 1 and 2
-	 * and execs the tool with its arguments untouched ("$@"). */
-	char script[64];
-	snprintf(script, sizeof(script), "exec \"$0\" \"$@\" >&%d 2>&%d %d>&- %d>&-", pipes[0][1],
-		pipes[1][1], pipes[0][1], pipes[1][1]);
-	size_t argc = 0;
-	while (argv[argc] != NULL) {
-		argc++;
-	}
-	const char **sh_argv = calloc(argc + 4, sizeof(*sh_argv));
-	if (sh_argv == NULL) {
-		goto out;
-	}
-	sh_argv[0] = "/bin/sh";
-	sh_argv[1] = "-c";
-	sh_argv[2] = script;
-	for (size_t i = 0; i < argc; i++) {
-		sh_argv[3 + i] = argv[i];
-	}
-	const int keep[] = {pipes[0][1], pipes[1][1], -1};
-	pid_t pid = bh_spawn(sh_argv, NULL, keep, false);
-	free(sh_argv);
-	if (pid < 0) {
+	/* The tool's stdout and stderr go to the pipes, stdin is /dev/null; the
+	 * moves happen in the child, whatever numbers the pipes have. */
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&actions, pipes[0][1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&actions, pipes[1][1], STDERR_FILENO);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &actions, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		errno = rc;
+		bh_log_errno(BH_LOG_ERROR, "cannot run %s", argv[0]);
 		goto out;
 	}
 	close(pipes[0][1]);

@@ -1,0 +1,75 @@
+#!/bin/bash
+# End to end with a real VM under TCG, as an unprivileged user: the
+# compositor spawns tag e2e, its proxy boots the tiny guest through libvirt,
+# the guest's terminal appears framed in e2e's colour; Super+Return in it
+# opens another without a new boot; killing qemu removes only e2e's windows
+# and marks it failed with a reason; spawning it again recovers.
+. "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
+bh_need grim wtype python3 weston-simple-shm
+IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
+PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py
+export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
+"$CTL" base add --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" >/dev/null ||
+	bh_fail "base add failed"
+cat >"$XDG_CONFIG_HOME/bulkhead/config" <<CFG
+[general]
+tag_app = foot
+[tag e2e]
+colour = #8e44ad
+memory = 512
+CFG
+"$BH_BUILD_ROOT/compositor/bulkhead" 2>"$BH_TMP/compositor.log" &
+BH_CLEANUP_PIDS+=("$!")
+bh_wait_for 20 sh -c "ls '$XDG_RUNTIME_DIR'/bulkhead-*.sock >/dev/null 2>&1" ||
+	bh_fail "the compositor did not start"
+export BULKHEAD_SOCKET WAYLAND_DISPLAY
+BULKHEAD_SOCKET=$(ls "$XDG_RUNTIME_DIR"/bulkhead-*.sock | head -1)
+WAYLAND_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
+weston-simple-shm >/dev/null 2>&1 &
+BH_CLEANUP_PIDS+=("$!")
+
+tag_field() {
+	python3 "$IPC" get tags | python3 -c 'import json,sys
+for l in sys.stdin:
+    t = json.loads(l)
+    if t["name"] == sys.argv[1]: print(t.get(sys.argv[2]) or "")' "$1" "$2"
+}
+
+start=$SECONDS
+"$CTL" spawn e2e || bh_fail "spawn e2e failed"
+[ "$(tag_field e2e state)" = starting ] || [ "$(tag_field e2e state)" = running ] ||
+	bh_fail "e2e is not starting: $(tag_field e2e state) $(tag_field e2e error)"
+read -r id x y w h title < <(python3 "$IPC" wait-window e2e '*' 240) ||
+	bh_fail "no e2e window after $((SECONDS - start)) s: state $(tag_field e2e state), $(tag_field e2e error); $(tail -5 "$BH_TMP/compositor.log")"
+echo "e2e: guest window '$title' after $((SECONDS - start)) s (boot under TCG)"
+sleep 2
+grim "$BH_TMP/e2e.png" || bh_fail "grim failed"
+px=$(python3 "$PROBE" "$BH_TMP/e2e.png" pixel $((x - 2)) $((y + h / 2)))
+[ "$px" = "142 68 173" ] || bh_fail "the guest window's frame is $px, not e2e's #8e44ad"
+case $title in "[e2e] "*) ;; *) bh_fail "the title lacks [e2e]: $title" ;; esac
+dom=$(virsh list --name | grep -c '^bulkhead-e2e$')
+[ "$dom" = 1 ] || bh_fail "no domain bulkhead-e2e"
+
+# Super+Return in the focused guest window: another terminal, same VM.
+python3 "$IPC" focus "$id"
+wtype -M logo -k Return -m logo
+bh_wait_for 60 sh -c "[ \$(python3 '$IPC' windows | grep -c ' e2e ') -ge 2 ]" ||
+	bh_fail "Super+Return in a guest window opened no second e2e window"
+[ "$(virsh list --name | grep -c '^bulkhead-e2e$')" = 1 ] || bh_fail "a second VM was started"
+echo "Super+Return: a second e2e window, one VM"
+
+# Killing qemu: e2e's windows go, e2e is failed with a reason, the host
+# window stays; a new spawn recovers.
+pid=$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-e2e' | head -1)
+[ -n "$pid" ] || bh_fail "no qemu process for e2e"
+kill -9 "$pid"
+bh_wait_for 30 sh -c "! python3 '$IPC' windows | grep -q ' e2e '" ||
+	bh_fail "e2e's windows stayed after its qemu died"
+bh_wait_for 10 sh -c "python3 '$IPC' get tags | grep '\"name\": \"e2e\"' | grep -q failed" ||
+	bh_fail "e2e is not failed after its qemu died: $(tag_field e2e state)"
+echo "after kill -9 of qemu: e2e failed: $(tag_field e2e error)"
+python3 "$IPC" windows | grep -q ' - ' || bh_fail "the host window went with e2e"
+"$CTL" spawn e2e || bh_fail "the second spawn failed"
+python3 "$IPC" wait-window e2e '*' 240 >/dev/null || bh_fail "e2e did not recover"
+echo "e2e recovered"
+echo PASS
