@@ -91,8 +91,10 @@ pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int
 	signal(SIGCHLD, SIG_DFL);
 	setsid();
 	int null = open("/dev/null", O_RDWR);
+	/* A launched app writes to the agent's stderr (the guest console,
+	 * `bulkheadctl console TAG`), so its failures can be read there. */
 	for (int i = 0; i < 3; i++) {
-		int fd = stdio != NULL && stdio[i] >= 0 ? stdio[i] : null;
+		int fd = stdio != NULL && stdio[i] >= 0 ? stdio[i] : i == 0 ? null : STDERR_FILENO;
 		if (fd >= 0) {
 			dup2(fd, i);
 		}

@@ -72,17 +72,21 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 	if (map == MAP_FAILED) {
 		return false;
 	}
-	/* The host pool starts as zeros, so does the copy; calloc'ed pages
-	 * stay untouched until the client writes there. */
-	uint8_t *copy = calloc(1, size);
-	if (copy == NULL) {
+	/* The host pool starts as zeros, so does the copy. Its pages are
+	 * reserved lazily (clients such as foot map 512 MiB pools and draw in a
+	 * small part of them, in guests with less memory than that), and a
+	 * resize moves them instead of copying. */
+	uint8_t *copy;
+	if (m->copy != NULL) {
+		copy = mremap(m->copy, m->size, size, MREMAP_MAYMOVE);
+	} else {
+		copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
+	if (copy == MAP_FAILED) {
 		munmap(map, size);
 		errno = ENOMEM;
 		return false;
-	}
-	if (m->copy != NULL) {
-		memcpy(copy, m->copy, m->size);
-		free(m->copy);
 	}
 	if (m->map != MAP_FAILED) {
 		munmap(m->map, m->size);
@@ -98,7 +102,9 @@ void bh_shm_mirror_finish(struct bh_shm_mirror *m)
 	if (m->map != MAP_FAILED && m->map != NULL) {
 		munmap(m->map, m->size);
 	}
-	free(m->copy);
+	if (m->copy != NULL) {
+		munmap(m->copy, m->size);
+	}
 	if (m->fd >= 0) {
 		close(m->fd);
 	}

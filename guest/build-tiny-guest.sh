@@ -31,7 +31,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v3
+	echo v5
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -97,6 +97,9 @@ if [ -n "$foot" ]; then
 	cp -r /usr/share/fonts/truetype/dejavu "$work/usr/share/fonts/truetype/"
 	cp -r /etc/fonts/. "$work/etc/fonts/"
 	cp /usr/share/terminfo/f/foot* "$work/usr/share/terminfo/f/" 2>/dev/null || true
+	# foot needs a UTF-8 locale: C.UTF-8 from libc-bin.
+	mkdir -p "$work/usr/lib/locale"
+	cp -r /usr/lib/locale/C.utf8 "$work/usr/lib/locale/"
 	mkdir -p "$work/usr/share/applications"
 	printf '[Desktop Entry]\nType=Application\nName=Foot\nExec=foot\nIcon=foot\n' \
 		>"$work/usr/share/applications/foot.desktop"
@@ -116,10 +119,13 @@ chmod 755 "$work/sbin/guest-poweroff"
 cat >"$work/init" <<INIT
 #!/bin/busybox sh
 # Kernel start to here, for the agent's boot timings.
-read up _ </proc/uptime 2>/dev/null || { /bin/busybox mount -t proc proc /proc; read up _ </proc/uptime; }
+/bin/busybox mount -t proc proc /proc
+read up _ </proc/uptime
 export BULKHEAD_BOOT_INIT_USEC=\$(echo "\$up" | /bin/busybox awk '{ printf "%d", \$1 * 1000000 }')
 /bin/busybox --install -s /bin
-mount -t proc proc /proc 2>/dev/null; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm && mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 shm /dev/shm
 for m in$load; do insmod /lib/modules/\$m.ko 2>/dev/null; done
 # Home: the persistent vdb, formatted when blank, never silently RAM.
 n=0; while [ ! -b /dev/vdb ] && [ \$n -lt 100 ]; do sleep 0.05; n=\$((n + 1)); done
@@ -128,7 +134,7 @@ if ! mount -t ext4 /dev/vdb /home 2>/dev/null; then
 		mke2fs -q /dev/vdb && mount -t ext4 /dev/vdb /home
 	fi
 fi
-mountpoint -q /home || echo "tiny test guest: ERROR: the home disk vdb could not be mounted; files written to /home will not persist"
+grep -q ' /home ' /proc/mounts || echo "tiny test guest: ERROR: the home disk vdb could not be mounted; files written to /home will not persist"
 mkdir -p /home/guest && chown 1000:1000 /home/guest
 # The tests read and write the root disk from inside the guest.
 [ -b /dev/vda ] && chmod 666 /dev/vda

@@ -25,7 +25,7 @@ if [ "$(id -u)" = 0 ]; then
 	cd /
 	exec runuser -u "$VM_TEST_USER" -- env -i PATH="$PATH" CI="${CI:-}" \
 		BH_SOURCE_ROOT="$BH_SOURCE_ROOT" BH_BUILD_ROOT="$BH_BUILD_ROOT" \
-		BH_TINY_GUEST_DIR="${BH_TINY_GUEST_DIR:-}" \
+		BH_TINY_GUEST_DIR="${BH_TINY_GUEST_DIR:-}" BH_KEEP="${BH_KEEP:-}" \
 		BH_TEST_KERNEL_ROOT="${BH_TEST_KERNEL_ROOT:-}" bash "$0" "$@"
 fi
 
