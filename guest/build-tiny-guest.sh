@@ -31,7 +31,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v5
+	echo v6
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -97,6 +97,8 @@ if [ -n "$foot" ]; then
 	cp -r /usr/share/fonts/truetype/dejavu "$work/usr/share/fonts/truetype/"
 	cp -r /etc/fonts/. "$work/etc/fonts/"
 	cp /usr/share/terminfo/f/foot* "$work/usr/share/terminfo/f/" 2>/dev/null || true
+	mkdir -p "$work/etc/xdg/foot"
+	printf '[main]\nfont=DejaVu Sans Mono:size=10\n' >"$work/etc/xdg/foot/foot.ini"
 	# foot needs a UTF-8 locale: C.UTF-8 from libc-bin.
 	mkdir -p "$work/usr/lib/locale"
 	cp -r /usr/lib/locale/C.utf8 "$work/usr/lib/locale/"
