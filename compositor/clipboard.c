@@ -247,11 +247,19 @@ bool bh_clipboard_tag_init(struct bh_tag *tag)
 	return tag->selection != NULL;
 }
 
+static const struct wlr_data_source_impl buffer_source_impl;
+
+/* Forgets a domain's sources; the compositor's own (a paste) goes too,
+ * client sources go with their clients. */
 static void domain_clear(struct domain_selection *d)
 {
 	if (d->data != NULL) {
+		struct wlr_data_source *source = d->data;
 		wl_list_remove(&d->data_destroy.link);
 		d->data = NULL;
+		if (source->impl == &buffer_source_impl) {
+			wlr_data_source_destroy(source);
+		}
 	}
 	if (d->primary != NULL) {
 		wl_list_remove(&d->primary_destroy.link);

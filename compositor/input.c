@@ -355,9 +355,21 @@ static void keyboard_modifiers(struct wl_listener *listener, void *data)
 		&keyboard->device->keyboard->modifiers);
 }
 
+static void free_virtual_keyboard(void *data)
+{
+	free(data);
+}
+
 static void keyboard_destroy(struct wl_listener *listener, void *data)
 {
 	struct bh_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	if (keyboard->is_virtual) {
+		/* wlroots 0.15 never frees a virtual keyboard's wlr_keyboard (its
+		 * destroy hook is empty); nothing refers to it once the device is
+		 * gone, so it is freed when this dispatch is over. */
+		wl_event_loop_add_idle(keyboard->server->loop, free_virtual_keyboard,
+			keyboard->device->keyboard);
+	}
 	wl_list_remove(&keyboard->modifiers.link);
 	wl_list_remove(&keyboard->key.link);
 	wl_list_remove(&keyboard->destroy.link);
@@ -399,6 +411,7 @@ static void add_keyboard(struct bh_server *server, struct wlr_input_device *devi
 	if (keyboard == NULL) {
 		return;
 	}
+	keyboard->is_virtual = !own_keymap;
 	keyboard->server = server;
 	keyboard->device = device;
 	if (own_keymap) {

@@ -118,6 +118,7 @@ struct bh_keyboard {
 	struct wl_list link;
 	struct bh_server *server;
 	struct wlr_input_device *device;
+	bool is_virtual;
 	struct wl_listener modifiers, key, destroy;
 };
 

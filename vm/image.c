@@ -501,7 +501,10 @@ int bh_base_list(struct bh_base **bases)
 		*bases = grown;
 		struct bh_base *b = &grown[n++];
 		memset(b, 0, sizeof(*b));
-		snprintf(b->id, sizeof(b->id), "%s", e->d_name);
+		/* Base ids are short; a longer directory name is cut, never overrun. */
+		size_t id_len = strnlen(e->d_name, sizeof(b->id) - 1);
+		memcpy(b->id, e->d_name, id_len);
+		b->id[id_len] = '\0';
 		b->created = strdup(manifest_string(m, "created"));
 		b->cmdline = strdup(manifest_string(m, "cmdline"));
 		b->has_initrd = manifest_string(m, "initrd")[0] != '\0';

@@ -4,7 +4,7 @@
 . "$BH_SOURCE_ROOT/tests/lib.sh"
 bh_need grim wtype python3 weston-simple-shm wayland-info
 bh_tmpdir
-COMPOSITOR=$BH_BUILD_ROOT/compositor/bulkhead
+COMPOSITOR=${BH_COMPOSITOR:-$BH_BUILD_ROOT/compositor/bulkhead}
 CTL=$BH_BUILD_ROOT/cli/bulkheadctl
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py

@@ -14,7 +14,7 @@ in_tag t2 weston-simple-shm
 window t2 '*'
 t2_id=$(field "$WIN" id)
 
-runner=$(pgrep -f "tag-runner --tag t1" | head -1)
+runner=$(pgrep -P "$COMPOSITOR_PID" -f "tag-runner --tag t1" | head -1)
 [ -n "$runner" ] || bh_fail "no proxy process for t1"
 kill -9 "$runner"
 bh_wait_for 10 sh -c "! python3 '$IPC' windows | grep -q ' t1 '" ||
