@@ -295,6 +295,31 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	return false;
 }
 
+/* A VM this proxy started that is gone (qemu killed, guest powered off):
+ * the tag has failed; say why and exit, so that a new spawn starts afresh.
+ * libvirt may notice a dead qemu a moment after its channel closed, so this
+ * runs at every reconnection attempt too. */
+static void check_vm_alive(struct bh_proxy *proxy)
+{
+	if (!proxy->owns_vm || proxy->vm == NULL) {
+		return;
+	}
+	struct bh_vm_status st;
+	char error[BH_VM_ERROR_SIZE];
+	if (!bh_vm_status(proxy->vm, proxy->tag, &st, error) || st.state == BH_VM_RUNNING) {
+		return;
+	}
+	char line[600];
+	snprintf(line, sizeof(line),
+		"the VM of tag %s stopped (qemu exited or the guest powered off); spawn the tag "
+		"again to restart it, `bulkheadctl console %s` shows its last output",
+		proxy->tag, proxy->tag);
+	bh_log(BH_LOG_ERROR, "%s", line);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+	bh_proxy_flush(proxy);
+	exit(EXIT_FAILURE);
+}
+
 static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *reason,
 	void *user)
 {
@@ -304,23 +329,7 @@ static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	bh_endpoint_destroy(proxy->endpoint);
 	proxy->endpoint = NULL;
 	char line[300];
-	if (proxy->owns_vm && proxy->vm != NULL) {
-		struct bh_vm_status st;
-		char error[BH_VM_ERROR_SIZE];
-		if (bh_vm_status(proxy->vm, proxy->tag, &st, error) && st.state != BH_VM_RUNNING) {
-			char *tail = bh_vm_console_tail(proxy->tag, 3);
-			snprintf(line, sizeof(line),
-				"the VM of tag %s stopped (qemu exited or the guest powered off); "
-				"spawn the tag again to restart it%s%s",
-				proxy->tag, tail != NULL && tail[0] ? "; console: " : "",
-				tail != NULL ? tail : "");
-			free(tail);
-			bh_log(BH_LOG_ERROR, "%s", line);
-			set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
-			bh_proxy_flush(proxy);
-			exit(EXIT_FAILURE);
-		}
-	}
+	check_vm_alive(proxy);
 	snprintf(line, sizeof(line), "the channel to the agent of tag %s was lost (%s); reconnecting",
 		proxy->tag, reason);
 	bh_log(BH_LOG_ERROR, "%s", line);
@@ -346,6 +355,7 @@ static int proxy_handle_retry(void *data)
 	}
 	int fd = connect_channel(proxy->channel);
 	if (fd < 0) {
+		check_vm_alive(proxy);
 		if (errno == EAFNOSUPPORT) {
 			char line[300];
 			snprintf(line, sizeof(line),
