@@ -522,40 +522,31 @@ static bool start_proxy(struct bh_server *server, struct bh_tag *tag, char *erro
 		return false;
 	}
 	const struct bh_config_tag *ct = bh_config_tag(server->config, tag->name);
-	pid_t pid = fork();
+	const char *argv[10];
+	int i = 0;
+	argv[i++] = server->proxy_path;
+	argv[i++] = "--tag";
+	argv[i++] = tag->name;
+	if (ct != NULL && ct->channel != NULL) {
+		argv[i++] = "--channel";
+		argv[i++] = ct->channel;
+	}
+	if (server->config->path != NULL) {
+		argv[i++] = "--config";
+		argv[i++] = server->config->path;
+	}
+	argv[i] = NULL;
+	char socket_env[32];
+	snprintf(socket_env, sizeof(socket_env), "WAYLAND_SOCKET=%d", sv[1]);
+	const char *env[] = {socket_env, NULL};
+	const int keep[] = {sv[1], -1};
+	pid_t pid = bh_spawn(argv, env, keep, true);
 	if (pid < 0) {
-		snprintf(error, size, "tag %s: cannot start the proxy: %s", tag->name,
+		snprintf(error, size, "tag %s: cannot start the proxy %s: %s", tag->name, argv[0],
 			strerror(errno));
 		wl_client_destroy(control);
 		close(sv[1]);
 		return false;
-	}
-	if (pid == 0) {
-		int fd = dup(sv[1]); /* without close-on-exec */
-		char fdstr[16];
-		snprintf(fdstr, sizeof(fdstr), "%d", fd);
-		setenv("WAYLAND_SOCKET", fdstr, 1);
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		const char *argv[10];
-		int i = 0;
-		argv[i++] = server->proxy_path;
-		argv[i++] = "--tag";
-		argv[i++] = tag->name;
-		if (ct != NULL && ct->channel != NULL) {
-			argv[i++] = "--channel";
-			argv[i++] = ct->channel;
-		}
-		if (server->config->path != NULL) {
-			argv[i++] = "--config";
-			argv[i++] = server->config->path;
-		}
-		argv[i] = NULL;
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "bulkhead: tag %s: cannot run %s: %s\n", tag->name, argv[0],
-			strerror(errno));
-		_exit(127);
 	}
 	close(sv[1]);
 	tag->proxy_pid = pid;
@@ -698,18 +689,8 @@ pid_t bh_spawn_host(struct bh_server *server, const char *command)
 	if (command == NULL || command[0] == '\0') {
 		return -1;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		setsid();
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0) {
-		bh_log_errno(BH_LOG_ERROR, "cannot start the host command %s", command);
-	} else {
+	pid_t pid = bh_spawn_shell(command, NULL, NULL, true);
+	if (pid > 0) {
 		bh_log(BH_LOG_INFO, "started host command %s (pid %d)", command, (int)pid);
 	}
 	return pid;
