@@ -501,7 +501,7 @@ int bh_base_list(struct bh_base **bases)
 		*bases = grown;
 		struct bh_base *b = &grown[n++];
 		memset(b, 0, sizeof(*b));
-		/* Base ids are short; a longer directory name is cut, never overrun. */
+		/* The length was checked above; the copy only says so to the compiler. */
 		size_t id_len = strnlen(e->d_name, sizeof(b->id) - 1);
 		memcpy(b->id, e->d_name, id_len);
 		b->id[id_len] = '\0';
