@@ -496,11 +496,12 @@ static int proxy_handle_display(int fd, uint32_t mask, void *data)
 }
 
 /* Starts (or attaches to) the tag's VM through libvirt; on success the
- * channel is the VM's. Blocking: qemu-img and libvirt take a moment. */
-static void start_vm(struct bh_proxy *proxy, const char *config_path)
+ * channel is the VM's. Blocking: qemu-img and libvirt take a moment. On
+ * failure the tag is reported failed and false returned: the proxy exits,
+ * so that the next spawn of the tag tries afresh. */
+static bool start_vm(struct bh_proxy *proxy)
 {
 	char error[BH_VM_ERROR_SIZE];
-	proxy->config = bh_config_load(config_path);
 	struct bh_vm_settings settings;
 	if (proxy->config != NULL) {
 		bh_vm_settings_from_config(proxy->config, proxy->tag, &settings);
@@ -523,11 +524,21 @@ static void start_vm(struct bh_proxy *proxy, const char *config_path)
 		if (nl != NULL) {
 			*nl = '\0';
 		}
-		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, error);
-		return;
+		/* A failed connection's sentence cannot know the tag. */
+		char line[BH_VM_ERROR_SIZE + 300];
+		if (proxy->vm == NULL) {
+			snprintf(line, sizeof(line), "tag %s: %s", proxy->tag, error);
+		} else {
+			snprintf(line, sizeof(line), "%s", error);
+		}
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+		return false;
 	}
 	proxy->owns_vm = true;
 	proxy->channel = strdup(channel);
+	if (proxy->channel == NULL) {
+		return false;
+	}
 	bh_log(BH_LOG_INFO, "tag %s: VM %s in %llu ms, channel %s", proxy->tag,
 		started ? "started" : "already running",
 		(unsigned long long)((bh_now_usec() - t0) / 1000), channel);
@@ -535,6 +546,7 @@ static void start_vm(struct bh_proxy *proxy, const char *config_path)
 		bulkhead_vm_manager_v1_boot_time(proxy->manager, "host-domain-start",
 			(uint32_t)(bh_now_usec() - t0));
 	}
+	return true;
 }
 
 struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts)
@@ -574,14 +586,20 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 		goto error;
 	}
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
-	if (proxy->channel == NULL) {
-		start_vm(proxy, opts->config_path);
+	proxy->config = bh_config_load(opts->config_path);
+	/* A channel = in the tag's section means an agent reached directly
+	 * (no VM of ours); the compositor passes it as --channel too. */
+	const struct bh_config_tag *ct =
+		proxy->config != NULL ? bh_config_tag(proxy->config, proxy->tag) : NULL;
+	if (proxy->channel == NULL && ct != NULL && ct->channel != NULL) {
+		proxy->channel = strdup(ct->channel);
 	}
-	if (proxy->channel != NULL) {
-		proxy->retry_msec = RETRY_MIN_MSEC;
-		proxy->connect_start_usec = bh_now_usec();
-		proxy_handle_retry(proxy);
+	if (proxy->channel == NULL && !start_vm(proxy)) {
+		goto error;
 	}
+	proxy->retry_msec = RETRY_MIN_MSEC;
+	proxy->connect_start_usec = bh_now_usec();
+	proxy_handle_retry(proxy);
 	char path[4096];
 	if (bh_control_socket_path(proxy->tag, path, sizeof(path))) {
 		proxy->control = bh_control_create(proxy, path);
