@@ -18,71 +18,158 @@
 #include "common/util.h"
 #include "proxy/proxy.h"
 
-struct session {
-	struct wl_event_loop *loop;
-	struct bh_endpoint *endpoint;
+/* ---- the connection to the proxy ---- */
+
+static bool conn_handle_control(struct bh_endpoint *endpoint, uint32_t type,
+	const uint8_t *payload, size_t len, void *user)
+{
+	struct bh_cli_conn *conn = user;
+	if (type != BH_CTL_LAUNCHED || conn->launched == NULL) {
+		return false;
+	}
+	struct bh_msg_reader r;
+	bh_msg_reader_init(&r, payload, len);
+	bh_msg_get_u32(&r); /* our request id: one request per connection */
+	int32_t pid = (int32_t)bh_msg_get_u32(&r);
+	char *error = bh_msg_get_str(&r, 512);
+	bool ok = bh_msg_end(&r);
+	if (ok) {
+		conn->launched(conn, pid, error);
+	}
+	free(error);
+	return ok;
+}
+
+static bool conn_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
+	enum bh_stream_kind kind, void *user)
+{
+	return false;
+}
+
+static void conn_handle_disconnected(struct bh_endpoint *endpoint, const char *reason, void *user)
+{
+	struct bh_cli_conn *conn = user;
+	if (!conn->done) {
+		fprintf(stderr, "bulkheadctl: tag %s: lost the connection to its proxy (%s); "
+				"check the tag with `bulkheadctl tags`\n",
+			conn->tag, reason);
+		conn->status = 255;
+	}
+	conn->done = true;
+	conn->endpoint = NULL;
+	bh_endpoint_destroy(endpoint);
+}
+
+static const struct bh_endpoint_listener conn_listener = {
+	.control = conn_handle_control,
+	.open = conn_handle_open,
+	.disconnected = conn_handle_disconnected,
+};
+
+bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
+{
+	conn->tag = tag;
+	conn->status = -1;
+	signal(SIGPIPE, SIG_IGN);
+	bh_log_init("bulkheadctl", BH_LOG_ERROR);
+	char path[4096];
+	if (!bh_control_socket_path(tag, path, sizeof(path))) {
+		fprintf(stderr, "bulkheadctl: cannot find the control socket of tag %s "
+				"(XDG_RUNTIME_DIR is not set)\n",
+			tag);
+		return false;
+	}
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "bulkheadctl: the control socket path of tag %s is too long\n", tag);
+		return false;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		fprintf(stderr, "bulkheadctl: tag %s is not running (no proxy at %s): "
+				"start it with `bulkheadctl spawn %s`\n",
+			tag, path, tag);
+		if (fd >= 0) {
+			close(fd);
+		}
+		return false;
+	}
+	conn->loop = wl_event_loop_create();
+	if (conn->loop == NULL) {
+		close(fd);
+		return false;
+	}
+	conn->endpoint = bh_endpoint_create(conn->loop, fd, BH_ENDPOINT_GUEST, &conn_listener, conn);
+	return conn->endpoint != NULL;
+}
+
+void bh_cli_conn_run(struct bh_cli_conn *conn)
+{
+	while (!conn->done || (conn->endpoint != NULL && bh_endpoint_pending(conn->endpoint) > 0)) {
+		if (wl_event_loop_dispatch(conn->loop, -1) < 0 && errno != EINTR) {
+			break;
+		}
+	}
+}
+
+void bh_cli_conn_close(struct bh_cli_conn *conn)
+{
+	bh_endpoint_destroy(conn->endpoint);
+	conn->endpoint = NULL;
+	if (conn->loop != NULL) {
+		wl_event_loop_destroy(conn->loop);
+		conn->loop = NULL;
+	}
+}
+
+/* ---- exec and shell ---- */
+
+struct exec_session {
+	struct bh_cli_conn conn;
 	struct bh_stream *stream;
-	const char *tag;
+	bool pty;
 	struct wl_event_source *stdin_source;
-	bool stdin_blocked, done;
-	int status;
+	bool stdin_blocked;
 	/* Output not yet written to our stdout/stderr (a slow pipe reader). */
 	uint8_t *out_buf[2];
 	size_t out_len[2];
 	struct wl_event_source *out_source[2];
-	bool launch_done;
+	int signals; /* termination signals received */
 };
 
-static int connect_control(const char *tag)
-{
-	char path[4096];
-	if (!bh_control_socket_path(tag, path, sizeof(path))) {
-		fprintf(stderr, "bulkheadctl: cannot find the control socket of tag %s "
-				"(XDG_RUNTIME_DIR is not set)\n", tag);
-		return -1;
-	}
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path)) {
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		fprintf(stderr, "bulkheadctl: tag %s is not running (no proxy at %s): "
-				"start it with `bulkheadctl spawn %s`\n", tag, path, tag);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void update_stdin(struct session *s)
+static void update_stdin(struct exec_session *s)
 {
 	if (s->stdin_source != NULL) {
 		wl_event_source_fd_update(s->stdin_source, s->stdin_blocked ? 0 : WL_EVENT_READABLE);
 	}
 }
 
+static void send_eof(struct exec_session *s)
+{
+	uint8_t eof = BH_EXEC_EOF;
+	if (s->stream != NULL) {
+		bh_stream_send(s->stream, &eof, 1);
+	}
+}
+
 static int handle_stdin(int fd, uint32_t mask, void *data)
 {
-	struct session *s = data;
+	struct exec_session *s = data;
 	uint8_t buf[32 * 1024 + 1];
 	buf[0] = BH_EXEC_STDIN;
 	ssize_t n = read(fd, buf + 1, sizeof(buf) - 1);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		return 0;
 	}
-	if (s->stream == NULL) {
-		return 0;
-	}
 	if (n <= 0) {
-		uint8_t eof = BH_EXEC_EOF;
-		bh_stream_send(s->stream, &eof, 1);
+		send_eof(s);
 		wl_event_source_remove(s->stdin_source);
 		s->stdin_source = NULL;
 		return 0;
 	}
-	if (!bh_stream_send(s->stream, buf, (size_t)n + 1) && errno == EAGAIN) {
+	if (s->stream != NULL && !bh_stream_send(s->stream, buf, (size_t)n + 1) &&
+		errno == EAGAIN) {
 		s->stdin_blocked = true;
 		update_stdin(s);
 	}
@@ -93,7 +180,7 @@ static int handle_output_writable(int fd, uint32_t mask, void *data);
 
 /* Writes guest output to our stdout/stderr without blocking the loop; while
  * our reader is slow the guest stream is paused. */
-static bool output(struct session *s, int which, const uint8_t *p, size_t len)
+static bool output(struct exec_session *s, int which, const uint8_t *p, size_t len)
 {
 	int fd = which == 0 ? STDOUT_FILENO : STDERR_FILENO;
 	if (s->out_len[which] == 0) {
@@ -117,7 +204,7 @@ static bool output(struct session *s, int which, const uint8_t *p, size_t len)
 	s->out_buf[which] = b;
 	s->out_len[which] += len;
 	if (s->out_source[which] == NULL) {
-		s->out_source[which] = wl_event_loop_add_fd(s->loop, fd, WL_EVENT_WRITABLE,
+		s->out_source[which] = wl_event_loop_add_fd(s->conn.loop, fd, WL_EVENT_WRITABLE,
 			handle_output_writable, s);
 	}
 	bh_stream_set_paused(s->stream, true);
@@ -126,7 +213,7 @@ static bool output(struct session *s, int which, const uint8_t *p, size_t len)
 
 static int handle_output_writable(int fd, uint32_t mask, void *data)
 {
-	struct session *s = data;
+	struct exec_session *s = data;
 	int which = fd == STDOUT_FILENO ? 0 : 1;
 	ssize_t n = write(fd, s->out_buf[which], s->out_len[which]);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -151,7 +238,7 @@ static int handle_output_writable(int fd, uint32_t mask, void *data)
 static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size_t len,
 	void *user)
 {
-	struct session *s = user;
+	struct exec_session *s = user;
 	if (len == 0) {
 		return false;
 	}
@@ -167,13 +254,13 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 		struct bh_msg_reader r;
 		bh_msg_reader_init(&r, p + 1, 8);
 		uint32_t how = bh_msg_get_u32(&r), code = bh_msg_get_u32(&r);
-		s->status = how == 0 ? (int)(code & 0xff) : 128 + (int)(code & 0x7f);
+		s->conn.status = how == 0 ? (int)(code & 0xff) : 128 + (int)(code & 0x7f);
 		return true;
 	}
 	case BH_EXEC_ERROR:
-		fprintf(stderr, "bulkheadctl: tag %s: %.*s\n", s->tag, (int)(len - 1),
+		fprintf(stderr, "bulkheadctl: tag %s: %.*s\n", s->conn.tag, (int)(len - 1),
 			(const char *)p + 1);
-		s->status = 127;
+		s->conn.status = 127;
 		return true;
 	default:
 		return false;
@@ -182,20 +269,17 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 
 static void session_handle_closed(struct bh_stream *stream, const char *reason, void *user)
 {
-	struct session *s = user;
+	struct exec_session *s = user;
 	s->stream = NULL;
-	s->done = true;
+	s->conn.done = true;
 	if (reason != NULL) {
-		fprintf(stderr, "bulkheadctl: tag %s: the session ended: %s\n", s->tag, reason);
-		if (s->status < 0) {
-			s->status = 255;
-		}
+		fprintf(stderr, "bulkheadctl: tag %s: the session ended: %s\n", s->conn.tag, reason);
 	}
 }
 
 static void session_handle_writable(struct bh_stream *stream, void *user)
 {
-	struct session *s = user;
+	struct exec_session *s = user;
 	s->stdin_blocked = false;
 	update_stdin(s);
 }
@@ -206,99 +290,80 @@ static const struct bh_stream_handler session_handler = {
 	.writable = session_handle_writable,
 };
 
-static bool ctl_handle_control(struct bh_endpoint *endpoint, uint32_t type,
-	const uint8_t *payload, size_t len, void *user)
+/* SIGINT/SIGTERM/SIGHUP go to the guest command's process group; a second
+ * one gives up on it (the guest session is hung up). */
+static int handle_terminate(int sig, void *data)
 {
-	struct session *s = user;
-	if (type != BH_CTL_LAUNCHED) {
-		return false;
+	struct exec_session *s = data;
+	if (s->stream == NULL) {
+		return 0;
 	}
-	struct bh_msg_reader r;
-	bh_msg_reader_init(&r, payload, len);
-	bh_msg_get_u32(&r);
-	int32_t pid = (int32_t)bh_msg_get_u32(&r);
-	char *error = bh_msg_get_str(&r, 512);
-	if (!bh_msg_end(&r)) {
-		free(error);
-		return false;
+	if (++s->signals > 1) {
+		s->conn.status = 128 + sig;
+		bh_stream_close(s->stream, NULL);
+		s->stream = NULL;
+		s->conn.done = true;
+		return 0;
 	}
-	if (pid > 0) {
-		s->status = 0;
-	} else {
-		fprintf(stderr, "bulkheadctl: tag %s: %s\n", s->tag, error);
-		s->status = 1;
-	}
-	free(error);
-	s->done = true;
-	return true;
+	struct bh_msg msg;
+	bh_msg_init(&msg, BH_EXEC_SIGNAL);
+	bh_msg_u32(&msg, (uint32_t)sig);
+	bh_stream_send(s->stream, msg.buf, msg.len);
+	return 0;
 }
 
-static bool ctl_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
-	enum bh_stream_kind kind, void *user)
+static void send_window_size(struct exec_session *s)
 {
-	return false;
-}
-
-static void ctl_handle_disconnected(struct bh_endpoint *endpoint, const char *reason, void *user)
-{
-	struct session *s = user;
-	if (!s->done) {
-		fprintf(stderr, "bulkheadctl: tag %s: lost the proxy: %s\n", s->tag, reason);
-		s->status = 255;
+	struct winsize ws;
+	if (s->stream == NULL || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0) {
+		return;
 	}
-	s->done = true;
-	s->endpoint = NULL;
-	bh_endpoint_destroy(endpoint);
+	struct bh_msg msg;
+	bh_msg_init(&msg, BH_EXEC_RESIZE);
+	bh_msg_u16(&msg, ws.ws_row);
+	bh_msg_u16(&msg, ws.ws_col);
+	bh_stream_send(s->stream, msg.buf, msg.len);
 }
 
-static const struct bh_endpoint_listener ctl_listener = {
-	.control = ctl_handle_control,
-	.open = ctl_handle_open,
-	.disconnected = ctl_handle_disconnected,
-};
-
-static int run_loop(struct session *s)
+static int handle_winch(int sig, void *data)
 {
-	while (!s->done || s->out_len[0] > 0 || s->out_len[1] > 0) {
-		if (s->done && s->endpoint != NULL && bh_endpoint_pending(s->endpoint) == 0 &&
-			s->out_len[0] == 0 && s->out_len[1] == 0) {
+	send_window_size(data);
+	return 0;
+}
+
+/* stdin is a regular file or /dev/null (epoll refuses those): send it as
+ * fast as the stream takes it, then EOF. */
+static void send_file_stdin(struct exec_session *s)
+{
+	uint8_t buf[32 * 1024 + 1];
+	buf[0] = BH_EXEC_STDIN;
+	ssize_t n;
+	while (s->stream != NULL && (n = read(STDIN_FILENO, buf + 1, sizeof(buf) - 1)) > 0) {
+		/* false with EAGAIN: queued, but over the high-water mark. */
+		if (!bh_stream_send(s->stream, buf, (size_t)n + 1) && errno != EAGAIN) {
 			break;
 		}
-		if (wl_event_loop_dispatch(s->loop, -1) < 0 && errno != EINTR) {
-			break;
+		while (s->stream != NULL &&
+			bh_stream_pending(s->stream) > BH_ENDPOINT_STREAM_LOW_WATER) {
+			wl_event_loop_dispatch(s->conn.loop, -1);
 		}
 	}
-	return s->status;
-}
-
-static int start(struct session *s, const char *tag)
-{
-	s->tag = tag;
-	s->status = -1;
-	signal(SIGPIPE, SIG_IGN);
-	bh_log_init("bulkheadctl", BH_LOG_ERROR);
-	int fd = connect_control(tag);
-	if (fd < 0) {
-		return -1;
-	}
-	s->loop = wl_event_loop_create();
-	s->endpoint = s->loop ? bh_endpoint_create(s->loop, fd, BH_ENDPOINT_GUEST, &ctl_listener, s) :
-		NULL;
-	return s->endpoint != NULL ? 0 : -1;
+	send_eof(s);
 }
 
 static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 {
-	struct session s = {0};
-	if (start(&s, tag) < 0) {
+	struct exec_session s = {.pty = pty};
+	if (!bh_cli_conn_open(&s.conn, tag)) {
+		bh_cli_conn_close(&s.conn);
 		return 255;
 	}
-	struct bh_msg msg;
-	bh_msg_init(&msg, BH_EXEC_START);
 	struct winsize ws = {0};
 	if (pty) {
 		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
 	}
+	struct bh_msg msg;
+	bh_msg_init(&msg, BH_EXEC_START);
 	bh_msg_u32(&msg, pty ? BH_EXEC_FLAG_PTY : 0);
 	bh_msg_u16(&msg, ws.ws_row);
 	bh_msg_u16(&msg, ws.ws_col);
@@ -307,55 +372,65 @@ static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 		bh_msg_str(&msg, argv[i]);
 	}
 	if (!msg.ok) {
-		fprintf(stderr, "bulkheadctl: the command line is too long\n");
+		fprintf(stderr, "bulkheadctl: the command line is too long (64 KiB at most)\n");
+		bh_cli_conn_close(&s.conn);
 		return 255;
 	}
-	s.stream = bh_endpoint_open_stream(s.endpoint, BH_STREAM_EXEC, &session_handler, &s);
+	s.stream = bh_endpoint_open_stream(s.conn.endpoint, BH_STREAM_EXEC, &session_handler, &s);
 	if (s.stream == NULL || !bh_stream_send(s.stream, msg.buf, msg.len)) {
+		bh_cli_conn_close(&s.conn);
 		return 255;
 	}
+	struct wl_event_source *signals[4] = {
+		wl_event_loop_add_signal(s.conn.loop, SIGINT, handle_terminate, &s),
+		wl_event_loop_add_signal(s.conn.loop, SIGTERM, handle_terminate, &s),
+		wl_event_loop_add_signal(s.conn.loop, SIGHUP, handle_terminate, &s),
+		pty ? wl_event_loop_add_signal(s.conn.loop, SIGWINCH, handle_winch, &s) : NULL,
+	};
+	/* A shell gets our keys as they are typed: ^C, ^D and arrows go to the
+	 * guest's terminal, not to us. */
 	struct termios saved;
 	bool raw = pty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (raw) {
 		struct termios t = saved;
 		cfmakeraw(&t);
-		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
 	}
 	bh_set_nonblock(STDOUT_FILENO, true);
 	bh_set_nonblock(STDERR_FILENO, true);
-	s.stdin_source = wl_event_loop_add_fd(s.loop, STDIN_FILENO, WL_EVENT_READABLE,
+	s.stdin_source = wl_event_loop_add_fd(s.conn.loop, STDIN_FILENO, WL_EVENT_READABLE,
 		handle_stdin, &s);
 	if (s.stdin_source == NULL) {
-		/* stdin is a regular file or /dev/null (epoll refuses those):
-		 * send it in one go, then EOF. */
-		uint8_t buf[32 * 1024 + 1];
-		buf[0] = BH_EXEC_STDIN;
-		ssize_t n;
-		while ((n = read(STDIN_FILENO, buf + 1, sizeof(buf) - 1)) > 0) {
-			/* false with EAGAIN: queued, but over the high-water mark. */
-			if (!bh_stream_send(s.stream, buf, (size_t)n + 1) && errno != EAGAIN) {
-				break;
-			}
-			while (s.stream != NULL &&
-				bh_stream_pending(s.stream) > BH_ENDPOINT_STREAM_LOW_WATER) {
-				wl_event_loop_dispatch(s.loop, -1);
-			}
-			if (s.stream == NULL) {
-				break;
-			}
-		}
-		uint8_t eof = BH_EXEC_EOF;
-		if (s.stream != NULL) {
-			bh_stream_send(s.stream, &eof, 1);
+		send_file_stdin(&s);
+	}
+	bh_cli_conn_run(&s.conn);
+	/* What the guest wrote before it ended still goes out. */
+	while (s.out_len[0] > 0 || s.out_len[1] > 0) {
+		if (wl_event_loop_dispatch(s.conn.loop, -1) < 0 && errno != EINTR) {
+			break;
 		}
 	}
-	int status = run_loop(&s);
 	if (raw) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 	}
 	bh_set_nonblock(STDOUT_FILENO, false);
 	bh_set_nonblock(STDERR_FILENO, false);
-	return status < 0 ? 255 : status;
+	for (int i = 0; i < 4; i++) {
+		if (signals[i] != NULL) {
+			wl_event_source_remove(signals[i]);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		if (s.out_source[i] != NULL) {
+			wl_event_source_remove(s.out_source[i]);
+		}
+		free(s.out_buf[i]);
+	}
+	if (s.stdin_source != NULL) {
+		wl_event_source_remove(s.stdin_source);
+	}
+	bh_cli_conn_close(&s.conn);
+	return s.conn.status < 0 ? 255 : s.conn.status;
 }
 
 static int parse_tag_and_command(int argc, char *argv[], const char **tag, int *cmd_index)
@@ -389,8 +464,52 @@ int bh_cli_shell(int argc, char *argv[])
 		fprintf(stderr, "Usage: bulkheadctl shell TAG\n");
 		return 2;
 	}
+	/* The agent sets SHELL to the guest user's login shell. */
 	char *shell_argv[] = {"/bin/sh", "-c", "exec \"${SHELL:-/bin/sh}\" -l", NULL};
 	return exec_command(argv[1], 3, shell_argv, true);
+}
+
+/* ---- run ---- */
+
+/* Appends arg to out as one shell word ('...' with ' written '\''). */
+static bool append_quoted(char *out, size_t size, size_t *o, const char *arg)
+{
+	if (*o + 1 >= size) {
+		return false;
+	}
+	out[(*o)++] = '\'';
+	for (const char *p = arg; *p; p++) {
+		const char *piece = *p == '\'' ? "'\\''" : NULL;
+		size_t n = piece != NULL ? 4 : 1;
+		if (*o + n + 1 >= size) {
+			return false;
+		}
+		if (piece != NULL) {
+			memcpy(out + *o, piece, n);
+		} else {
+			out[*o] = *p;
+		}
+		*o += n;
+	}
+	if (*o + 2 >= size) {
+		return false;
+	}
+	out[(*o)++] = '\'';
+	out[*o] = '\0';
+	return true;
+}
+
+static void run_handle_launched(struct bh_cli_conn *conn, int32_t pid, const char *error)
+{
+	if (pid > 0) {
+		printf("%d\n", (int)pid);
+		conn->status = 0;
+	} else {
+		fprintf(stderr, "bulkheadctl: tag %s: could not launch the command: %s\n", conn->tag,
+			error);
+		conn->status = 1;
+	}
+	conn->done = true;
 }
 
 int bh_cli_run(int argc, char *argv[])
@@ -401,29 +520,36 @@ int bh_cli_run(int argc, char *argv[])
 		fprintf(stderr, "Usage: bulkheadctl run TAG -- COMMAND [ARG...]\n");
 		return 2;
 	}
-	/* One shell command line, as the compositor's launch takes it. */
+	/* LAUNCH takes one shell command line (as the menu's launches do):
+	 * each argument becomes one quoted word, so it arrives as given. */
 	char command[16 * 1024];
 	size_t o = 0;
+	command[0] = '\0';
 	for (int k = i; k < argc; k++) {
-		int n = snprintf(command + o, sizeof(command) - o, "%s%s", k > i ? " " : "",
-			argv[k]);
-		if (n < 0 || (size_t)n >= sizeof(command) - o) {
-			fprintf(stderr, "bulkheadctl: the command line is too long\n");
+		bool fits = o + 1 < sizeof(command);
+		if (fits && k > i) {
+			command[o++] = ' ';
+		}
+		if (!fits || !append_quoted(command, sizeof(command), &o, argv[k])) {
+			fprintf(stderr, "bulkheadctl: the command line is too long (16 KiB at most)\n");
 			return 2;
 		}
-		o += (size_t)n;
 	}
-	struct session s = {0};
-	if (start(&s, tag) < 0) {
+	struct bh_cli_conn conn = {.launched = run_handle_launched};
+	if (!bh_cli_conn_open(&conn, tag)) {
+		bh_cli_conn_close(&conn);
 		return 1;
 	}
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, 1);
 	bh_msg_str(&msg, command);
-	if (!bh_endpoint_send_control(s.endpoint, BH_CTL_LAUNCH, msg.buf, msg.len)) {
+	if (!bh_endpoint_send_control(conn.endpoint, BH_CTL_LAUNCH, msg.buf, msg.len)) {
+		bh_cli_conn_close(&conn);
 		return 1;
 	}
-	int status = run_loop(&s);
-	return status < 0 ? 1 : status;
+	bh_cli_conn_run(&conn);
+	bh_cli_conn_close(&conn);
+	fflush(stdout);
+	return conn.status < 0 ? 1 : conn.status;
 }

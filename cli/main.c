@@ -62,11 +62,21 @@ static const struct bh_cli_command commands[] = {
 		bh_cli_base},
 	{"windows", "[--json]", "list the compositor's windows", NULL, bh_cli_windows},
 	{"spawn", "TAG", "open the tag's default app through the compositor", NULL, bh_cli_spawn},
-	{"run", "TAG -- COMMAND [ARG...]", "launch a command in a tag's VM (detached)", NULL,
+	{"run", "TAG -- COMMAND [ARG...]", "launch a command in a tag's VM (detached)",
+		"Prints the guest pid of the command and returns at once; the command runs\n"
+		"as the guest user with its output on the guest's console. The tag's proxy\n"
+		"must be running (`bulkheadctl spawn TAG`).",
 		bh_cli_run},
 	{"exec", "TAG -- COMMAND [ARG...]", "run a command in a tag's VM, with its I/O and status",
-		NULL, bh_cli_exec},
-	{"shell", "TAG", "open a login shell in a tag's VM", NULL, bh_cli_shell},
+		"stdin, stdout and stderr pass through (pipelines work); the exit status is\n"
+		"the command's, 128 + N when it was killed by signal N, 255 when the session\n"
+		"broke. SIGINT, SIGTERM and SIGHUP are passed on to the command; a second one\n"
+		"gives up on it.",
+		bh_cli_exec},
+	{"shell", "TAG", "open a login shell in a tag's VM",
+		"An interactive shell on a terminal in the guest: keys go to it as typed,\n"
+		"the window size follows this terminal's, and its exit status is returned.",
+		bh_cli_shell},
 	{"push", "TAG HOST-PATH GUEST-PATH", "copy files into a tag's VM", NULL, bh_cli_push},
 	{"pull", "TAG GUEST-PATH HOST-PATH", "copy files out of a tag's VM", NULL, bh_cli_pull},
 	{"boot-trace", "TAG", "show where a tag's boot time went", NULL, bh_cli_boot_trace},

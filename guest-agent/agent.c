@@ -29,7 +29,7 @@ struct bh_agent {
 	char *wayland_display;
 	uid_t uid;
 	gid_t gid;
-	char *user_name, *home, *runtime_dir;
+	char *user_name, *home, *runtime_dir, *shell;
 
 	int listen_fd;
 	struct wl_event_source *listen_source;
@@ -71,6 +71,11 @@ const char *bh_agent_home(const struct bh_agent *agent)
 const char *bh_agent_user_name(const struct bh_agent *agent)
 {
 	return agent->user_name;
+}
+
+const char *bh_agent_shell(const struct bh_agent *agent)
+{
+	return agent->shell;
 }
 
 const char *bh_agent_wayland_display(const struct bh_agent *agent)
@@ -465,6 +470,14 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 	agent->gid = pw->pw_gid;
 	agent->user_name = strdup(pw->pw_name);
 	agent->home = strdup(pw->pw_dir);
+	/* Accounts without a login shell (nobody) still get one for `shell`. */
+	const char *shell = pw->pw_shell;
+	const char *shell_name = shell != NULL ? strrchr(shell, '/') : NULL;
+	if (shell_name == NULL || shell[0] != '/' || access(shell, X_OK) != 0 ||
+		strcmp(shell_name, "/nologin") == 0 || strcmp(shell_name, "/false") == 0) {
+		shell = "/bin/sh";
+	}
+	agent->shell = strdup(shell);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char buf[128];
 	if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
@@ -473,7 +486,8 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 		snprintf(buf, sizeof(buf), "/run/user/%u", (unsigned)pw->pw_uid);
 		agent->runtime_dir = strdup(buf);
 	}
-	if (agent->user_name == NULL || agent->home == NULL || agent->runtime_dir == NULL) {
+	if (agent->user_name == NULL || agent->home == NULL || agent->runtime_dir == NULL ||
+		agent->shell == NULL) {
 		return false;
 	}
 	/* The runtime dir must exist and belong to the user (a tiny guest has
@@ -587,5 +601,6 @@ void bh_agent_destroy(struct bh_agent *agent)
 	free(agent->user_name);
 	free(agent->home);
 	free(agent->runtime_dir);
+	free(agent->shell);
 	free(agent);
 }

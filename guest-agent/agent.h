@@ -90,10 +90,12 @@ void bh_app_list_finish(struct bh_app_list *list);
 const char *bh_agent_home(const struct bh_agent *agent);
 const char *bh_agent_user_name(const struct bh_agent *agent);
 const char *bh_agent_wayland_display(const struct bh_agent *agent);
+/* The guest user's login shell (/bin/sh for accounts without one). */
+const char *bh_agent_shell(const struct bh_agent *agent);
 
 /* exec.c: starts argv as the guest user (never as root) in a new session,
  * with stdio[0..2] (or /dev/null for -1) and the guest environment (HOME,
- * USER, XDG_RUNTIME_DIR, WAYLAND_DISPLAY, PATH, LANG). */
+ * USER, SHELL, XDG_RUNTIME_DIR, WAYLAND_DISPLAY, PATH, LANG). */
 pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
 	bool controlling_tty);
 /* A detached shell command line (menu, `run`); -1 on failure. */

@@ -58,13 +58,14 @@ pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int
 	bool controlling_tty)
 {
 	/* Built before fork: the child only does async-signal-safe calls. */
-	char home[4200], user[300], runtime[4200], display[300], path[] =
+	char home[4200], user[300], shell[4200], runtime[4200], display[300], path[] =
 		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 	snprintf(home, sizeof(home), "HOME=%s", bh_agent_home(agent));
 	snprintf(user, sizeof(user), "USER=%s", bh_agent_user_name(agent));
+	snprintf(shell, sizeof(shell), "SHELL=%s", bh_agent_shell(agent));
 	snprintf(runtime, sizeof(runtime), "XDG_RUNTIME_DIR=%s", bh_agent_runtime_dir(agent));
 	snprintf(display, sizeof(display), "WAYLAND_DISPLAY=%s", bh_agent_wayland_display(agent));
-	char *envp[] = {home, user, runtime, display, path, "LANG=C.UTF-8", "TERM=xterm-256color",
+	char *envp[] = {home, user, shell, runtime, display, path, "LANG=C.UTF-8", "TERM=xterm-256color",
 		"XDG_SESSION_TYPE=wayland", NULL};
 	uid_t uid = bh_agent_uid(agent);
 	gid_t gid = bh_agent_gid(agent);
@@ -87,8 +88,13 @@ pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int
 	sigset_t set;
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	/* Nothing the agent ignores (it may have been started with SIGINT
+	 * ignored) is inherited: ^C in a guest shell must work. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			signal(sig, SIG_DFL);
+		}
+	}
 	setsid();
 	int null = open("/dev/null", O_RDWR);
 	/* A launched app writes to the agent's stderr (the guest console,

@@ -21,8 +21,31 @@ cat "$BH_TMP/in" | "$CTL" exec t1 -- sha256sum >"$BH_TMP/sum" || bh_fail "piped 
 [ "$(cut -d' ' -f1 "$BH_TMP/sum")" = "$(sha256sum <"$BH_TMP/in" | cut -d' ' -f1)" ] ||
 	bh_fail "the guest saw different bytes on stdin"
 
+# A signal to bulkheadctl goes to the guest command, whose status comes back.
+"$CTL" exec t1 -- sh -c 'trap "echo got-term; exit 9" TERM; echo up; sleep 30 & wait' \
+	>"$BH_TMP/sig.out" &
+ctl_pid=$!
+bh_wait_for 10 grep -q up "$BH_TMP/sig.out" || bh_fail "the trapping command did not start"
+kill -TERM "$ctl_pid"
+wait "$ctl_pid"
+status=$?
+[ "$status" = 9 ] || bh_fail "exec ended $status after SIGTERM, expected the guest's 9"
+grep -q got-term "$BH_TMP/sig.out" || bh_fail "the guest command did not get SIGTERM"
+
 # The guest user (nobody in a root test run) writes where it may.
 mkdir -m 777 "$BH_TMP/w"
-"$CTL" run t1 -- touch "$BH_TMP/w/ran" || bh_fail "run failed"
+pid=$("$CTL" run t1 -- touch "$BH_TMP/w/ran") || bh_fail "run failed"
+[ "$pid" -gt 0 ] 2>/dev/null || bh_fail "run printed '$pid', not a pid"
 bh_wait_for 10 test -e "$BH_TMP/w/ran" || bh_fail "run did not start the command"
+# Arguments arrive as given: spaces and quotes stay inside their word.
+"$CTL" run t1 -- touch "$BH_TMP/w/a b" "$BH_TMP/w/it's" >/dev/null || bh_fail "run failed"
+bh_wait_for 10 test -e "$BH_TMP/w/a b" -a -e "$BH_TMP/w/it's" ||
+	bh_fail "run split or mangled its arguments: $(ls "$BH_TMP/w")"
+[ ! -e "$BH_TMP/w/a" ] || bh_fail "run split an argument at its space"
+# The printed pid is the launched command's (the "guest" is this machine).
+pid=$("$CTL" run t1 -- sleep 4242) || bh_fail "run sleep failed"
+tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 4242 || bh_fail "pid $pid is not the launched command"
+kill "$pid"
+"$CTL" run nosuchtag -- true 2>"$BH_TMP/err" && bh_fail "run on a tag without proxy succeeded"
+grep -q "nosuchtag is not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
 echo "exec and run work"
