@@ -528,6 +528,9 @@ int main(int argc, char *argv[])
 	for (int i = 0; i < WARMUP_FRAMES && ok; i++) {
 		ok = run_frame(&b, frame++, false);
 	}
+	/* The runner samples the relay's CPU and I/O at these marks. */
+	printf("phase frames-start\n");
+	fflush(stdout);
 	double t0 = now_us(), elapsed = 0;
 	uint64_t frames0 = b.frames_done;
 	b.damage_bytes = 0;
@@ -538,6 +541,8 @@ int main(int argc, char *argv[])
 		}
 	}
 	uint64_t frames = b.frames_done - frames0;
+	printf("phase frames-end\n");
+	fflush(stdout);
 	/* Let the last sync answers arrive before the roundtrips. */
 	if (ok && wl_display_roundtrip(b.display) < 0) {
 		ok = false;
