@@ -105,6 +105,14 @@ bool bh_agent_exec_open(struct bh_agent *agent, struct bh_stream *stream);
 /* A child was reaped; true if it belonged to an exec session. */
 bool bh_agent_exec_reaped(pid_t pid, int status);
 
+/* files.c: the host opened a push or pull stream: serve it (CONTROL.md
+ * "Files") through a helper running as the guest user. */
+bool bh_agent_files_open(struct bh_agent *agent, struct bh_stream *stream, bool push);
+/* main() of `bulkhead-agent --files-helper push|pull` (that helper). */
+int bh_agent_files_helper(const char *mode);
+/* This agent's executable, to start the helper from. */
+const char *bh_agent_exe_path(const struct bh_agent *agent);
+
 /* One control message from the host (also the fuzz target's entry point:
  * agent and endpoint may be NULL there, then nothing is launched or sent).
  * False = channel error. */

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wayland-server-core.h>
 
 #include "common/log.h"
@@ -25,6 +26,10 @@ static int handle_terminate(int sig, void *data)
 int main(int argc, char *argv[])
 {
 	bh_log_init("bulkhead-agent", BH_LOG_INFO);
+	/* The agent starts itself as the guest user to read or write files. */
+	if (argc == 3 && strcmp(argv[1], "--files-helper") == 0) {
+		return bh_agent_files_helper(argv[2]);
+	}
 	static const struct option opts[] = {
 		{"channel", required_argument, NULL, 'c'},
 		{"listen", no_argument, NULL, 'l'},

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "common/archive.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
@@ -87,8 +88,20 @@ static bool message_ok(enum bh_stream_kind kind, bool from_guest, const uint8_t 
 			(type == BH_EXEC_EOF && len == 1) || (type == BH_EXEC_SIGNAL && len == 5) ||
 			(type == BH_EXEC_RESIZE && len == 5);
 	}
-	/* Archives flow either way; the receiver validates paths. */
-	return type >= BH_FILE_START && type <= BH_FILE_ERROR;
+	/* Archives: entries flow from the sender (bulkheadctl for push, the
+	 * agent for pull); the receiver validates every name and size. */
+	bool sender = (kind == BH_STREAM_PUSH) != from_guest;
+	if (type == BH_FILE_ERROR) {
+		return len <= 1 + BH_ARCHIVE_ERROR_MAX;
+	}
+	if (type == BH_FILE_START) {
+		return !from_guest;
+	}
+	if (type == BH_FILE_DONE) {
+		return !sender && len == 1;
+	}
+	return sender && (type == BH_FILE_DIR || type == BH_FILE_REG || type == BH_FILE_DATA ||
+				 type == BH_FILE_SYMLINK || (type == BH_FILE_END && len == 1));
 }
 
 static void splice_free_if_done(struct splice *sp)
