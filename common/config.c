@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/transport.h"
 #include "common/log.h"
 
 #define MAX_TAGS 256
@@ -242,11 +243,10 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 	} else if (strcmp(name, "app") == 0) {
 		return set_string(&t->app, value);
 	} else if (strcmp(name, "channel") == 0) {
-		if (strncmp(value, "unix:", 5) != 0 && strncmp(value, "vsock:", 6) != 0 &&
-			strncmp(value, "serial:", 7) != 0 && strncmp(value, "tcp:", 4) != 0) {
-			config_error(r, "channel must be unix:PATH, vsock:CID:PORT or tcp:HOST:PORT, "
-					"not \"%s\"",
-				value, NULL);
+		struct bh_address addr;
+		char err[256];
+		if (!bh_address_parse(value, &addr, err, sizeof(err))) {
+			config_error(r, "%s", err, NULL);
 			return true;
 		}
 		return set_string(&t->channel, value);

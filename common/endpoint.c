@@ -8,24 +8,24 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "common/channel.h"
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "common/util.h"
 
-/* ---- frame encoding (one place, so the codec can be swapped in) ---- */
-
-#define FRAME_HEADER 12
-#define FRAME_MAX_PAYLOAD (64u * 1024u)
-enum frame_type {
-	FRAME_OPEN = 1,   /* u32 kind */
-	FRAME_DATA = 2,   /* payload */
-	FRAME_CLOSE = 3,  /* u32 error (0 = normal), reason text */
-	FRAME_CREDIT = 4, /* u32 bytes the receiver consumed */
-	FRAME_CONTROL_BASE = 16, /* stream 0: control message type + this */
-};
+/* Frames are common/channel.h's; the names here are short for it. */
+#define FRAME_HEADER BH_CHANNEL_HEADER
+#define FRAME_MAX_PAYLOAD BH_CHANNEL_MAX_PAYLOAD
+#define FRAME_OPEN BH_FRAME_OPEN
+#define FRAME_DATA BH_FRAME_DATA
+#define FRAME_CLOSE BH_FRAME_CLOSE
+#define FRAME_CREDIT BH_FRAME_CREDIT
+#define FRAME_CONTROL_BASE BH_FRAME_CONTROL_BASE
 /* Credit each stream starts with in each direction. */
 #define INITIAL_WINDOW (512u * 1024u)
 #define MAX_QUEUED_TOTAL (64u << 20)
+/* Bytes read from the channel at once. */
+#define READ_CHUNK (128u * 1024u)
 
 static uint32_t get_u32(const uint8_t *p)
 {
@@ -83,8 +83,8 @@ struct bh_endpoint {
 	const struct bh_endpoint_listener *listener;
 	void *user;
 
-	uint8_t *in_buf;
-	size_t in_len, in_cap;
+	struct bh_channel_decoder decoder;
+	uint8_t *in_buf; /* READ_CHUNK bytes */
 
 	struct wl_list streams; /* bh_stream.link */
 	size_t stream_count;
@@ -129,9 +129,7 @@ static struct out_frame *frame_new(uint32_t type, uint32_t stream, const void *a
 	}
 	f->type = type;
 	f->len = len;
-	put_u32(f->data, (uint32_t)len);
-	put_u32(f->data + 4, stream);
-	put_u32(f->data + 8, type);
+	bh_frame_header(f->data, type, stream, (uint32_t)len);
 	if (alen) {
 		memcpy(f->data + FRAME_HEADER, a, alen);
 	}
@@ -210,7 +208,7 @@ static void send_close_frame(struct bh_endpoint *ep, uint32_t id, uint32_t error
 {
 	uint8_t code[4];
 	put_u32(code, error);
-	size_t rlen = reason ? strnlen(reason, 1024) : 0;
+	size_t rlen = reason ? strnlen(reason, BH_CHANNEL_MAX_REASON) : 0;
 	struct out_frame *f = frame_new(FRAME_CLOSE, id, code, 4, reason, rlen);
 	if (f != NULL) {
 		/* CLOSE goes with the control frames, after the stream's own
@@ -379,12 +377,10 @@ static void flush_output(struct bh_endpoint *ep)
 static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, const uint8_t *p,
 	size_t len)
 {
+	/* The decoder has checked the frame's shape (bh_frame_check): what is
+	 * left is the state of streams and credit. */
 	char reason[160];
 	if (id == 0) {
-		if (type < FRAME_CONTROL_BASE) {
-			endpoint_fail(ep, "stream frame on the control stream");
-			return false;
-		}
 		if (ep->listener->control == NULL ||
 			!ep->listener->control(ep, type - FRAME_CONTROL_BASE, p, len, ep->user)) {
 			if (!ep->failed) {
@@ -397,7 +393,7 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 		return true;
 	}
 	if (type == FRAME_OPEN) {
-		if (len != 4 || id_is_ours(ep, id) || id < ep->peer_next_id) {
+		if (id_is_ours(ep, id) || id < ep->peer_next_id) {
 			snprintf(reason, sizeof(reason), "bad OPEN of stream %u", id);
 			endpoint_fail(ep, reason);
 			return false;
@@ -439,9 +435,9 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 		/* A stream either side closed may still have frames in flight:
 		 * ignore those; an id never opened is a protocol error. */
 		bool opened = id_is_ours(ep, id) ? id < ep->next_id : id < ep->peer_next_id;
-		if (!opened || (type != FRAME_DATA && type != FRAME_CLOSE && type != FRAME_CREDIT)) {
-			snprintf(reason, sizeof(reason), "frame type %u for unknown stream %u", type,
-				id);
+		if (!opened) {
+			snprintf(reason, sizeof(reason), "frame type %u for stream %u, never opened",
+				type, id);
 			endpoint_fail(ep, reason);
 			return false;
 		}
@@ -471,12 +467,8 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 		}
 		return true;
 	case FRAME_CLOSE: {
-		if (len < 4) {
-			endpoint_fail(ep, "short CLOSE frame");
-			return false;
-		}
-		char text[1025];
-		size_t tlen = len - 4 > 1024 ? 1024 : len - 4;
+		char text[BH_CHANNEL_MAX_REASON + 1];
+		size_t tlen = len - 4;
 		memcpy(text, p + 4, tlen);
 		text[tlen] = '\0';
 		for (size_t i = 0; i < tlen; i++) {
@@ -492,43 +484,30 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 		return true;
 	}
 	case FRAME_CREDIT:
-		if (len != 4 || (uint64_t)s->send_credit + get_u32(p) > 16u * INITIAL_WINDOW) {
+		if ((uint64_t)s->send_credit + get_u32(p) > 16u * INITIAL_WINDOW) {
 			snprintf(reason, sizeof(reason), "bad CREDIT for stream %u", id);
 			endpoint_fail(ep, reason);
 			return false;
 		}
 		s->send_credit += get_u32(p);
 		return true;
-	default:
-		snprintf(reason, sizeof(reason), "unknown frame type %u on stream %u", type, id);
-		endpoint_fail(ep, reason);
-		return false;
 	}
+	return true;
 }
 
-static void decode_input(struct bh_endpoint *ep)
+static bool endpoint_frame(const struct bh_frame *frame, void *data)
 {
-	size_t off = 0;
-	while (!ep->failed && !ep->destroy_pending && ep->in_len - off >= FRAME_HEADER) {
-		const uint8_t *h = ep->in_buf + off;
-		uint32_t len = get_u32(h);
-		if (len > FRAME_MAX_PAYLOAD) {
-			char reason[96];
-			snprintf(reason, sizeof(reason), "frame of %u bytes is over the limit", len);
-			endpoint_fail(ep, reason);
-			return;
-		}
-		if (ep->in_len - off < FRAME_HEADER + len) {
-			break;
-		}
-		handle_frame(ep, get_u32(h + 8), get_u32(h + 4), h + FRAME_HEADER, len);
-		off += FRAME_HEADER + len;
+	struct bh_endpoint *ep = data;
+	handle_frame(ep, frame->type, frame->stream, frame->payload, frame->len);
+	return !ep->failed && !ep->destroy_pending;
+}
+
+static void decode_input(struct bh_endpoint *ep, size_t len)
+{
+	if (bh_channel_decoder_feed(&ep->decoder, ep->in_buf, len, endpoint_frame, ep, NULL) ==
+		BH_DECODE_ERROR) {
+		endpoint_fail(ep, bh_channel_decoder_error(&ep->decoder));
 	}
-	if (ep->failed || ep->destroy_pending) {
-		return;
-	}
-	memmove(ep->in_buf, ep->in_buf + off, ep->in_len - off);
-	ep->in_len -= off;
 }
 
 static void endpoint_finish_destroy(struct bh_endpoint *ep);
@@ -538,10 +517,8 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 	struct bh_endpoint *ep = data;
 	ep->dispatch_depth++;
 	if (mask & WL_EVENT_READABLE) {
-		/* in_cap holds two frames and decode_input always leaves less than
-		 * one behind, so there is always room to read. */
 		for (int rounds = 0; rounds < 16 && !ep->failed && !ep->destroy_pending; rounds++) {
-			ssize_t n = read(fd, ep->in_buf + ep->in_len, ep->in_cap - ep->in_len);
+			ssize_t n = read(fd, ep->in_buf, READ_CHUNK);
 			if (n < 0) {
 				if (errno == EINTR) {
 					continue;
@@ -555,11 +532,12 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 				break;
 			}
 			if (n == 0) {
-				endpoint_fail(ep, "the peer closed the channel");
+				endpoint_fail(ep, bh_channel_decoder_partial(&ep->decoder) ?
+					"the channel was cut in the middle of a frame" :
+					"the peer closed the channel");
 				break;
 			}
-			ep->in_len += (size_t)n;
-			decode_input(ep);
+			decode_input(ep, (size_t)n);
 		}
 	} else if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
 		endpoint_fail(ep, "the channel hung up");
@@ -626,8 +604,8 @@ struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
 	ep->user = user;
 	ep->next_id = first_id(side);
 	ep->peer_next_id = side == BH_ENDPOINT_HOST ? 1 : 2;
-	ep->in_cap = 2 * (FRAME_HEADER + FRAME_MAX_PAYLOAD);
-	ep->in_buf = malloc(ep->in_cap);
+	ep->in_buf = malloc(READ_CHUNK);
+	bh_channel_decoder_init(&ep->decoder);
 	wl_list_init(&ep->streams);
 	wl_list_init(&ep->control_out);
 	wl_list_init(&ep->ready);
@@ -640,6 +618,7 @@ struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
 			wl_event_source_remove(ep->source);
 		}
 		free(ep->in_buf);
+		bh_channel_decoder_finish(&ep->decoder);
 		free(ep);
 		close(fd);
 		return NULL;
@@ -663,6 +642,7 @@ static void endpoint_finish_destroy(struct bh_endpoint *ep)
 	}
 	close(ep->fd);
 	free(ep->in_buf);
+	bh_channel_decoder_finish(&ep->decoder);
 	free(ep->wbuf);
 	free(ep);
 }
@@ -806,6 +786,48 @@ bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
 		return false;
 	}
 	return true;
+}
+
+bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *data, size_t len)
+{
+	struct bh_endpoint *ep = s->endpoint;
+	size_t prefix = type_byte != 0 ? 1 : 0;
+	size_t room = FRAME_MAX_PAYLOAD - prefix;
+	size_t pieces = len == 0 ? 1 : (len + room - 1) / room;
+	if (s->state == STREAM_OPEN && !ep->failed &&
+		(s->out_bytes + len + pieces * prefix > BH_ENDPOINT_STREAM_QUEUE_MAX ||
+			ep->pending + len + pieces * (prefix + FRAME_HEADER) > MAX_QUEUED_TOTAL)) {
+		errno = ENOBUFS;
+		return false;
+	}
+	uint8_t *buf = malloc(FRAME_MAX_PAYLOAD);
+	if (buf == NULL) {
+		errno = ENOMEM;
+		return false;
+	}
+	buf[0] = type_byte;
+	const uint8_t *p = data;
+	bool under = true;
+	size_t off = 0;
+	do {
+		size_t n = len - off > room ? room : len - off;
+		if (n) {
+			memcpy(buf + prefix, p + off, n);
+		}
+		off += n;
+		if (!bh_stream_send(s, buf, prefix + n)) {
+			if (errno != EAGAIN) {
+				free(buf);
+				return false;
+			}
+			under = false;
+		}
+	} while (off < len);
+	free(buf);
+	if (!under) {
+		errno = EAGAIN;
+	}
+	return under;
 }
 
 size_t bh_stream_pending(const struct bh_stream *s)

@@ -116,6 +116,13 @@ struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *stream);
  * writable()) -- or, with errno set to EMSGSIZE/ENOBUFS/EPIPE, when it was
  * refused (too large, over BH_ENDPOINT_STREAM_QUEUE_MAX, stream closed). */
 bool bh_stream_send(struct bh_stream *stream, const void *payload, size_t len);
+/* Sends len bytes of any size as messages of at most the payload limit,
+ * each starting with type_byte (0 = none), so a large transfer never holds
+ * the channel: the writer sends one frame per busy stream in turn. The
+ * whole length is checked against the queue caps first, so either every
+ * piece is queued or none (errno ENOBUFS). Returns as bh_stream_send. */
+bool bh_stream_send_chunked(struct bh_stream *stream, uint8_t type_byte, const void *data,
+	size_t len);
 /* Bytes queued for writing on this stream. */
 size_t bh_stream_pending(const struct bh_stream *stream);
 

@@ -1,7 +1,6 @@
 /* The guest agent: reaches the host over the channel, says hello with boot
  * timings and the app list, serves launches, exec sessions and pings, and
  * waits for the host again whenever it goes away. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -10,13 +9,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
-#include <linux/vm_sockets.h>
 
 #include "common/log.h"
+#include "common/transport.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
 
@@ -25,11 +23,14 @@
 struct bh_agent {
 	struct wl_event_loop *loop;
 	char *channel;
+	struct bh_address addr;
+	bool retry_logged; /* the first failed attempt is logged, not each retry */
 	bool listen;
 	char *wayland_display;
 	uid_t uid;
 	gid_t gid;
 	char *user_name, *home, *runtime_dir, *shell;
+	char exe_path[4096];
 
 	int listen_fd;
 	struct wl_event_source *listen_source;
@@ -73,6 +74,11 @@ const char *bh_agent_user_name(const struct bh_agent *agent)
 	return agent->user_name;
 }
 
+const char *bh_agent_exe_path(const struct bh_agent *agent)
+{
+	return agent->exe_path;
+}
+
 const char *bh_agent_shell(const struct bh_agent *agent)
 {
 	return agent->shell;
@@ -95,117 +101,6 @@ struct bh_stream *bh_agent_open_stream(struct bh_agent *agent, enum bh_stream_ki
 		return NULL;
 	}
 	return bh_endpoint_open_stream(agent->endpoint, kind, handler, user);
-}
-
-/* ---- channel addresses (unix:, serial:, vsock:) ---- */
-
-/* The virtio-serial port the host named org.bulkhead.channel.0. */
-static bool find_serial_port(char *out, size_t size)
-{
-	DIR *d = opendir("/sys/class/virtio-ports");
-	if (d == NULL) {
-		return false;
-	}
-	struct dirent *ent;
-	bool found = false;
-	while (!found && (ent = readdir(d)) != NULL) {
-		if (ent->d_name[0] == '.') {
-			continue;
-		}
-		char path[512], name[128] = "";
-		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", ent->d_name);
-		FILE *f = fopen(path, "re");
-		if (f == NULL) {
-			continue;
-		}
-		if (fgets(name, sizeof(name), f) != NULL) {
-			name[strcspn(name, "\n")] = '\0';
-			if (strcmp(name, "org.bulkhead.channel.0") == 0) {
-				snprintf(out, size, "/dev/%s", ent->d_name);
-				found = true;
-			}
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return found;
-}
-
-static int open_serial(const char *path)
-{
-	char dev[512];
-	if (strcmp(path, "auto") == 0) {
-		if (!find_serial_port(dev, sizeof(dev))) {
-			bh_log(BH_LOG_WARN, "no virtio port named org.bulkhead.channel.0 yet");
-			return -1;
-		}
-		path = dev;
-	}
-	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		bh_log_errno(BH_LOG_WARN, "could not open %s", path);
-	}
-	return fd;
-}
-
-static int make_unix_listener(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		bh_log(BH_LOG_ERROR, "socket path too long: %s", path);
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4) != 0) {
-		bh_log_errno(BH_LOG_ERROR, "could not listen on %s", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int make_vsock_listener(const char *spec)
-{
-	unsigned cid = 0, port = 0;
-	if (sscanf(spec, "%u:%u", &cid, &port) != 2) {
-		bh_log(BH_LOG_ERROR, "bad vsock address %s (want vsock:CID:PORT)", spec);
-		return -1;
-	}
-	struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
-		.svm_port = port};
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-		listen(fd, 4) != 0) {
-		bh_log_errno(BH_LOG_ERROR, "could not listen on vsock port %u", port);
-		if (fd >= 0) {
-			close(fd);
-		}
-		return -1;
-	}
-	return fd;
-}
-
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* ---- hello ---- */
@@ -339,6 +234,10 @@ static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	switch (kind) {
 	case BH_STREAM_EXEC:
 		return bh_agent_exec_open(agent, stream);
+	case BH_STREAM_PUSH:
+	case BH_STREAM_PULL:
+		return agent->exe_path[0] != '\0' &&
+			bh_agent_files_open(agent, stream, kind == BH_STREAM_PUSH);
 	case BH_STREAM_PIPE:
 #ifdef BH_AGENT_HAVE_WAYLAND
 		return agent->wl_guest != NULL && bh_wl_guest_open_pipe(agent->wl_guest, stream);
@@ -407,16 +306,17 @@ static int agent_handle_accept(int fd, uint32_t mask, void *data)
 static int agent_handle_retry(void *data)
 {
 	struct bh_agent *agent = data;
-	int fd = -1;
-	if (strncmp(agent->channel, "serial:", 7) == 0) {
-		fd = open_serial(agent->channel + 7);
-	} else if (strncmp(agent->channel, "unix:", 5) == 0) {
-		fd = connect_unix(agent->channel + 5);
-	}
+	char err[256];
+	int fd = bh_transport_connect(&agent->addr, err, sizeof(err));
 	if (fd < 0) {
+		if (!agent->retry_logged) {
+			bh_log(BH_LOG_WARN, "%s; retrying", err);
+			agent->retry_logged = true;
+		}
 		wl_event_source_timer_update(agent->retry_timer, RETRY_MSEC);
 		return 0;
 	}
+	agent->retry_logged = false;
 	agent_attach(agent, fd);
 	return 0;
 }
@@ -430,7 +330,7 @@ static void start_connecting(struct bh_agent *agent)
 		return;
 	}
 	wl_event_source_timer_update(agent->retry_timer,
-		strncmp(agent->channel, "serial:", 7) == 0 ? 200 : RETRY_MSEC);
+		agent->addr.kind == BH_ADDRESS_SERIAL ? 200 : RETRY_MSEC);
 }
 
 /* ---- children ---- */
@@ -520,21 +420,25 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		bh_agent_destroy(agent);
 		return NULL;
 	}
-	bool serial = strncmp(agent->channel, "serial:", 7) == 0;
-	bool unix_addr = strncmp(agent->channel, "unix:", 5) == 0;
-	bool vsock = strncmp(agent->channel, "vsock:", 6) == 0;
-	if (!serial && !unix_addr && !vsock) {
-		bh_log(BH_LOG_ERROR, "unknown channel address %s (want serial:, unix: or vsock:)",
-			agent->channel);
+	char err[256];
+	if (!bh_address_parse(agent->channel, &agent->addr, err, sizeof(err))) {
+		bh_log(BH_LOG_ERROR, "%s", err);
 		bh_agent_destroy(agent);
 		return NULL;
 	}
-	if (vsock && !agent->listen) {
+	if (agent->addr.kind == BH_ADDRESS_VSOCK && !agent->listen) {
 		bh_log(BH_LOG_ERROR, "a vsock channel needs --listen in the guest");
 		bh_agent_destroy(agent);
 		return NULL;
 	}
 	bh_agent_boot_times(&agent->boot);
+	/* Resolved now: the file helper is this binary, as the guest user. */
+	ssize_t n = readlink("/proc/self/exe", agent->exe_path, sizeof(agent->exe_path) - 1);
+	agent->exe_path[n > 0 ? n : 0] = '\0';
+	if (n <= 0) {
+		bh_log_errno(BH_LOG_WARN, "cannot find this program's path; push and pull will "
+					  "not work");
+	}
 	agent->sigchld = wl_event_loop_add_signal(loop, SIGCHLD, agent_handle_sigchld, agent);
 	agent->retry_timer = wl_event_loop_add_timer(loop, agent_handle_retry, agent);
 	if (agent->sigchld == NULL || agent->retry_timer == NULL) {
@@ -542,12 +446,9 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		return NULL;
 	}
 	if (agent->listen) {
-		agent->listen_fd = unix_addr ? make_unix_listener(agent->channel + 5) :
-			vsock ? make_vsock_listener(agent->channel + 6) : -1;
+		agent->listen_fd = bh_transport_listen(&agent->addr, err, sizeof(err));
 		if (agent->listen_fd < 0) {
-			if (serial) {
-				bh_log(BH_LOG_ERROR, "--listen is for unix: and vsock: addresses");
-			}
+			bh_log(BH_LOG_ERROR, "%s", err);
 			bh_agent_destroy(agent);
 			return NULL;
 		}
@@ -586,8 +487,8 @@ void bh_agent_destroy(struct bh_agent *agent)
 	}
 	if (agent->listen_fd >= 0) {
 		close(agent->listen_fd);
-		if (strncmp(agent->channel, "unix:", 5) == 0) {
-			unlink(agent->channel + 5);
+		if (agent->addr.kind == BH_ADDRESS_UNIX) {
+			unlink(agent->addr.path);
 		}
 	}
 	if (agent->retry_timer != NULL) {

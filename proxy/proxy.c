@@ -13,6 +13,7 @@
 #include "bulkhead-vm-v1-client-protocol.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/transport.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
 #include "vm/config.h"
@@ -86,31 +87,6 @@ static void set_state(struct bh_proxy *proxy, enum bulkhead_vm_manager_v1_state 
 }
 
 /* ---- the channel ---- */
-
-static int connect_channel(const char *addr)
-{
-	if (strncmp(addr, "unix:", 5) != 0) {
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(addr + 5) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, addr + 5);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
 
 static void schedule_retry(struct bh_proxy *proxy)
 {
@@ -353,26 +329,28 @@ static int proxy_handle_retry(void *data)
 	if (proxy->endpoint != NULL) {
 		return 0;
 	}
-	int fd = connect_channel(proxy->channel);
+	struct bh_address addr;
+	char err[256];
+	if (!bh_address_parse(proxy->channel, &addr, err, sizeof(err))) {
+		char line[400];
+		snprintf(line, sizeof(line), "tag %s: %s; fix channel = in the config", proxy->tag,
+			err);
+		bh_log(BH_LOG_ERROR, "%s", line);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+		return 0;
+	}
+	int fd = bh_transport_connect(&addr, err, sizeof(err));
 	if (fd < 0) {
 		check_vm_alive(proxy);
-		if (errno == EAFNOSUPPORT) {
-			char line[300];
-			snprintf(line, sizeof(line),
-				"tag %s: channel address %s is not supported by this proxy yet",
-				proxy->tag, proxy->channel);
-			bh_log(BH_LOG_ERROR, "%s", line);
-			set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
-			return 0;
-		}
+		bh_log(BH_LOG_DEBUG, "tag %s: %s", proxy->tag, err);
 		if (bh_now_usec() - proxy->connect_start_usec > proxy->boot_timeout_usec) {
 			if (!proxy->gave_up) {
-				char line[300];
+				char line[600];
 				snprintf(line, sizeof(line),
-					"the agent of tag %s did not answer on %s within %llu s; "
+					"the agent of tag %s did not answer within %llu s (%s); "
 					"still trying",
-					proxy->tag, proxy->channel,
-					(unsigned long long)(proxy->boot_timeout_usec / 1000000));
+					proxy->tag,
+					(unsigned long long)(proxy->boot_timeout_usec / 1000000), err);
 				bh_log(BH_LOG_ERROR, "%s", line);
 				set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 				proxy->gave_up = true;

@@ -1,0 +1,166 @@
+/* The channel's frame codec; see common/channel.h and protocols/CHANNEL.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/channel.h"
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+void bh_frame_header(uint8_t out[BH_CHANNEL_HEADER], uint32_t type, uint32_t stream, uint32_t len)
+{
+	put_u32(out, len);
+	put_u32(out + 4, stream);
+	put_u32(out + 8, type);
+}
+
+const char *bh_frame_check(uint32_t type, uint32_t stream, uint32_t len)
+{
+	static char why[128];
+	if (len > BH_CHANNEL_MAX_PAYLOAD) {
+		snprintf(why, sizeof(why), "frame of %u bytes is over the limit of %u", len,
+			BH_CHANNEL_MAX_PAYLOAD);
+		return why;
+	}
+	if (stream == 0) {
+		if (type <= BH_FRAME_CONTROL_BASE ||
+			type > BH_FRAME_CONTROL_BASE + BH_CHANNEL_MAX_CONTROL_TYPE) {
+			snprintf(why, sizeof(why), "frame type %u is not a control message", type);
+			return why;
+		}
+		return NULL;
+	}
+	switch (type) {
+	case BH_FRAME_OPEN:
+	case BH_FRAME_CREDIT:
+		if (len != 4) {
+			snprintf(why, sizeof(why), "%s frame of stream %u has %u bytes, not 4",
+				type == BH_FRAME_OPEN ? "OPEN" : "CREDIT", stream, len);
+			return why;
+		}
+		return NULL;
+	case BH_FRAME_CLOSE:
+		if (len < 4 || len > 4 + BH_CHANNEL_MAX_REASON) {
+			snprintf(why, sizeof(why), "CLOSE frame of stream %u has %u bytes", stream,
+				len);
+			return why;
+		}
+		return NULL;
+	case BH_FRAME_DATA:
+		return NULL;
+	default:
+		snprintf(why, sizeof(why), "unknown frame type %u on stream %u", type, stream);
+		return why;
+	}
+}
+
+void bh_channel_decoder_init(struct bh_channel_decoder *dec)
+{
+	memset(dec, 0, sizeof(*dec));
+}
+
+void bh_channel_decoder_finish(struct bh_channel_decoder *dec)
+{
+	free(dec->payload);
+	dec->payload = NULL;
+}
+
+static enum bh_decode_status decoder_fail(struct bh_channel_decoder *dec, const char *why)
+{
+	dec->failed = true;
+	snprintf(dec->error, sizeof(dec->error), "%s", why);
+	return BH_DECODE_ERROR;
+}
+
+enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, const uint8_t *data,
+	size_t len, bh_frame_fn fn, void *user, size_t *used)
+{
+	size_t off = 0;
+	enum bh_decode_status status = BH_DECODE_OK;
+	while (!dec->failed) {
+		/* Header: complete it from the new bytes. */
+		if (dec->header_len < BH_CHANNEL_HEADER) {
+			size_t n = BH_CHANNEL_HEADER - dec->header_len;
+			if (n > len - off) {
+				n = len - off;
+			}
+			memcpy(dec->header + dec->header_len, data + off, n);
+			dec->header_len += n;
+			off += n;
+			if (dec->header_len < BH_CHANNEL_HEADER) {
+				break;
+			}
+			dec->len = get_u32(dec->header);
+			dec->stream = get_u32(dec->header + 4);
+			dec->type = get_u32(dec->header + 8);
+			const char *why = bh_frame_check(dec->type, dec->stream, dec->len);
+			if (why != NULL) {
+				status = decoder_fail(dec, why);
+				break;
+			}
+			dec->payload_len = 0;
+		}
+		struct bh_frame frame = {.type = dec->type, .stream = dec->stream, .len = dec->len};
+		if (dec->payload_len == 0 && len - off >= dec->len) {
+			/* The whole payload is in the caller's bytes: no copy. */
+			frame.payload = data + off;
+			off += dec->len;
+		} else {
+			if (dec->payload == NULL) {
+				dec->payload = malloc(BH_CHANNEL_MAX_PAYLOAD);
+				if (dec->payload == NULL) {
+					status = decoder_fail(dec, "out of memory");
+					break;
+				}
+			}
+			size_t n = dec->len - dec->payload_len;
+			if (n > len - off) {
+				n = len - off;
+			}
+			memcpy(dec->payload + dec->payload_len, data + off, n);
+			dec->payload_len += n;
+			off += n;
+			if (dec->payload_len < dec->len) {
+				break;
+			}
+			frame.payload = dec->payload;
+		}
+		dec->header_len = 0;
+		dec->payload_len = 0;
+		if (!fn(&frame, user)) {
+			status = BH_DECODE_STOPPED;
+			break;
+		}
+		if (off == len) {
+			break;
+		}
+	}
+	if (dec->failed && status == BH_DECODE_OK) {
+		status = BH_DECODE_ERROR;
+	}
+	if (used != NULL) {
+		*used = off;
+	}
+	return status;
+}
+
+size_t bh_channel_decoder_partial(const struct bh_channel_decoder *dec)
+{
+	return dec->header_len + dec->payload_len;
+}
+
+const char *bh_channel_decoder_error(const struct bh_channel_decoder *dec)
+{
+	return dec->failed ? dec->error : NULL;
+}

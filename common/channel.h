@@ -1,0 +1,86 @@
+/* The channel's frame codec (protocols/CHANNEL.md "Frames"): the header
+ * layout, frame types and limits, an encoder, and an incremental decoder
+ * that accepts the byte stream split anywhere (one byte at a time
+ * included) and checks every frame's shape before anyone sees it. Stream
+ * state (which ids are open, credit) is the endpoint's (common/endpoint.h);
+ * this file knows no event loop and no socket, so tests and fuzzers drive it
+ * directly. */
+#ifndef COMMON_CHANNEL_H
+#define COMMON_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* u32 length of the payload, u32 stream id, u32 type; little-endian. */
+#define BH_CHANNEL_HEADER 12
+/* Largest payload of one frame; a longer length is a channel error. */
+#define BH_CHANNEL_MAX_PAYLOAD (64u * 1024u)
+/* Largest reason text of a CLOSE frame. */
+#define BH_CHANNEL_MAX_REASON 1024u
+/* Control messages: frame type BH_FRAME_CONTROL_BASE + message type, on
+ * stream 0, message types 1..BH_CHANNEL_MAX_CONTROL_TYPE. */
+#define BH_CHANNEL_MAX_CONTROL_TYPE 255u
+
+enum bh_frame_type {
+	BH_FRAME_OPEN = 1,          /* u32 stream kind */
+	BH_FRAME_DATA = 2,          /* one message of the stream, 0..MAX_PAYLOAD bytes */
+	BH_FRAME_CLOSE = 3,         /* u32 error (0 = normal end), reason text (no NUL) */
+	BH_FRAME_CREDIT = 4,        /* u32 bytes the receiver consumed */
+	BH_FRAME_CONTROL_BASE = 16, /* stream 0 only: control message type + this */
+};
+
+struct bh_frame {
+	uint32_t type;
+	uint32_t stream;
+	uint32_t len;
+	const uint8_t *payload; /* valid during the callback only */
+};
+
+/* Writes the header of a frame into out. */
+void bh_frame_header(uint8_t out[BH_CHANNEL_HEADER], uint32_t type, uint32_t stream, uint32_t len);
+
+/* Checks a frame's shape from its header fields alone: a known type on the
+ * right kind of stream (control types on stream 0, stream frames never on
+ * it), a length within the limit and right for the type. Returns NULL when
+ * fine, else a sentence saying what is wrong (static storage, one per
+ * thread is not needed: the codec is single-threaded). */
+const char *bh_frame_check(uint32_t type, uint32_t stream, uint32_t len);
+
+/* Incremental decoder. Bytes go in as they come; each complete frame that
+ * passes bh_frame_check goes to the callback, whose payload points either
+ * into the caller's bytes (no copy) or into the decoder's buffer when the
+ * frame arrived in pieces. */
+struct bh_channel_decoder {
+	uint8_t header[BH_CHANNEL_HEADER];
+	size_t header_len;
+	uint32_t type, stream, len; /* of the frame being collected */
+	uint8_t *payload;           /* BH_CHANNEL_MAX_PAYLOAD bytes, allocated on demand */
+	size_t payload_len;
+	bool failed;
+	char error[160];
+};
+
+/* Returns false to stop decoding (the decoder keeps its place: the rest of
+ * the bytes given to that feed call are not consumed, see feed). */
+typedef bool (*bh_frame_fn)(const struct bh_frame *frame, void *user);
+
+void bh_channel_decoder_init(struct bh_channel_decoder *dec);
+void bh_channel_decoder_finish(struct bh_channel_decoder *dec);
+
+enum bh_decode_status {
+	BH_DECODE_OK,      /* all bytes consumed */
+	BH_DECODE_STOPPED, /* the callback returned false; *used says how far */
+	BH_DECODE_ERROR,   /* a malformed frame or no memory: error says which;
+			    * the decoder stays failed */
+};
+/* Feeds len bytes. *used (may be NULL) is set to the bytes consumed: all of
+ * them unless the callback stopped decoding. */
+enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, const uint8_t *data,
+	size_t len, bh_frame_fn fn, void *user, size_t *used);
+/* Bytes of an incomplete frame held: non-zero when the channel ends means
+ * it was cut mid-frame. */
+size_t bh_channel_decoder_partial(const struct bh_channel_decoder *dec);
+const char *bh_channel_decoder_error(const struct bh_channel_decoder *dec);
+
+#endif

@@ -1,0 +1,549 @@
+/* The channel codec and endpoint: round trips at every split point, the
+ * shape checks of malformed frames, chunking, fair interleaving of streams,
+ * stream-state errors (ids never opened, OPEN in the wrong range, credit
+ * overrun) and that a bad message on one stream leaves the others alone. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/channel.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "tests/test.h"
+
+/* ---- codec ---- */
+
+#define MAX_FRAMES 64
+
+struct collected {
+	size_t n;
+	struct {
+		uint32_t type, stream, len;
+		uint8_t *payload;
+	} f[MAX_FRAMES];
+	size_t stop_after; /* 0 = never stop */
+};
+
+static bool collect(const struct bh_frame *frame, void *user)
+{
+	struct collected *c = user;
+	if (c->n < MAX_FRAMES) {
+		c->f[c->n].type = frame->type;
+		c->f[c->n].stream = frame->stream;
+		c->f[c->n].len = frame->len;
+		c->f[c->n].payload = malloc(frame->len + 1);
+		memcpy(c->f[c->n].payload, frame->payload, frame->len);
+	}
+	c->n++;
+	return c->stop_after == 0 || c->n < c->stop_after;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n && i < MAX_FRAMES; i++) {
+		free(c->f[i].payload);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+static size_t put_frame(uint8_t *out, uint32_t type, uint32_t stream, const void *p, uint32_t len)
+{
+	bh_frame_header(out, type, stream, len);
+	if (len) {
+		memcpy(out + BH_CHANNEL_HEADER, p, len);
+	}
+	return BH_CHANNEL_HEADER + len;
+}
+
+struct sample {
+	uint32_t type, stream, len;
+	uint8_t fill;
+};
+static const struct sample samples[] = {
+	{BH_FRAME_CONTROL_BASE + 1, 0, 12, 'h'}, /* a HELLO-sized control message */
+	{BH_FRAME_OPEN, 2, 4, 1},
+	{BH_FRAME_DATA, 2, 0, 0}, /* empty message */
+	{BH_FRAME_DATA, 2, 1, 'x'},
+	{BH_FRAME_DATA, 3, 300, 'y'},
+	{BH_FRAME_CREDIT, 2, 4, 9},
+	{BH_FRAME_DATA, 2, BH_CHANNEL_MAX_PAYLOAD, 'z'}, /* the largest */
+	{BH_FRAME_CLOSE, 3, 4 + 5, 'r'},
+	{BH_FRAME_CONTROL_BASE + BH_CHANNEL_MAX_CONTROL_TYPE, 0, 0, 0},
+};
+#define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
+
+static size_t build_stream(uint8_t *buf)
+{
+	size_t off = 0;
+	uint8_t *payload = malloc(BH_CHANNEL_MAX_PAYLOAD);
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		for (uint32_t j = 0; j < samples[i].len; j++) {
+			payload[j] = (uint8_t)(samples[i].fill + j);
+		}
+		off += put_frame(buf + off, samples[i].type, samples[i].stream, payload,
+			samples[i].len);
+	}
+	free(payload);
+	return off;
+}
+
+static bool matches_samples(const struct collected *c)
+{
+	if (c->n != NSAMPLES) {
+		return false;
+	}
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		if (c->f[i].type != samples[i].type || c->f[i].stream != samples[i].stream ||
+			c->f[i].len != samples[i].len) {
+			return false;
+		}
+		for (uint32_t j = 0; j < samples[i].len; j++) {
+			if (c->f[i].payload[j] != (uint8_t)(samples[i].fill + j)) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static void test_round_trip_every_split(void)
+{
+	uint8_t *buf = malloc(2 * BH_CHANNEL_MAX_PAYLOAD);
+	size_t total = build_stream(buf);
+	/* Two pieces split at every byte. */
+	size_t bad = 0;
+	for (size_t k = 0; k <= total; k++) {
+		struct bh_channel_decoder dec;
+		bh_channel_decoder_init(&dec);
+		struct collected c = {0};
+		enum bh_decode_status a = bh_channel_decoder_feed(&dec, buf, k, collect, &c, NULL);
+		enum bh_decode_status b =
+			bh_channel_decoder_feed(&dec, buf + k, total - k, collect, &c, NULL);
+		if (a != BH_DECODE_OK || b != BH_DECODE_OK || !matches_samples(&c) ||
+			bh_channel_decoder_partial(&dec) != 0) {
+			bad++;
+		}
+		collected_free(&c);
+		bh_channel_decoder_finish(&dec);
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* One byte at a time. */
+	struct bh_channel_decoder dec;
+	bh_channel_decoder_init(&dec);
+	struct collected c = {0};
+	bool ok = true;
+	for (size_t i = 0; i < total; i++) {
+		ok = ok && bh_channel_decoder_feed(&dec, buf + i, 1, collect, &c, NULL) ==
+				   BH_DECODE_OK;
+		/* Mid-frame the decoder reports what it holds. */
+		if (i == BH_CHANNEL_HEADER + 5 - 1) {
+			CHECK_EQ_INT(bh_channel_decoder_partial(&dec), BH_CHANNEL_HEADER + 5);
+		}
+	}
+	CHECK(ok);
+	CHECK(matches_samples(&c));
+	collected_free(&c);
+	/* Stopping keeps the place: the rest decodes on the next call. */
+	c.stop_after = 2;
+	size_t used = 0;
+	CHECK_EQ_INT(bh_channel_decoder_feed(&dec, buf, total, collect, &c, &used),
+		BH_DECODE_STOPPED);
+	CHECK(used > 0 && used < total);
+	c.stop_after = 0;
+	CHECK_EQ_INT(bh_channel_decoder_feed(&dec, buf + used, total - used, collect, &c, NULL),
+		BH_DECODE_OK);
+	CHECK(matches_samples(&c));
+	collected_free(&c);
+	bh_channel_decoder_finish(&dec);
+	free(buf);
+}
+
+/* Feeds one malformed header after a good frame: the good one is
+ * delivered, then the decoder fails with a message containing want, and
+ * stays failed. */
+static void expect_bad(uint32_t type, uint32_t stream, uint32_t len, const char *want)
+{
+	uint8_t buf[64];
+	uint8_t four[4] = {1, 0, 0, 0};
+	size_t off = put_frame(buf, BH_FRAME_DATA, 2, four, 4);
+	bh_frame_header(buf + off, type, stream, len);
+	off += BH_CHANNEL_HEADER;
+	struct bh_channel_decoder dec;
+	bh_channel_decoder_init(&dec);
+	struct collected c = {0};
+	enum bh_decode_status st = bh_channel_decoder_feed(&dec, buf, off, collect, &c, NULL);
+	CHECK_EQ_INT(st, BH_DECODE_ERROR);
+	CHECK_EQ_INT(c.n, 1);
+	const char *err = bh_channel_decoder_error(&dec);
+	CHECK(err != NULL && strstr(err, want) != NULL);
+	if (err == NULL || strstr(err, want) == NULL) {
+		fprintf(stderr, "  wanted \"%s\" in \"%s\"\n", want, err ? err : "(none)");
+	}
+	/* Stays failed: good bytes afterwards are not decoded. */
+	CHECK_EQ_INT(bh_channel_decoder_feed(&dec, buf, 16, collect, &c, NULL), BH_DECODE_ERROR);
+	CHECK_EQ_INT(c.n, 1);
+	collected_free(&c);
+	bh_channel_decoder_finish(&dec);
+}
+
+static void test_malformed_frames(void)
+{
+	expect_bad(BH_FRAME_DATA, 2, BH_CHANNEL_MAX_PAYLOAD + 1, "over the limit");
+	expect_bad(BH_FRAME_DATA, 2, 0xffffffffu, "over the limit");
+	expect_bad(99, 2, 0, "unknown frame type 99");
+	expect_bad(0, 2, 0, "unknown frame type 0");
+	expect_bad(BH_FRAME_DATA, 0, 4, "not a control message");
+	expect_bad(BH_FRAME_CONTROL_BASE, 0, 0, "not a control message");
+	expect_bad(BH_FRAME_CONTROL_BASE + BH_CHANNEL_MAX_CONTROL_TYPE + 1, 0, 0,
+		"not a control message");
+	expect_bad(BH_FRAME_CONTROL_BASE + 1, 2, 0, "unknown frame type");
+	expect_bad(BH_FRAME_OPEN, 2, 3, "not 4");
+	expect_bad(BH_FRAME_CREDIT, 2, 8, "not 4");
+	expect_bad(BH_FRAME_CLOSE, 2, 3, "CLOSE frame");
+	expect_bad(BH_FRAME_CLOSE, 2, 4 + BH_CHANNEL_MAX_REASON + 1, "CLOSE frame");
+	/* Truncated: a frame that never completes is held, not delivered. */
+	uint8_t buf[64];
+	uint8_t payload[20] = {0};
+	size_t n = put_frame(buf, BH_FRAME_DATA, 2, payload, 20);
+	struct bh_channel_decoder dec;
+	bh_channel_decoder_init(&dec);
+	struct collected c = {0};
+	CHECK_EQ_INT(bh_channel_decoder_feed(&dec, buf, n - 1, collect, &c, NULL), BH_DECODE_OK);
+	CHECK_EQ_INT(c.n, 0);
+	CHECK_EQ_INT(bh_channel_decoder_partial(&dec), n - 1);
+	collected_free(&c);
+	bh_channel_decoder_finish(&dec);
+}
+
+/* ---- endpoints over a socketpair ---- */
+
+struct peer {
+	struct bh_endpoint *ep;
+	const char *disconnect_reason;
+	char reason_buf[256];
+	size_t opened;
+	/* What arrived per stream id (small ids only). */
+	size_t bytes[16];
+	size_t messages[16];
+	char closed_reason[16][128];
+	bool closed[16];
+	bool reject_stream[16]; /* data() returns false on these */
+	bool pause_new;         /* streams the peer opens start paused (no credit back) */
+	/* Arrival order of DATA messages: stream id per message. */
+	uint32_t order[4096];
+	size_t norder;
+};
+
+static bool peer_data(struct bh_stream *s, const uint8_t *p, size_t len, void *user)
+{
+	struct peer *peer = user;
+	uint32_t id = bh_stream_id(s);
+	(void)p;
+	if (id < 16) {
+		if (peer->reject_stream[id]) {
+			return false;
+		}
+		peer->bytes[id] += len;
+		peer->messages[id]++;
+	}
+	if (peer->norder < 4096) {
+		peer->order[peer->norder++] = id;
+	}
+	return true;
+}
+
+static void peer_closed(struct bh_stream *s, const char *reason, void *user)
+{
+	struct peer *peer = user;
+	uint32_t id = bh_stream_id(s);
+	if (id < 16) {
+		peer->closed[id] = true;
+		snprintf(peer->closed_reason[id], sizeof(peer->closed_reason[id]), "%s",
+			reason ? reason : "");
+	}
+}
+
+static const struct bh_stream_handler peer_handler = {
+	.data = peer_data,
+	.closed = peer_closed,
+};
+
+static bool peer_control(struct bh_endpoint *ep, uint32_t type, const uint8_t *p, size_t len,
+	void *user)
+{
+	(void)ep, (void)p, (void)len, (void)user;
+	return type == 1;
+}
+
+static bool peer_open(struct bh_endpoint *ep, struct bh_stream *s, enum bh_stream_kind kind,
+	void *user)
+{
+	struct peer *peer = user;
+	(void)ep, (void)kind;
+	peer->opened++;
+	bh_stream_set_handler(s, &peer_handler, peer);
+	if (peer->pause_new) {
+		bh_stream_set_paused(s, true);
+	}
+	return true;
+}
+
+static void peer_disconnected(struct bh_endpoint *ep, const char *reason, void *user)
+{
+	struct peer *peer = user;
+	(void)ep;
+	snprintf(peer->reason_buf, sizeof(peer->reason_buf), "%s", reason);
+	peer->disconnect_reason = peer->reason_buf;
+}
+
+static const struct bh_endpoint_listener peer_listener = {
+	.control = peer_control,
+	.open = peer_open,
+	.disconnected = peer_disconnected,
+};
+
+static void pump(struct wl_event_loop *loop, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		wl_event_loop_dispatch(loop, 5);
+	}
+}
+
+/* A host endpoint talking to a raw socket the test reads and writes. */
+struct raw {
+	struct wl_event_loop *loop;
+	struct peer host;
+	int fd; /* the guest side, raw */
+};
+
+static void raw_setup(struct raw *r)
+{
+	memset(r, 0, sizeof(*r));
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	r->loop = wl_event_loop_create();
+	r->host.ep = bh_endpoint_create(r->loop, sv[0], BH_ENDPOINT_HOST, &peer_listener, &r->host);
+	r->fd = sv[1];
+}
+
+static void raw_teardown(struct raw *r)
+{
+	bh_endpoint_destroy(r->host.ep);
+	close(r->fd);
+	wl_event_loop_destroy(r->loop);
+}
+
+static void raw_send(struct raw *r, uint32_t type, uint32_t stream, const void *p, uint32_t len)
+{
+	uint8_t buf[BH_CHANNEL_HEADER + 256];
+	size_t n = put_frame(buf, type, stream, p, len);
+	CHECK_EQ_INT(write(r->fd, buf, n), (ssize_t)n);
+	pump(r->loop, 3);
+}
+
+static void test_stream_id_errors(void)
+{
+	uint8_t kind[4] = {BH_STREAM_WAYLAND, 0, 0, 0};
+	uint8_t x[4] = {1, 2, 3, 4};
+	/* DATA for a stream never opened ends the channel with a reason. */
+	struct raw r;
+	raw_setup(&r);
+	raw_send(&r, BH_FRAME_DATA, 7, x, 4);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "stream 7, never opened") != NULL);
+	raw_teardown(&r);
+	/* The guest opening a stream in the host's (even) range. */
+	raw_setup(&r);
+	raw_send(&r, BH_FRAME_OPEN, 4, kind, 4);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "bad OPEN of stream 4") != NULL);
+	raw_teardown(&r);
+	/* Reusing an id: OPEN 1, then OPEN 1 again. */
+	raw_setup(&r);
+	raw_send(&r, BH_FRAME_OPEN, 1, kind, 4);
+	CHECK_EQ_INT(r.host.opened, 1);
+	CHECK(r.host.disconnect_reason == NULL);
+	raw_send(&r, BH_FRAME_OPEN, 1, kind, 4);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "bad OPEN of stream 1") != NULL);
+	raw_teardown(&r);
+	/* A frame over the limit, through the endpoint. */
+	uint8_t hdr[BH_CHANNEL_HEADER];
+	raw_setup(&r);
+	bh_frame_header(hdr, BH_FRAME_DATA, 1, BH_CHANNEL_MAX_PAYLOAD + 1);
+	CHECK_EQ_INT(write(r.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	pump(r.loop, 3);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "over the limit") != NULL);
+	raw_teardown(&r);
+	/* Cut mid-frame: the reason says so. */
+	raw_setup(&r);
+	bh_frame_header(hdr, BH_FRAME_CONTROL_BASE + 1, 0, 10);
+	CHECK_EQ_INT(write(r.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	pump(r.loop, 2);
+	shutdown(r.fd, SHUT_WR);
+	pump(r.loop, 3);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "middle of a frame") != NULL);
+	raw_teardown(&r);
+}
+
+/* Two real endpoints: host and guest. */
+struct pair {
+	struct wl_event_loop *loop;
+	struct peer host, guest;
+};
+
+static void pair_setup(struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	p->loop = wl_event_loop_create();
+	p->host.ep = bh_endpoint_create(p->loop, sv[0], BH_ENDPOINT_HOST, &peer_listener, &p->host);
+	p->guest.ep =
+		bh_endpoint_create(p->loop, sv[1], BH_ENDPOINT_GUEST, &peer_listener, &p->guest);
+}
+
+static void pair_teardown(struct pair *p)
+{
+	bh_endpoint_destroy(p->host.ep);
+	bh_endpoint_destroy(p->guest.ep);
+	wl_event_loop_destroy(p->loop);
+}
+
+static void test_fair_interleaving(void)
+{
+	struct pair p;
+	pair_setup(&p);
+	/* Stream 2: a 4 MiB "buffer update" in full-size messages. */
+	struct bh_stream *big = bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND,
+		&peer_handler, &p.host);
+	struct bh_stream *small = bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND,
+		&peer_handler, &p.host);
+	CHECK(big != NULL && small != NULL);
+	uint32_t big_id = bh_stream_id(big), small_id = bh_stream_id(small);
+	uint8_t *chunk = calloc(1, BH_CHANNEL_MAX_PAYLOAD);
+	size_t sent = 0;
+	while (sent < (4u << 20)) {
+		bh_stream_send(big, chunk, BH_CHANNEL_MAX_PAYLOAD);
+		sent += BH_CHANNEL_MAX_PAYLOAD;
+	}
+	/* Then one keystroke-sized message on the other stream. */
+	CHECK(bh_stream_send(small, "k", 1));
+	for (int i = 0; i < 400 && p.guest.bytes[big_id] < sent; i++) {
+		wl_event_loop_dispatch(p.loop, 10);
+	}
+	CHECK_EQ_INT(p.guest.bytes[big_id], sent);
+	CHECK_EQ_INT(p.guest.bytes[small_id], 1);
+	/* The small message came within the first few messages, not after
+	 * the megabytes queued before it. */
+	size_t pos = 0;
+	while (pos < p.guest.norder && p.guest.order[pos] != small_id) {
+		pos++;
+	}
+	CHECK(pos < 3);
+	fprintf(stderr, "fairness: the 1-byte message arrived as message %zu of %zu\n", pos + 1,
+		p.guest.norder);
+	/* Boundaries are kept: 64 messages of 64 KiB. */
+	CHECK_EQ_INT(p.guest.messages[big_id], (4u << 20) / BH_CHANNEL_MAX_PAYLOAD);
+	free(chunk);
+	pair_teardown(&p);
+}
+
+static void test_chunked_send(void)
+{
+	struct pair p;
+	pair_setup(&p);
+	struct bh_stream *s =
+		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	size_t len = 3 * BH_CHANNEL_MAX_PAYLOAD + 100;
+	uint8_t *data = malloc(len);
+	for (size_t i = 0; i < len; i++) {
+		data[i] = (uint8_t)i;
+	}
+	/* One message may not exceed the limit... */
+	errno = 0;
+	CHECK(!bh_stream_send(s, data, BH_CHANNEL_MAX_PAYLOAD + 1));
+	CHECK_EQ_INT(errno, EMSGSIZE);
+	/* ...the chunked writer splits, each piece with the type byte. */
+	CHECK(bh_stream_send_chunked(s, 7, data, len));
+	pump(p.loop, 20);
+	uint32_t id = bh_stream_id(s);
+	size_t pieces = (len + BH_CHANNEL_MAX_PAYLOAD - 2) / (BH_CHANNEL_MAX_PAYLOAD - 1);
+	CHECK_EQ_INT(p.guest.messages[id], pieces);
+	CHECK_EQ_INT(p.guest.bytes[id], len + pieces);
+	free(data);
+	pair_teardown(&p);
+}
+
+static void test_stream_error_is_local(void)
+{
+	struct pair p;
+	pair_setup(&p);
+	struct bh_stream *a =
+		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *b =
+		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	uint32_t ia = bh_stream_id(a), ib = bh_stream_id(b);
+	p.guest.reject_stream[ia] = true; /* the guest finds a's content malformed */
+	bh_stream_send(a, "bad", 3);
+	bh_stream_send(b, "ok", 2);
+	pump(p.loop, 10);
+	/* a is ended on both sides with the reason; b and the channel live on. */
+	CHECK(p.host.closed[ia]);
+	CHECK(strstr(p.host.closed_reason[ia], "malformed") != NULL);
+	CHECK(!p.host.closed[ib]);
+	CHECK_EQ_INT(p.guest.bytes[ib], 2);
+	CHECK(p.host.disconnect_reason == NULL && p.guest.disconnect_reason == NULL);
+	bh_stream_send(b, "more", 4);
+	pump(p.loop, 5);
+	CHECK_EQ_INT(p.guest.bytes[ib], 6);
+	/* A control message the owner rejects ends the channel, with a reason. */
+	CHECK(bh_endpoint_send_control(p.host.ep, 2, NULL, 0));
+	pump(p.loop, 5);
+	CHECK(p.guest.disconnect_reason != NULL &&
+		strstr(p.guest.disconnect_reason, "bad control message 2") != NULL);
+	pair_teardown(&p);
+}
+
+static void test_credit_overrun(void)
+{
+	/* A raw guest that ignores flow control: the host's window is 512 KiB. */
+	struct raw r;
+	raw_setup(&r);
+	uint8_t kind[4] = {BH_STREAM_WAYLAND, 0, 0, 0};
+	r.host.pause_new = true; /* no credit goes back: the window is all it has */
+	raw_send(&r, BH_FRAME_OPEN, 1, kind, 4);
+	uint8_t *frame = calloc(1, BH_CHANNEL_HEADER + BH_CHANNEL_MAX_PAYLOAD);
+	bh_frame_header(frame, BH_FRAME_DATA, 1, BH_CHANNEL_MAX_PAYLOAD);
+	int frames = 0;
+	for (; frames < 40 && r.host.disconnect_reason == NULL; frames++) {
+		ssize_t n = write(r.fd, frame, BH_CHANNEL_HEADER + BH_CHANNEL_MAX_PAYLOAD);
+		(void)n;
+		pump(r.loop, 2);
+	}
+	/* Eight full frames fill the 512 KiB window; the ninth is over it. */
+	CHECK_EQ_INT(frames, 9);
+	CHECK_EQ_INT(r.host.bytes[1], 8 * BH_CHANNEL_MAX_PAYLOAD);
+	CHECK(r.host.disconnect_reason != NULL &&
+		strstr(r.host.disconnect_reason, "past its credit") != NULL);
+	free(frame);
+	raw_teardown(&r);
+}
+
+int main(void)
+{
+	bh_log_init("test_channel", BH_LOG_ERROR);
+	test_round_trip_every_split();
+	test_malformed_frames();
+	test_stream_id_errors();
+	test_fair_interleaving();
+	test_chunked_send();
+	test_stream_error_is_local();
+	test_credit_overrun();
+	return bh_test_finish("test_channel");
+}
