@@ -855,7 +855,10 @@ bool bh_relay_wire_parse(struct bh_relay_wire *wire, enum bh_relay_dir dir, cons
 					WIRE_ERR("%s.%s of unknown interface %.64s", iface->name,
 						m->name, name);
 				}
-				if (new_version == 0 || (int)new_version > new_iface->version) {
+				/* unsigned: a version with the top bit set must not
+				 * pass as a negative int */
+				if (new_version == 0 ||
+					new_version > (uint32_t)new_iface->version) {
 					WIRE_ERR("%s.%s of %s version %u, known up to %d",
 						iface->name, m->name, name, new_version,
 						new_iface->version);
