@@ -1,0 +1,139 @@
+/* libFuzzer target: the channel as the host reads it from a guest. The
+ * first input byte picks the split of the rest into reads (so the decoder
+ * sees frames cut at every place); the bytes go both through a bare
+ * decoder and through a host endpoint on a socketpair whose owner accepts
+ * streams, answers on them, pauses some and ends others, so stream state,
+ * credit and close handling run on hostile input too. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "common/channel.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+
+static bool count_frame(const struct bh_frame *frame, void *user)
+{
+	size_t *n = user;
+	/* Touch the payload so the sanitizers check its bounds. */
+	volatile uint8_t sum = 0;
+	for (uint32_t i = 0; i < frame->len; i++) {
+		sum += frame->payload[i];
+	}
+	(*n)++;
+	return true;
+}
+
+static bool on_data(struct bh_stream *s, const uint8_t *p, size_t len, void *user)
+{
+	(void)user;
+	if (len > 0 && p[0] == 0xff) {
+		return false; /* "malformed": ends only this stream */
+	}
+	if (len > 0 && p[0] == 0xfe) {
+		bh_stream_set_paused(s, true);
+	}
+	if (len > 0 && p[0] == 0xfd) {
+		bh_stream_close(s, "done");
+		return true;
+	}
+	bh_stream_send(s, p, len > 64 ? 64 : len);
+	return true;
+}
+
+static void on_closed(struct bh_stream *s, const char *reason, void *user)
+{
+	(void)s, (void)reason, (void)user;
+}
+
+static const struct bh_stream_handler handler = {.data = on_data, .closed = on_closed};
+
+static bool on_control(struct bh_endpoint *ep, uint32_t type, const uint8_t *p, size_t len,
+	void *user)
+{
+	(void)p, (void)user;
+	if (type == 2 && len == 0) {
+		/* The owner opens a stream of its own in answer. */
+		bh_endpoint_open_stream(ep, BH_STREAM_EXEC, &handler, NULL);
+	}
+	return type != 3;
+}
+
+static bool on_open(struct bh_endpoint *ep, struct bh_stream *s, enum bh_stream_kind kind,
+	void *user)
+{
+	(void)ep, (void)user;
+	if (kind == BH_STREAM_PIPE) {
+		return false;
+	}
+	bh_stream_set_handler(s, &handler, NULL);
+	return true;
+}
+
+static void on_disconnected(struct bh_endpoint *ep, const char *reason, void *user)
+{
+	(void)ep, (void)reason;
+	*(bool *)user = true;
+}
+
+static const struct bh_endpoint_listener listener = {
+	.control = on_control,
+	.open = on_open,
+	.disconnected = on_disconnected,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool init;
+	if (!init) {
+		bh_log_init("fuzz_channel", BH_LOG_SILENT);
+		init = true;
+	}
+	if (size < 1) {
+		return 0;
+	}
+	size_t step = 1 + data[0] * 7u;
+	data++;
+	size--;
+
+	struct bh_channel_decoder dec;
+	bh_channel_decoder_init(&dec);
+	size_t frames = 0;
+	for (size_t off = 0; off < size; off += step) {
+		size_t n = size - off < step ? size - off : step;
+		if (bh_channel_decoder_feed(&dec, data + off, n, count_frame, &frames, NULL) ==
+			BH_DECODE_ERROR) {
+			break;
+		}
+	}
+	bh_channel_decoder_finish(&dec);
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
+		return 0;
+	}
+	struct wl_event_loop *loop = wl_event_loop_create();
+	bool gone = false;
+	struct bh_endpoint *ep = bh_endpoint_create(loop, sv[0], BH_ENDPOINT_HOST, &listener, &gone);
+	uint8_t sink[65536];
+	for (size_t off = 0; off < size && !gone; off += step) {
+		size_t n = size - off < step ? size - off : step;
+		ssize_t w = write(sv[1], data + off, n);
+		(void)w;
+		wl_event_loop_dispatch(loop, 0);
+		while (read(sv[1], sink, sizeof(sink)) > 0) {
+		}
+	}
+	for (int i = 0; i < 4 && !gone; i++) {
+		wl_event_loop_dispatch(loop, 0);
+		while (read(sv[1], sink, sizeof(sink)) > 0) {
+		}
+	}
+	bh_endpoint_destroy(ep);
+	close(sv[1]);
+	wl_event_loop_destroy(loop);
+	return 0;
+}
