@@ -1,0 +1,161 @@
+/* libFuzzer target: the relay's Wayland message walker
+ * (bh_relay_wire_parse) on one connection per input that has already
+ * bound every global the tables know, so deep interfaces are a message
+ * or two away.
+ * Input: records, each one byte whose low bit is the direction (1: an
+ * event) and then a Wayland message whose length is its header's size
+ * (at least 8, at most what is left), so one bad size does not hide the
+ * messages after it. Parsing goes on after a refused message: the walker
+ * promises to leave the object table as it was. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_relay.h"
+
+/* The preamble's ids: wl_registry 2, these globals from 3 in this order,
+ * then a wl_surface (seeds in make-wl-msg-seeds.py rely on them). */
+static const char *const globals[] = {
+	"wl_compositor",
+	"wl_subcompositor",
+	"wl_shm",
+	"wl_seat",
+	"wl_output",
+	"wl_data_device_manager",
+	"xdg_wm_base",
+	"zxdg_decoration_manager_v1",
+	"wp_viewporter",
+	"wp_presentation",
+	"zxdg_output_manager_v1",
+	"zwp_primary_selection_device_manager_v1",
+	"zwp_relative_pointer_manager_v1",
+	"zwp_pointer_constraints_v1",
+	"xdg_activation_v1",
+	"zwp_linux_dmabuf_v1",
+};
+#define NGLOBALS (sizeof(globals) / sizeof(globals[0]))
+#define SURFACE_ID (3 + NGLOBALS)
+
+static void put32(uint8_t *buf, size_t *len, uint32_t v)
+{
+	memcpy(buf + *len, &v, 4);
+	*len += 4;
+}
+
+static bool parse_checked(
+	struct bh_relay_wire *wire, enum bh_relay_dir dir, const uint8_t *data, size_t size)
+{
+	struct bh_relay_msg msg;
+	char err[128];
+	err[0] = '\0';
+	bool ok = bh_relay_wire_parse(wire, dir, data, size, &msg, err, sizeof(err));
+	/* Beyond not crashing: what a parse reports must be safe for the
+	 * relay's handlers to use as it is. */
+	if (!ok) {
+		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL) {
+			abort();
+		}
+		return false;
+	}
+	uint32_t head[2];
+	memcpy(head, data, 8);
+	if (msg.object != head[0] || msg.opcode != (head[1] & 0xffff) || msg.interface == NULL ||
+		msg.name == NULL || msg.nargs > BH_RELAY_MAX_ARGS || msg.nfds > msg.nargs) {
+		abort();
+	}
+	for (uint32_t i = 0; i < msg.nargs; i++) {
+		const uint8_t *s = (const uint8_t *)msg.str[i];
+		if (s == NULL) {
+			continue;
+		}
+		/* a string lies in the message, its NUL included */
+		if (s < data + 8 || s >= data + size ||
+			memchr(s, '\0', size - (size_t)(s - data)) == NULL) {
+			abort();
+		}
+	}
+	return true;
+}
+
+/* A message of its own exact size on the heap, so reading past its end
+ * is an AddressSanitizer report and not a read of the next record. */
+static bool parse_copy(
+	struct bh_relay_wire *wire, enum bh_relay_dir dir, const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	if (copy == NULL) {
+		return false;
+	}
+	memcpy(copy, data, size);
+	bool ok = parse_checked(wire, dir, copy, size);
+	free(copy);
+	return ok;
+}
+
+static void preamble(struct bh_relay_wire *wire)
+{
+	uint8_t buf[128];
+	size_t len = 0;
+	put32(buf, &len, 1);
+	put32(buf, &len, 12u << 16 | 1); /* wl_display.get_registry */
+	put32(buf, &len, 2);
+	bool ok = parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+	for (uint32_t i = 0; i < NGLOBALS; i++) {
+		const char *name = globals[i];
+		uint32_t slen = (uint32_t)strlen(name) + 1;
+		uint32_t padded = (slen + 3) & ~3u;
+		uint32_t size = 8 + 4 + 4 + padded + 4 + 4;
+		len = 0;
+		put32(buf, &len, 2);
+		put32(buf, &len, size << 16 | 0); /* wl_registry.bind */
+		put32(buf, &len, i + 1);
+		put32(buf, &len, slen);
+		memset(buf + len, 0, padded);
+		memcpy(buf + len, name, slen);
+		len += padded;
+		put32(buf, &len, bh_relay_wire_interface_version(name));
+		put32(buf, &len, 3 + i);
+		ok = ok && parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+	}
+	len = 0;
+	put32(buf, &len, 3);
+	put32(buf, &len, 12u << 16 | 0); /* wl_compositor.create_surface */
+	put32(buf, &len, SURFACE_ID);
+	ok = ok && parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+	/* the fixed start must parse, or the fuzzing reaches little */
+	if (!ok) {
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bh_relay_wire wire;
+	if (!bh_relay_wire_init(&wire)) {
+		return 0;
+	}
+	preamble(&wire);
+	while (size > 0) {
+		enum bh_relay_dir dir = data[0] & 1 ? BH_RELAY_EVENT : BH_RELAY_REQUEST;
+		data++;
+		size--;
+		size_t len = size;
+		if (size >= 8) {
+			uint32_t word;
+			memcpy(&word, data + 4, 4);
+			len = word >> 16;
+			if (len < 8) {
+				len = 8;
+			}
+			if (len > size) {
+				len = size;
+			}
+		}
+		parse_copy(&wire, dir, data, len);
+		data += len;
+		size -= len;
+	}
+	bh_relay_wire_finish(&wire);
+	return 0;
+}
