@@ -16,7 +16,8 @@ mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/bulkhead"
 chmod 700 "$XDG_RUNTIME_DIR"
 chmod 755 "$BH_TMP"
 CHANNEL=$BH_TMP/channel.sock
-printf '[tag t1]\nchannel = unix:%s\n' "$CHANNEL" >"$XDG_CONFIG_HOME/bulkhead/config"
+# No default app: each test starts the guest clients it looks at.
+printf '[tag t1]\nchannel = unix:%s\napp =\n' "$CHANNEL" >"$XDG_CONFIG_HOME/bulkhead/config"
 AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display wl-guest)
 # Guest apps never run as root: a root test run uses nobody.
 [ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
