@@ -890,6 +890,9 @@ bool bh_relay_wire_parse(struct bh_relay_wire *wire, enum bh_relay_dir dir, cons
 	/* The compositor frees a client id with wl_display.delete_id. */
 	if (dir == BH_RELAY_EVENT && msg->object == 1 && msg->opcode == 1) {
 		uint32_t id = msg->args[0];
+		if (id == 1) {
+			WIRE_ERR("wl_display.delete_id of wl_display itself");
+		}
 		struct wire_object *dead = id < SERVER_ID_BASE ? object_slot(o, id, false) : NULL;
 		if (dead != NULL && dead->interface != NULL) {
 			dead->interface = NULL;

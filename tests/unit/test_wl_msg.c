@@ -461,6 +461,10 @@ static void test_destroy_and_delete_id(void)
 	PARSE_OK(&w, EV, &m);
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", 1u << 30);
 	PARSE_OK(&w, EV, &m);
+	/* wl_display itself cannot be deleted. */
+	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", DISPLAY);
+	PARSE_FAIL(&w, EV, &m, "delete_id of wl_display itself");
+	CHECK_USABLE(&w);
 	/* Only the event deletes: the same bytes as a request are
 	 * wl_display.get_registry, refused for the live id, which stays. */
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", SURFACE);
