@@ -17,8 +17,6 @@
 #define BH_ARCHIVE_CHUNK (60 * 1024) /* file bytes per DATA message */
 #define BH_ARCHIVE_ERROR_MAX 1024    /* bytes of an ERROR text */
 
-/* Archive entry types beyond those of common/endpoint.h (BH_FILE_*). */
-#define BH_FILE_SYMLINK 39 /* i64 mtime_sec, u32 mtime_nsec, string target, string path */
 
 struct bh_archive_stats {
 	uint64_t dirs, files, links, bytes;

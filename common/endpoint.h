@@ -218,6 +218,7 @@ enum bh_session_msg {
 	BH_FILE_END = 36,    /* end of the archive */
 	BH_FILE_DONE = 37,   /* receiver: everything written */
 	BH_FILE_ERROR = 38,  /* utf-8 text */
+	BH_FILE_SYMLINK = 39, /* i64 mtime_sec, u32 mtime_nsec, string target, string path */
 };
 #define BH_EXEC_FLAG_PTY 1u
 
