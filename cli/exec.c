@@ -1,6 +1,7 @@
 /* The client side of `bulkheadctl exec|run|shell`: speaks the channel
  * protocol to the tag's proxy over its control socket (CONTROL.md). */
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "cli/cli.h"
 #include "cli/exec.h"
 #include "common/endpoint.h"
 #include "common/log.h"
@@ -534,6 +536,26 @@ int bh_cli_run(int argc, char *argv[])
 			fprintf(stderr, "bulkheadctl: the command line is too long (16 KiB at most)\n");
 			return 2;
 		}
+	}
+	/* A tag that is not running yet is started by the compositor, which
+	 * launches the command once its VM is ready (no pid to print then). */
+	char sock[4096];
+	const char *session = getenv("BULKHEAD_SOCKET");
+	if (session != NULL && session[0] != '\0' &&
+		(!bh_control_socket_path(tag, sock, sizeof(sock)) || access(sock, F_OK) != 0)) {
+		json_object *req = json_object_new_object();
+		json_object_object_add(req, "cmd", json_object_new_string("run"));
+		json_object_object_add(req, "tag", json_object_new_string(tag));
+		json_object_object_add(req, "command", json_object_new_string(command));
+		json_object *reply = bh_cli_ipc_call(req, false);
+		if (reply == NULL) {
+			return 1;
+		}
+		json_object_put(reply);
+		fprintf(stderr, "bulkheadctl: tag %s is starting; the command opens when its VM is "
+				"ready (see `bulkheadctl tags`)\n",
+			tag);
+		return 0;
 	}
 	struct bh_cli_conn conn = {.launched = run_handle_launched};
 	if (!bh_cli_conn_open(&conn, tag)) {

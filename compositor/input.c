@@ -12,6 +12,7 @@
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_primary_selection.h>
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
+#include <wlr/types/wlr_virtual_pointer_v1.h>
 
 #include "common/log.h"
 #include "compositor/server.h"
@@ -543,11 +544,20 @@ static void cursor_button(struct wl_listener *listener, void *data)
 		bh_view_focus(view);
 		struct wlr_keyboard *kb = wlr_seat_get_keyboard(server->seat);
 		bool super = kb != NULL && (wlr_keyboard_get_modifiers(kb) & WLR_MODIFIER_LOGO);
-		if ((super && event->button == BTN_LEFT) || (on_frame && !view->fullscreen)) {
+		/* Super + left drag or the title bar moves; Super + right drag
+		 * or a border resizes from that side. */
+		uint32_t edges = on_frame && !view->fullscreen ?
+			bh_view_frame_edges(view, server->cursor->x, server->cursor->y) :
+			0;
+		if ((super && event->button == BTN_LEFT) ||
+			(on_frame && !view->fullscreen && edges == 0)) {
 			server->grab = BH_GRAB_MOVE;
 		} else if (super && event->button == BTN_RIGHT) {
 			server->grab = BH_GRAB_RESIZE;
 			server->grab_edges = WLR_EDGE_RIGHT | WLR_EDGE_BOTTOM;
+		} else if (on_frame && !view->fullscreen) {
+			server->grab = BH_GRAB_RESIZE;
+			server->grab_edges = edges;
 		}
 		if (server->grab != BH_GRAB_NONE) {
 			server->grab_view = view;
@@ -632,6 +642,15 @@ void bh_input_new_input(struct wl_listener *listener, void *data)
 	}
 	wlr_seat_set_capabilities(server->seat,
 		WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+}
+
+/* A host client's virtual pointer (test drivers, remote desktops) moves the
+ * one cursor like a mouse; tagged clients never see the manager. */
+void bh_input_new_virtual_pointer(struct wl_listener *listener, void *data)
+{
+	struct bh_server *server = wl_container_of(listener, server, new_virtual_pointer);
+	struct wlr_virtual_pointer_v1_new_pointer_event *event = data;
+	wlr_cursor_attach_input_device(server->cursor, &event->new_pointer->input_device);
 }
 
 void bh_input_init(struct bh_server *server)

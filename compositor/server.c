@@ -303,7 +303,8 @@ bool bh_server_init(struct bh_server *server)
 	wlr_input_inhibit_manager_create(server->display);
 	struct wlr_virtual_keyboard_manager_v1 *vkbd =
 		wlr_virtual_keyboard_manager_v1_create(server->display);
-	wlr_virtual_pointer_manager_v1_create(server->display);
+	struct wlr_virtual_pointer_manager_v1 *vptr =
+		wlr_virtual_pointer_manager_v1_create(server->display);
 	struct wlr_xdg_activation_v1 *activation = wlr_xdg_activation_v1_create(server->display);
 	(void)compositor;
 
@@ -331,6 +332,8 @@ bool bh_server_init(struct bh_server *server)
 	bh_input_init(server);
 	server->new_virtual_keyboard.notify = bh_input_new_virtual_keyboard;
 	wl_signal_add(&vkbd->events.new_virtual_keyboard, &server->new_virtual_keyboard);
+	server->new_virtual_pointer.notify = bh_input_new_virtual_pointer;
+	wl_signal_add(&vptr->events.new_virtual_pointer, &server->new_virtual_pointer);
 
 	if (!bh_vm_manager_init(server) || !bh_overlay_init(server) ||
 		!bh_clipboard_init(server)) {

@@ -168,7 +168,7 @@ struct bh_server {
 	struct wl_listener cursor_motion, cursor_motion_absolute, cursor_button, cursor_axis,
 		cursor_frame;
 	struct wl_listener request_cursor, request_set_selection, request_set_primary_selection;
-	struct wl_listener new_virtual_keyboard, request_activate;
+	struct wl_listener new_virtual_keyboard, new_virtual_pointer, request_activate;
 };
 
 /* server.c */
@@ -201,6 +201,10 @@ void bh_input_init(struct bh_server *server);
 void bh_input_new_input(struct wl_listener *listener, void *data);
 void bh_input_add_keyboard(struct bh_server *server, struct wlr_input_device *device);
 void bh_input_new_virtual_keyboard(struct wl_listener *listener, void *data);
+void bh_input_new_virtual_pointer(struct wl_listener *listener, void *data);
+/* Which frame edges (WLR_EDGE_*) the layout point is on: 0 on the title
+ * bar, which moves the window instead. */
+uint32_t bh_view_frame_edges(const struct bh_view *view, double lx, double ly);
 bool bh_bindings_load(struct bh_server *server);
 bool bh_run_action(struct bh_server *server, const char *action);
 void bh_config_reload(struct bh_server *server);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wlr/util/edges.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/util/log.h>
 
@@ -94,6 +95,28 @@ static void frame_metrics(const struct bh_view *view, int *top, int *side, bool 
 	*side = view->tag != NULL ? BH_BORDER : BH_HOST_BORDER;
 	*top = BH_TITLE_HEIGHT;
 	*title = true;
+}
+
+uint32_t bh_view_frame_edges(const struct bh_view *view, double lx, double ly)
+{
+	int top, side;
+	bool title;
+	frame_metrics(view, &top, &side, &title);
+	double x = lx - view->x, y = ly - view->y;
+	uint32_t edges = 0;
+	if (y >= top + view->height) {
+		edges |= WLR_EDGE_BOTTOM;
+	}
+	if (x < side) {
+		edges |= WLR_EDGE_LEFT;
+	} else if (x >= side + view->width) {
+		edges |= WLR_EDGE_RIGHT;
+	}
+	if (y < top && !title) {
+		edges |= WLR_EDGE_TOP;
+	}
+	/* The title bar (corners included) moves the window. */
+	return y < top && title ? 0 : edges;
 }
 
 static uint32_t text_colour(uint32_t bg)
