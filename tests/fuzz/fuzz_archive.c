@@ -19,20 +19,23 @@
 
 static char scratch[64];
 
+/* Never chmod anything but a real directory: chmod follows a symbolic
+ * link, and the archives make links to "/" on purpose. */
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st, (void)flag, (void)ftw;
-	chmod(path, 0700);
+	(void)st, (void)ftw;
+	if (flag == FTW_DP) {
+		chmod(path, 0700);
+	}
 	return remove(path);
 }
 
 static int chmod_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)ftw;
+	(void)ftw, (void)st;
 	if (flag == FTW_D || flag == FTW_DNR) {
 		chmod(path, 0700);
 	}
-	(void)st;
 	return 0;
 }
 
