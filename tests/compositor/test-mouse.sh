@@ -5,7 +5,7 @@
 # click outside closes it).
 . "$BH_SOURCE_ROOT/tests/compositor/lib.sh"
 bh_need foot
-VP=$BH_BUILD_ROOT/tests/compositor/vpointer
+VP=$BH_BUILD_ROOT/tests/relay/vpointer
 cat >"$CONFIG" <<CFG
 [tag m1]
 app = weston-simple-shm

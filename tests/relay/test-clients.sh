@@ -5,7 +5,7 @@
 # globals, and text typed with wtype reaches the focused guest foot.
 . "$BH_SOURCE_ROOT/tests/relay/agent-env.sh"
 . "$BH_SOURCE_ROOT/tests/relay/relay-lib.sh"
-bh_need grim wtype foot weston-simple-shm wayland-info python3
+bh_need grim wtype foot weston-simple-shm weston-eventdemo wayland-info python3
 PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 start_agent
@@ -70,6 +70,34 @@ WAYLAND_DISPLAY=$HOST_DISPLAY wtype -k Return
 bh_wait_for 5 test -s "$OUT/typed" || bh_fail "foot never received Return"
 [ "$(cat "$OUT/typed")" = "typed through the relay" ] ||
 	bh_fail "foot received '$(cat "$OUT/typed")' instead of the typed text"
+
+# 3b. a click on a guest window focuses it, and the guest client gets the
+# button (weston-eventdemo logs it) through the relay.
+guest_run stdbuf -oL weston-eventdemo --log-button
+EVENTDEMO_PID=$GUEST_PID
+eventdemo() { python3 "$IPC" get windows | python3 -c 'import json,sys
+for l in sys.stdin:
+    w = json.loads(l)
+    if w["tag"] == "t1" and w["title"] == "[t1] EventDemo": print(w["id"], w["x"], w["y"], w["width"], w["height"], w["focused"])'; }
+bh_wait_for 20 sh -c "python3 '$IPC' windows | grep -q EventDemo" ||
+	bh_fail "weston-eventdemo showed no t1 window"
+# Another guest window takes the focus.
+guest_run weston-simple-shm
+SHM_PID=$GUEST_PID
+bh_wait_for 20 sh -c "python3 '$IPC' windows | grep -q simple-shm" ||
+	bh_fail "weston-simple-shm showed no second window"
+sleep 0.5
+read -r eid ex ey ew eh efocused < <(eventdemo)
+[ "$efocused" = False ] || bh_fail "weston-eventdemo kept the focus from the newer window"
+# Its bottom right corner: the newer window cascades over its top left.
+WAYLAND_DISPLAY=$HOST_DISPLAY "$BH_BUILD_ROOT/tests/relay/vpointer" \
+	click $((ex + ew - 8)) $((ey + eh - 8)) || bh_fail "vpointer failed"
+bh_wait_for 5 sh -c "python3 '$IPC' get windows | grep '\"id\": $eid,' | grep -q '\"focused\": true'" ||
+	bh_fail "a click did not focus the guest window"
+bh_wait_for 5 grep -qi "button" "$BH_TMP/clients.log" ||
+	bh_fail "the guest client did not get the click"
+echo "click: focused the guest window and reached the guest client"
+kill "$EVENTDEMO_PID" "$SHM_PID" 2>/dev/null
 
 # 4. the other clients each map a t1 window with content
 for client in weston-simple-damage weston-subsurfaces weston-terminal gtk3-widget-factory; do
