@@ -16,7 +16,7 @@ static int not_available(int argc, char *argv[])
 	return 2;
 }
 
-#ifdef BH_CLI_HAVE_BASE_BUILD
+#ifdef BH_CLI_HAVE_BOOT_TRACE
 int bh_cli_boot_trace(int argc, char *argv[]);
 #else
 #define bh_cli_boot_trace not_available
