@@ -14,6 +14,9 @@ struct bh_endpoint;
 int bh_cli_exec(int argc, char *argv[]);
 int bh_cli_run(int argc, char *argv[]);
 int bh_cli_shell(int argc, char *argv[]);
+/* files.c */
+int bh_cli_push(int argc, char *argv[]);
+int bh_cli_pull(int argc, char *argv[]);
 
 /* One connection to a tag's proxy, speaking the channel protocol as the
  * guest side (protocols/CONTROL.md), on a private event loop. */

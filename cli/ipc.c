@@ -172,3 +172,65 @@ int bh_cli_spawn(int argc, char *argv[])
 	json_object_put(reply);
 	return 0;
 }
+
+static double field_double(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+int bh_cli_boot_trace(int argc, char *argv[])
+{
+	bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
+	if (argc != (json ? 3 : 2)) {
+		bh_cli_error("usage: bulkheadctl boot-trace [--json] TAG");
+		return 2;
+	}
+	const char *name = argv[json ? 2 : 1];
+	json_object *reply = bh_cli_ipc_call(request("tags"), false);
+	if (reply == NULL) {
+		return 1;
+	}
+	json_object *tags = NULL, *boot = NULL;
+	json_object_object_get_ex(reply, "tags", &tags);
+	for (size_t i = 0; tags != NULL && i < json_object_array_length(tags); i++) {
+		json_object *t = json_object_array_get_idx(tags, i);
+		if (strcmp(field_string(t, "name", ""), name) == 0) {
+			json_object_object_get_ex(t, "boot", &boot);
+		}
+	}
+	json_object *steps = NULL;
+	if (boot == NULL || !json_object_object_get_ex(boot, "steps", &steps)) {
+		bh_cli_error("tag %s has not booted in this session: start it with `bulkheadctl "
+			     "spawn %s`, then ask again",
+			name, name);
+		json_object_put(reply);
+		return 1;
+	}
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(boot, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(reply);
+		return 0;
+	}
+	size_t n = json_object_array_length(steps), largest = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (field_double(json_object_array_get_idx(steps, i), "ms") >
+			field_double(json_object_array_get_idx(steps, largest), "ms")) {
+			largest = i;
+		}
+	}
+	json_object *complete = NULL;
+	json_object_object_get_ex(boot, "complete", &complete);
+	printf("boot of tag %s: %.2f s from spawn to %s\n", name,
+		field_double(boot, "total_ms") / 1000.0,
+		json_object_get_boolean(complete) ? "its first window" : "the agent (no window yet)");
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(steps, i);
+		printf("  %8.1f ms  %-5s  %s%s\n", field_double(s, "ms"),
+			field_string(s, "where", ""), field_string(s, "step", ""),
+			i == largest ? "   <- largest" : "");
+	}
+	json_object_put(reply);
+	return 0;
+}

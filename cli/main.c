@@ -10,25 +10,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-static int not_available(int argc, char *argv[])
-{
-	bh_cli_error("`%s` is not available in this build yet", argv[0]);
-	return 2;
-}
-
-#ifdef BH_CLI_HAVE_BOOT_TRACE
-int bh_cli_boot_trace(int argc, char *argv[]);
-#else
-#define bh_cli_boot_trace not_available
-#endif
-#ifdef BH_CLI_HAVE_FILES
-int bh_cli_push(int argc, char *argv[]);
-int bh_cli_pull(int argc, char *argv[]);
-#else
-#define bh_cli_push not_available
-#define bh_cli_pull not_available
-#endif
-
 static const struct bh_cli_command commands[] = {
 	{"tags", "[--json]", "list the tags that have disks or a running VM",
 		"Shows each tag's state (running, stopped, paused), its base and disk use.",
@@ -79,7 +60,11 @@ static const struct bh_cli_command commands[] = {
 		bh_cli_shell},
 	{"push", "TAG HOST-PATH GUEST-PATH", "copy files into a tag's VM", NULL, bh_cli_push},
 	{"pull", "TAG GUEST-PATH HOST-PATH", "copy files out of a tag's VM", NULL, bh_cli_pull},
-	{"boot-trace", "TAG", "show where a tag's boot time went", NULL, bh_cli_boot_trace},
+	{"boot-trace", "[--json] TAG", "show where a tag's last boot went, step by step",
+		"From the spawn to the first window: the compositor's and the proxy's\n"
+		"steps on the host and the guest's own (kernel, init to agent), with the\n"
+		"largest marked. Needs the session (BULKHEAD_SOCKET).",
+		bh_cli_boot_trace},
 };
 
 static void usage(FILE *out)

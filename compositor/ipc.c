@@ -101,6 +101,64 @@ static json_object *window_json(struct bh_view *view)
 	return w;
 }
 
+static void add_step(json_object *steps, const char *name, const char *where, int64_t usec)
+{
+	if (usec < 0) {
+		usec = 0;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "step", json_object_new_string(name));
+	json_object_object_add(o, "where", json_object_new_string(where));
+	json_object_object_add(o, "ms", json_object_new_double((double)usec / 1000.0));
+	json_object_array_add(steps, o);
+}
+
+/* The last boot of a tag as consecutive steps from the spawn to its first
+ * window (doc/BOOT.md): what the compositor saw, what the proxy measured
+ * around libvirt and the channel, and what the guest measured inside; the
+ * time the guest cannot see (qemu, firmware, loading the kernel) is what
+ * the channel wait leaves over. null before any boot. */
+static json_object *boot_json(const struct bh_tag *tag)
+{
+	const struct bh_boot *b = &tag->boot;
+	if (tag->start_usec == 0 || b->ready_usec == 0) {
+		return NULL;
+	}
+	int64_t start = (int64_t)tag->start_usec, ready = (int64_t)b->ready_usec;
+	int64_t domain = (int64_t)bh_tag_boot_step(tag, "host-domain-start");
+	int64_t channel = (int64_t)bh_tag_boot_step(tag, "host-channel-connected");
+	int64_t kernel = (int64_t)bh_tag_boot_step(tag, "guest-kernel");
+	int64_t user = (int64_t)bh_tag_boot_step(tag, "guest-userspace");
+	json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	add_step(steps, "proxy start", "host", ready - start - domain - channel);
+	if (domain > 0) {
+		add_step(steps, "libvirt starts the VM", "host", domain);
+	}
+	if (kernel > 0 || user > 0) {
+		add_step(steps, "qemu, firmware, kernel loading and the channel", "vm",
+			channel - kernel - user);
+		add_step(steps, "guest kernel to init", "guest", kernel);
+		add_step(steps, "guest init to agent ready", "guest", user);
+	} else {
+		add_step(steps, "until the agent said hello", "vm", channel);
+	}
+	int64_t end = ready;
+	if (b->first_client_usec >= b->ready_usec && b->first_client_usec != 0) {
+		add_step(steps, "agent ready to the app's first connection", "guest",
+			(int64_t)b->first_client_usec - ready);
+		end = (int64_t)b->first_client_usec;
+		if (b->first_window_usec >= b->first_client_usec) {
+			add_step(steps, "first connection to its window shown", "guest",
+				(int64_t)b->first_window_usec - end);
+			end = (int64_t)b->first_window_usec;
+		}
+	}
+	json_object_object_add(o, "steps", steps);
+	json_object_object_add(o, "total_ms", json_object_new_double((double)(end - start) / 1000.0));
+	json_object_object_add(o, "complete", json_object_new_boolean(b->first_window_usec != 0));
+	return o;
+}
+
 static json_object *tag_json(struct bh_tag *tag)
 {
 	json_object *t = json_object_new_object();
@@ -123,6 +181,7 @@ static json_object *tag_json(struct bh_tag *tag)
 		json_object_array_add(apps, a);
 	}
 	json_object_object_add(t, "apps", apps);
+	json_object_object_add(t, "boot", boot_json(tag));
 	if (tag->state == BH_TAG_STARTING && tag->start_usec != 0) {
 		json_object_object_add(t, "booting_ms",
 			json_object_new_int64((int64_t)((bh_now_usec() - tag->start_usec) / 1000)));

@@ -53,6 +53,18 @@ struct bh_tag {
 	struct wl_resource *manager;       /* its bulkhead_vm_manager_v1 */
 	struct wl_listener control_destroy;
 	uint64_t start_usec;               /* spawn time, for the boot status */
+	/* The last boot, for `bulkheadctl boot-trace` (IPC "tags"): when each
+	 * milestone was reached (0 = not yet) and the steps the proxy and the
+	 * agent measured (host-domain-start, host-channel-connected,
+	 * guest-kernel, guest-userspace), in microseconds. */
+	struct bh_boot {
+		uint64_t ready_usec, first_client_usec, first_window_usec;
+		struct {
+			char name[32];
+			uint64_t usec;
+		} steps[8];
+		size_t step_count;
+	} boot;
 	struct bh_app *apps, *apps_pending;
 	size_t app_count, apps_pending_count;
 	char **launches; /* commands waiting for the tag to be ready */
@@ -220,6 +232,10 @@ const char *bh_tag_state_name(enum bh_tag_state state);
 void bh_tags_apply_config(struct bh_server *server);
 void bh_tags_scan_disk(struct bh_server *server);
 void bh_tag_window_closed(struct bh_tag *tag);
+/* A window of tag mapped: the first one after a start ends its boot trace. */
+void bh_tag_window_shown(struct bh_tag *tag);
+/* The duration (µs) of a boot step the proxy or agent reported, 0 if none. */
+uint64_t bh_tag_boot_step(const struct bh_tag *tag, const char *name);
 void bh_tags_destroy(struct bh_server *server);
 pid_t bh_spawn_host(struct bh_server *server, const char *command);
 

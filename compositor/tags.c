@@ -206,6 +206,9 @@ static void set_state(struct bh_tag *tag, enum bh_tag_state state, const char *r
 	}
 	if (state == BH_TAG_RUNNING && old != BH_TAG_RUNNING) {
 		bh_log(BH_LOG_INFO, "tag %s is running", tag->name);
+		if (tag->boot.ready_usec == 0) {
+			tag->boot.ready_usec = bh_now_usec();
+		}
 	}
 	if (state == BH_TAG_RUNNING) {
 		send_launches(tag);
@@ -313,6 +316,9 @@ static void manager_create_client(struct wl_client *client, struct wl_resource *
 	uint32_t id, uint32_t stream)
 {
 	struct bh_tag *tag = manager_tag(resource);
+	if (tag != NULL && tag->boot.first_client_usec == 0) {
+		tag->boot.first_client_usec = bh_now_usec();
+	}
 	struct wl_resource *req = wl_resource_create(client, &bulkhead_vm_client_v1_interface,
 		wl_resource_get_version(resource), id);
 	if (req == NULL) {
@@ -424,10 +430,41 @@ static void manager_boot_time(struct wl_client *client, struct wl_resource *reso
 	const char *step, uint32_t usec)
 {
 	struct bh_tag *tag = manager_tag(resource);
-	if (tag != NULL) {
-		char clean[64];
-		bh_sanitize_title(step, clean, sizeof(clean));
-		bh_log(BH_LOG_INFO, "tag %s: boot step %s took %u us", tag->name, clean, usec);
+	if (tag == NULL) {
+		return;
+	}
+	struct bh_boot *boot = &tag->boot;
+	char clean[sizeof(boot->steps[0].name)];
+	bh_sanitize_title(step, clean, sizeof(clean));
+	bh_log(BH_LOG_INFO, "tag %s: boot step %s took %u us", tag->name, clean, usec);
+	size_t i = 0;
+	while (i < boot->step_count && strcmp(boot->steps[i].name, clean) != 0) {
+		i++;
+	}
+	if (i == boot->step_count) {
+		if (i == sizeof(boot->steps) / sizeof(boot->steps[0])) {
+			return; /* a proxy that reports more steps than we show */
+		}
+		boot->step_count++;
+	}
+	memcpy(boot->steps[i].name, clean, sizeof(clean));
+	boot->steps[i].usec = usec;
+}
+
+uint64_t bh_tag_boot_step(const struct bh_tag *tag, const char *name)
+{
+	for (size_t i = 0; i < tag->boot.step_count; i++) {
+		if (strcmp(tag->boot.steps[i].name, name) == 0) {
+			return tag->boot.steps[i].usec;
+		}
+	}
+	return 0;
+}
+
+void bh_tag_window_shown(struct bh_tag *tag)
+{
+	if (tag->boot.first_window_usec == 0 && tag->start_usec != 0) {
+		tag->boot.first_window_usec = bh_now_usec();
 	}
 }
 
@@ -554,6 +591,7 @@ static bool start_proxy(struct bh_server *server, struct bh_tag *tag, char *erro
 	tag->control_destroy.notify = control_destroyed;
 	wl_client_add_destroy_listener(control, &tag->control_destroy);
 	tag->start_usec = bh_now_usec();
+	memset(&tag->boot, 0, sizeof(tag->boot));
 	tag->stopping = false;
 	bh_log(BH_LOG_INFO, "tag %s: proxy started (pid %d)", tag->name, (int)pid);
 	return true;

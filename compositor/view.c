@@ -382,6 +382,9 @@ static void handle_map(struct wl_listener *listener, void *data)
 	struct bh_view *view = wl_container_of(listener, view, map);
 	struct bh_server *server = view->server;
 	view->mapped = true;
+	if (view->tag != NULL) {
+		bh_tag_window_shown(view->tag);
+	}
 	/* Title and app id may have been set before we listened. */
 	bh_sanitize_title(view->xdg->toplevel->title, view->title, sizeof(view->title));
 	bh_sanitize_title(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
