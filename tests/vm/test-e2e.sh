@@ -1,9 +1,13 @@
 #!/bin/bash
-# End to end with a real VM under TCG, as an unprivileged user: the
-# compositor spawns tag e2e, its proxy boots the tiny guest through libvirt,
-# the guest's terminal appears framed in e2e's colour; Super+Return in it
-# opens another without a new boot; killing qemu removes only e2e's windows
-# and marks it failed with a reason; spawning it again recovers.
+# End to end with real VMs under TCG, as an unprivileged user: Super+t,
+# "e2e" and Enter typed with wtype spawn tag e2e, whose proxy boots the tiny
+# guest through libvirt, and the guest's terminal appears framed in e2e's
+# colour; the boot trace adds up; Super+Return in it opens another without a
+# new boot; a tree pushed in and pulled out comes back identical; tag e2f
+# starts from the menu and runs a command through `bulkheadctl run`, in its
+# own colour beside e2e; killing e2e's qemu removes only e2e's windows, marks
+# it failed with a reason, while e2f's window keeps repainting; spawning e2e
+# again recovers.
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
 bh_need grim wtype python3 weston-simple-shm
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
@@ -17,6 +21,9 @@ tag_app = foot
 [tag e2e]
 colour = #8e44ad
 memory = 512
+[tag e2f]
+colour = #16a085
+memory = 384
 CFG
 "$BH_BUILD_ROOT/compositor/bulkhead" 2>"$BH_TMP/compositor.log" &
 BH_CLEANUP_PIDS+=("$!")
@@ -36,7 +43,13 @@ for l in sys.stdin:
 }
 
 start=$SECONDS
-"$CTL" spawn e2e || bh_fail "spawn e2e failed"
+# Super+t, the tag's name, Enter: the compositor's prompt.
+wtype -M logo t -m logo || bh_fail "wtype failed"
+bh_wait_for 5 sh -c "python3 '$IPC' call '{\"cmd\": \"menu\"}' | grep -q '\"open\": \"prompt\"'" ||
+	bh_fail "Super+t opened no prompt: $(python3 "$IPC" call '{"cmd": "menu"}')"
+wtype e2e && wtype -k Return || bh_fail "wtype failed"
+bh_wait_for 10 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"e2e\".*\"state\": \"\(starting\|running\)\"'" ||
+	bh_fail "Super+t e2e Enter did not start e2e: $(python3 "$IPC" get tags | grep e2e)"
 [ "$(tag_field e2e state)" = starting ] || [ "$(tag_field e2e state)" = running ] ||
 	bh_fail "e2e is not starting: $(tag_field e2e state) $(tag_field e2e error)"
 read -r id x y w h title < <(python3 "$IPC" wait-window e2e '*' 240) ||
@@ -73,8 +86,46 @@ bh_wait_for 60 sh -c "[ \$(python3 '$IPC' windows | grep -c ' e2e ') -ge 2 ]" ||
 [ "$(virsh list --name | grep -c '^bulkhead-e2e$')" = 1 ] || bh_fail "a second VM was started"
 echo "Super+Return: a second e2e window, one VM"
 
+# push and pull of a tree through the channel, byte for byte, modes and
+# times kept.
+tree_sig() {
+	(cd "$1" && find . -mindepth 1 -print0 | sort -z | xargs -0 stat -c '%n %a %s %Y %F' &&
+		find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+src=$BH_TMP/tree
+mkdir -p "$src/sub/deeper"
+head -c 300000 /dev/urandom >"$src/sub/blob"
+echo hello >"$src/hello"
+chmod 640 "$src/hello"
+touch -d '2003-04-05 06:07:08' "$src/hello" "$src/sub/deeper"
+ghome=$("$CTL" exec e2e -- sh -c 'echo $HOME') || bh_fail "exec in e2e failed"
+"$CTL" push e2e "$src" "$ghome" || bh_fail "push into e2e failed"
+"$CTL" pull e2e "$ghome/tree" "$BH_TMP/back" || bh_fail "pull from e2e failed"
+[ "$(tree_sig "$src")" = "$(tree_sig "$BH_TMP/back")" ] ||
+	bh_fail "the tree came back different: $(diff <(tree_sig "$src") <(tree_sig "$BH_TMP/back"))"
+echo "push and pull: the tree round-tripped"
+
+# e2f from the menu: Super+d, type to filter, Enter starts it (its app is
+# the default terminal); then `bulkheadctl run` opens a ticking terminal.
+wtype -M logo d -m logo || bh_fail "wtype failed"
+bh_wait_for 5 sh -c "python3 '$IPC' call '{\"cmd\": \"menu\"}' | grep -q '\"open\": \"menu\"'" ||
+	bh_fail "Super+d opened no menu"
+wtype e2f && wtype -k Return || bh_fail "wtype failed"
+python3 "$IPC" wait-window e2f '*' 240 >/dev/null || bh_fail "the menu did not start e2f"
+"$CTL" run e2f -- foot --app-id=ticker sh -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done' \
+	>/dev/null || bh_fail "run in e2f failed"
+read -r tid tx ty tw th _ < <(python3 "$IPC" wait-window e2f ticker 60) ||
+	bh_fail "bulkheadctl run opened no ticker window in e2f"
+read -r eid ex ey ew eh _ < <(python3 "$IPC" wait-window e2e '*' 5)
+grim "$BH_TMP/two.png" || bh_fail "grim failed"
+[ "$(python3 "$PROBE" "$BH_TMP/two.png" pixel $((ex - 2)) $((ey + eh / 2)))" = "142 68 173" ] ||
+	bh_fail "e2e's frame is not #8e44ad beside e2f"
+[ "$(python3 "$PROBE" "$BH_TMP/two.png" pixel $((tx - 2)) $((ty + th / 2)))" = "22 160 133" ] ||
+	bh_fail "e2f's frame is not #16a085 beside e2e"
+echo "two tags side by side in their own colours"
+
 # Killing qemu: e2e's windows go, e2e is failed with a reason, the host
-# window stays; a new spawn recovers.
+# window stays, e2f's window keeps repainting; a new spawn recovers.
 pid=$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-e2e' | head -1)
 [ -n "$pid" ] || bh_fail "no qemu process for e2e"
 kill -9 "$pid"
@@ -84,6 +135,11 @@ bh_wait_for 10 sh -c "python3 '$IPC' get tags | grep '\"name\": \"e2e\"' | grep 
 	bh_fail "e2e is not failed after its qemu died: $(tag_field e2e state)"
 echo "after kill -9 of qemu: e2e failed: $(tag_field e2e error)"
 python3 "$IPC" windows | grep -q ' - ' || bh_fail "the host window went with e2e"
+python3 "$IPC" get tags | grep '"name": "e2f"' | grep -q running || bh_fail "e2f went with e2e"
+grim "$BH_TMP/after1.png" && sleep 1.5 && grim "$BH_TMP/after2.png" || bh_fail "grim failed"
+ticks=$(python3 "$PROBE" "$BH_TMP/after2.png" diff "$BH_TMP/after1.png" "$tx" "$ty" "$tw" "$th")
+[ "$ticks" -gt 0 ] || bh_fail "e2f's window stopped repainting after e2e's qemu died"
+echo "e2f repaints after the kill ($ticks pixels changed)"
 "$CTL" spawn e2e || bh_fail "the second spawn failed"
 python3 "$IPC" wait-window e2e '*' 240 >/dev/null || bh_fail "e2e did not recover"
 echo "e2e recovered"
