@@ -116,12 +116,27 @@ python3 "$IPC" wait-window e2f '*' 240 >/dev/null || bh_fail "the menu did not s
 	>/dev/null || bh_fail "run in e2f failed"
 read -r tid tx ty tw th _ < <(python3 "$IPC" wait-window e2f ticker 60) ||
 	bh_fail "bulkheadctl run opened no ticker window in e2f"
-read -r eid ex ey ew eh _ < <(python3 "$IPC" wait-window e2e '*' 5)
 grim "$BH_TMP/two.png" || bh_fail "grim failed"
-[ "$(python3 "$PROBE" "$BH_TMP/two.png" pixel $((ex - 2)) $((ey + eh / 2)))" = "142 68 173" ] ||
-	bh_fail "e2e's frame is not #8e44ad beside e2f"
-[ "$(python3 "$PROBE" "$BH_TMP/two.png" pixel $((tx - 2)) $((ty + th / 2)))" = "22 160 133" ] ||
-	bh_fail "e2f's frame is not #16a085 beside e2e"
+# Each window's left border, in the screenshot, is the colour the IPC says
+# its frame has (the focused or unfocused shade of its tag's colour).
+python3 "$IPC" get windows >"$BH_TMP/two.windows"
+python3 - "$BH_TMP/two.windows" "$BH_TMP/two.png" "$PROBE" <<'PY' || bh_fail "the two tags' frames are wrong in the screenshot"
+import json, subprocess, sys
+wins = [json.loads(l) for l in open(sys.argv[1])]
+seen = {}
+for w in wins:
+    if w["tag"] not in ("e2e", "e2f"):
+        continue
+    px = subprocess.run(["python3", sys.argv[3], sys.argv[2], "pixel", str(w["frame_x"]),
+                         str(w["y"] + w["height"] - 10)], capture_output=True, text=True).stdout.split()
+    want = [int(w["colour"][i:i + 2], 16) for i in (1, 3, 5)]
+    assert [int(v) for v in px] == want, (w["tag"], w["title"], px, w["colour"])
+    seen.setdefault(w["tag"], set()).add(w["colour"])
+assert set(seen) == {"e2e", "e2f"}, seen
+assert not (seen["e2e"] & seen["e2f"]), seen
+PY
+python3 "$IPC" get tags | grep '"name": "e2e"' | grep -q '"colour": "#8e44ad"' || bh_fail "e2e's colour is not its configured one"
+python3 "$IPC" get tags | grep '"name": "e2f"' | grep -q '"colour": "#16a085"' || bh_fail "e2f's colour is not its configured one"
 echo "two tags side by side in their own colours"
 
 # Killing qemu: e2e's windows go, e2e is failed with a reason, the host
