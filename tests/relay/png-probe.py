@@ -6,6 +6,8 @@
 #   png-probe.py FILE dark X Y W H        -> count of near-black pixels
 #   png-probe.py FILE light X Y W H       -> count of near-white pixels
 #   png-probe.py FILE diff OTHER X Y W H  -> count of pixels that differ
+#   png-probe.py FILE box R G B           -> "count x0 y0 x1 y1": pixels of
+#                                            exactly that colour, bounding box
 import struct
 import sys
 import zlib
@@ -73,6 +75,16 @@ def main():
 
     if what == 'pixel':
         print('%d %d %d' % px(args[0], args[1]))
+        return
+    if what == 'box':
+        want = tuple(args)
+        n, x0, y0, x1, y1 = 0, width, height, -1, -1
+        for y in range(height):
+            for x in range(width):
+                if px(x, y) == want:
+                    n += 1
+                    x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+        print(n, x0, y0, x1, y1)
         return
     x0, y0, w, h = args if args else (0, 0, width, height)
     count = 0
