@@ -3,7 +3,9 @@
  * slide and flip allowed, as menus near a screen edge do. The compositor
  * must keep it on the output; the test counts its pixels in a screenshot.
  * Prints "popup X Y W H" (relative to the window) when configured, then
- * stays until killed. */
+ * stays until killed.
+ *   popup-client            -- the popup test
+ *   popup-client windows N  -- a flood: N toplevels at once */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,26 @@ static void popup_done(void *data, struct xdg_popup *p)
 }
 static const struct xdg_popup_listener popup_listener = {popup_configure, popup_done};
 
-int main(void)
+static int flood_windows(struct wl_display *d, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct wl_surface *surface = wl_compositor_create_surface(compositor);
+		struct xdg_surface *xdg = xdg_wm_base_get_xdg_surface(wm, surface);
+		struct xdg_toplevel *top = xdg_surface_get_toplevel(xdg);
+		xdg_toplevel_set_app_id(top, "flood");
+		wl_surface_commit(surface);
+		if (i % 100 == 99 && wl_display_roundtrip(d) < 0) {
+			printf("flood: the compositor ended this client after %d windows\n", i + 1);
+			return 0;
+		}
+	}
+	printf("flood: all %d windows were accepted\n", n);
+	while (wl_display_dispatch(d) >= 0) {
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
 {
 	struct wl_display *d = wl_display_connect(NULL);
 	if (d == NULL) {
@@ -103,6 +124,10 @@ int main(void)
 		return 1;
 	}
 	xdg_wm_base_add_listener(wm, &wm_listener, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && strcmp(argv[1], "windows") == 0) {
+		return flood_windows(d, atoi(argv[2]));
+	}
 	struct wl_surface *top_surface = wl_compositor_create_surface(compositor);
 	struct xdg_surface *top_xdg = xdg_wm_base_get_xdg_surface(wm, top_surface);
 	xdg_surface_add_listener(top_xdg, &surface_listener, &top_configured);

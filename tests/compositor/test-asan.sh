@@ -19,7 +19,7 @@ export LSAN_OPTIONS="suppressions=$BH_SOURCE_ROOT/tests/compositor/lsan.supp:pri
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$reports/ubsan"
 failed=0
 for t in test-frames.sh test-globals.sh test-keys.sh test-config.sh test-isolation.sh \
-	test-clipboard-chord.sh test-mouse.sh test-session.sh test-windows.sh test-popups.sh; do
+	test-clipboard-chord.sh test-mouse.sh test-session.sh test-windows.sh test-popups.sh test-floods.sh; do
 	if BH_COMPOSITOR=$asan/compositor/bulkhead "$BH_SOURCE_ROOT/tests/compositor/$t" \
 		>"$reports/$t.out" 2>&1; then
 		echo "sanitized $t: passed"

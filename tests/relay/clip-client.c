@@ -2,9 +2,12 @@
  * once it has keyboard focus, either owns the selection (copy TEXT) or
  * reads the selection offered to it (paste) and prints it.
  *   clip-client copy TEXT   -- serves TEXT until killed
- *   clip-client paste SECS  -- prints the selection; exit 3 if none came */
+ *   clip-client paste SECS  -- prints the selection; exit 3 if none came
+ *   clip-client flood MIB   -- owns a selection of MIB MiB ('x's) */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@ struct clip {
 	struct wl_surface *surface;
 	struct wl_data_device *device;
 	struct wl_data_source *source;
+	int flood_mib; /* flood: serve this many MiB */
 	struct wl_data_offer *selection;
 	bool selection_seen; /* a selection event arrived (offer may be NULL) */
 	bool focused;
@@ -119,6 +123,23 @@ static void source_target(void *data, struct wl_data_source *s, const char *mime
 static void source_send(void *data, struct wl_data_source *s, const char *mime, int fd)
 {
 	struct clip *c = data;
+	if (c->flood_mib > 0) {
+		/* Until the reader has had enough and closes its end. */
+		static char chunk[1 << 16];
+		memset(chunk, 'x', sizeof(chunk));
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		size_t total = 0, want = (size_t)c->flood_mib << 20;
+		while (total < want) {
+			ssize_t n = write(fd, chunk, sizeof(chunk));
+			if (n <= 0) {
+				break;
+			}
+			total += (size_t)n;
+		}
+		printf("flood: wrote %zu bytes before the reader stopped\n", total);
+		close(fd);
+		return;
+	}
 	if (write(fd, c->text, strlen(c->text)) < 0) {
 		perror("clip-client: write");
 	}
@@ -253,14 +274,19 @@ static bool dispatch_for(struct clip *c, double secs)
 
 int main(int argc, char *argv[])
 {
-	if (argc != 3 || (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "paste") != 0)) {
-		fprintf(stderr, "usage: clip-client copy TEXT | clip-client paste SECONDS\n");
+	if (argc != 3 || (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "paste") != 0 &&
+				 strcmp(argv[1], "flood") != 0)) {
+		fprintf(stderr, "usage: clip-client copy TEXT | paste SECONDS | flood MIB\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
 	struct clip c = {0};
-	bool copy = strcmp(argv[1], "copy") == 0;
-	if (copy) {
+	bool copy = strcmp(argv[1], "copy") == 0 || strcmp(argv[1], "flood") == 0;
+	if (strcmp(argv[1], "flood") == 0) {
+		c.flood_mib = atoi(argv[2]);
+		c.text = "";
+	} else if (copy) {
 		c.text = argv[2];
 	}
 	c.display = wl_display_connect(NULL);

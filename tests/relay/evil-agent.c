@@ -494,6 +494,28 @@ static void run_cases(void)
 	}
 	expect_end(c, "100 000 objects", good);
 
+	c = client_open();
+	{
+		/* 1 000 small pools, each announced and created in turn: the
+		 * pool count limit (BH_RELAY_MAX_POOLS) ends the client. */
+		m.len = 0;
+		uint32_t shm = bind_global(c, &m, c->shm_name, "wl_shm", 1);
+		send_wl(c, &m);
+		for (uint32_t i = 1; i <= 1000 && !c->closed; i++) {
+			send_fd_shm(c, i, 4096);
+			m.len = 0;
+			w_begin(&m, shm, 0);
+			w_u32(&m, c->next_id++);
+			w_u32(&m, 4096);
+			w_end(&m);
+			send_wl(c, &m);
+			if (i % 50 == 0) {
+				wl_event_loop_dispatch(loop, 0);
+			}
+		}
+	}
+	expect_end(c, "1 000 pools", good);
+
 	if (!good_alive(good)) {
 		printf("FAIL end: the well-behaved client stopped working\n");
 		failures++;

@@ -158,4 +158,11 @@ echo "e2f repaints after the kill ($ticks pixels changed)"
 "$CTL" spawn e2e || bh_fail "the second spawn failed"
 python3 "$IPC" wait-window e2e '*' 240 >/dev/null || bh_fail "e2e did not recover"
 echo "e2e recovered"
+
+# After the kill, every overlay is intact: stop both tags, check each disk.
+"$CTL" stop e2e >/dev/null && "$CTL" stop e2f >/dev/null || bh_fail "stop failed"
+for disk in "$XDG_STATE_HOME"/bulkhead/tags/*/*.qcow2; do
+	qemu-img check -q "$disk" || bh_fail "qemu-img check found $disk damaged"
+done
+echo "qemu-img check: $(ls "$XDG_STATE_HOME"/bulkhead/tags/*/*.qcow2 | wc -l) overlays intact"
 echo PASS
