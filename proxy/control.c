@@ -24,6 +24,7 @@ struct bh_control {
 	struct wl_event_source *source;
 	struct wl_list connections;
 	size_t count;
+	bool keep_file;
 };
 
 struct control_conn {
@@ -397,6 +398,11 @@ error:
 	return NULL;
 }
 
+void bh_control_keep_file(struct bh_control *control)
+{
+	control->keep_file = true;
+}
+
 void bh_control_destroy(struct bh_control *control)
 {
 	if (control == NULL) {
@@ -411,7 +417,9 @@ void bh_control_destroy(struct bh_control *control)
 	}
 	if (control->fd >= 0) {
 		close(control->fd);
-		unlink(control->path);
+		if (!control->keep_file) {
+			unlink(control->path);
+		}
 	}
 	free(control->path);
 	free(control);

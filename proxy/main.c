@@ -8,12 +8,14 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
+#include "proxy/sandbox.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: bulkhead-proxy --tag TAG [--channel ADDR] [-c CONFIG]\n"
-		     "                      [--help] [--version]\n"
-		     "Started by the bulkhead compositor with WAYLAND_SOCKET set.\n");
+		     "       bulkhead-proxy --sandbox-check | --help | --version\n"
+		     "Started by the bulkhead compositor with WAYLAND_SOCKET set.\n"
+		     "--sandbox-check tries what the proxy's sandbox must refuse and allow.\n");
 }
 
 static int handle_terminate(int sig, void *data)
@@ -31,6 +33,7 @@ int main(int argc, char *argv[])
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"sandbox-check", no_argument, NULL, 'S'},
 		{0},
 	};
 	struct bh_proxy_options options = {0};
@@ -52,6 +55,8 @@ int main(int argc, char *argv[])
 		case 'V':
 			bh_print_version("bulkhead-proxy");
 			return EXIT_SUCCESS;
+		case 'S':
+			return bh_sandbox_check();
 		default:
 			usage(stderr);
 			return EXIT_FAILURE;
@@ -62,6 +67,12 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Forked first, while the proxy holds nothing it could inherit. */
+	options.keeper = bh_keeper_start(options.tag);
+	if (options.keeper == NULL) {
+		return EXIT_FAILURE;
+	}
+	options.sandbox = true;
 	struct wl_event_loop *loop = wl_event_loop_create();
 	if (loop == NULL) {
 		return EXIT_FAILURE;
@@ -90,5 +101,6 @@ int main(int argc, char *argv[])
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigint);
 	wl_event_loop_destroy(loop);
+	bh_keeper_destroy(options.keeper);
 	return EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
+#include "proxy/sandbox.h"
 #include "vm/config.h"
 #include "vm/vm.h"
 
@@ -43,8 +44,12 @@ struct bh_proxy {
 	uint32_t next_launch;
 
 	struct bh_control *control;
+	/* Connects the channel and talks to libvirt once the proxy is
+	 * sandboxed; NULL: the proxy does both itself. */
+	struct bh_keeper *keeper;
 
-	/* The tag's VM, when this proxy started it (no channel = configured). */
+	/* The tag's VM, when this proxy started it (no channel = configured).
+	 * With a keeper, vm is only used for the start. */
 	struct bh_config *config;
 	struct bh_vm *vm;
 	bool owns_vm;
@@ -277,12 +282,23 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
  * runs at every reconnection attempt too. */
 static void check_vm_alive(struct bh_proxy *proxy)
 {
-	if (!proxy->owns_vm || proxy->vm == NULL) {
+	if (!proxy->owns_vm) {
 		return;
 	}
-	struct bh_vm_status st;
-	char error[BH_VM_ERROR_SIZE];
-	if (!bh_vm_status(proxy->vm, proxy->tag, &st, error) || st.state == BH_VM_RUNNING) {
+	enum bh_vm_state state;
+	if (proxy->keeper != NULL) {
+		if (!bh_keeper_vm_state(proxy->keeper, &state)) {
+			return;
+		}
+	} else {
+		struct bh_vm_status st;
+		char error[BH_VM_ERROR_SIZE];
+		if (proxy->vm == NULL || !bh_vm_status(proxy->vm, proxy->tag, &st, error)) {
+			return;
+		}
+		state = st.state;
+	}
+	if (state == BH_VM_RUNNING) {
 		return;
 	}
 	char line[600];
@@ -339,7 +355,8 @@ static int proxy_handle_retry(void *data)
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return 0;
 	}
-	int fd = bh_transport_connect(&addr, err, sizeof(err));
+	int fd = proxy->keeper != NULL ? bh_keeper_connect(proxy->keeper, err, sizeof(err)) :
+					 bh_transport_connect(&addr, err, sizeof(err));
 	if (fd < 0) {
 		check_vm_alive(proxy);
 		bh_log(BH_LOG_DEBUG, "tag %s: %s", proxy->tag, err);
@@ -419,8 +436,12 @@ static void manager_handle_stop(void *data, struct bulkhead_vm_manager_v1 *manag
 {
 	struct bh_proxy *proxy = data;
 	bh_log(BH_LOG_INFO, "tag %s: the compositor asked to stop", proxy->tag);
-	if (proxy->owns_vm && proxy->vm != NULL) {
-		char error[BH_VM_ERROR_SIZE];
+	char error[BH_VM_ERROR_SIZE];
+	if (proxy->owns_vm && proxy->keeper != NULL) {
+		if (!bh_keeper_vm_stop(proxy->keeper, error)) {
+			bh_log(BH_LOG_ERROR, "%s", error);
+		}
+	} else if (proxy->owns_vm && proxy->vm != NULL) {
 		if (!bh_vm_stop(proxy->vm, proxy->tag, false, 10, error)) {
 			bh_log(BH_LOG_ERROR, "%s", error);
 		}
@@ -517,6 +538,17 @@ static bool start_vm(struct bh_proxy *proxy)
 	if (proxy->channel == NULL) {
 		return false;
 	}
+	/* From here on the keeper asks libvirt: the sandboxed proxy keeps no
+	 * connection to it, through which a domain could reach the user's files. */
+	if (proxy->keeper != NULL) {
+		if (!bh_keeper_set_vm(proxy->keeper, bh_vm_uri(proxy->vm))) {
+			set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED,
+				"the proxy's keeper could not take over the VM");
+			return false;
+		}
+		bh_vm_disconnect(proxy->vm);
+		proxy->vm = NULL;
+	}
 	bh_log(BH_LOG_INFO, "tag %s: VM %s in %llu ms, channel %s", proxy->tag,
 		started ? "started" : "already running",
 		(unsigned long long)((bh_now_usec() - t0) / 1000), channel);
@@ -534,6 +566,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 		return NULL;
 	}
 	proxy->loop = loop;
+	proxy->keeper = opts->keeper;
 	proxy->tag = strdup(opts->tag);
 	proxy->channel = opts->channel != NULL ? strdup(opts->channel) : NULL;
 	proxy->boot_timeout_usec = DEFAULT_BOOT_TIMEOUT_SEC * 1000000ull;
@@ -575,6 +608,11 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;
 	}
+	if (proxy->keeper != NULL && !bh_keeper_set_channel(proxy->keeper, proxy->channel)) {
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED,
+			"the proxy's keeper could not take the channel address");
+		goto error;
+	}
 	proxy->retry_msec = RETRY_MIN_MSEC;
 	proxy->connect_start_usec = bh_now_usec();
 	proxy_handle_retry(proxy);
@@ -585,6 +623,27 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->control == NULL) {
 		bh_log(BH_LOG_WARN, "tag %s: no control socket; bulkheadctl exec will not work",
 			proxy->tag);
+	} else if (proxy->keeper != NULL) {
+		if (!bh_keeper_set_control_socket(proxy->keeper, path)) {
+			bh_log(BH_LOG_WARN, "tag %s: the control socket will stay when the proxy "
+					    "ends",
+				proxy->tag);
+		}
+		bh_control_keep_file(proxy->control);
+	}
+	/* Start-up is over: nothing from the guest has been read yet. */
+	if (proxy->keeper != NULL && !bh_keeper_seal(proxy->keeper)) {
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED,
+			"the proxy's keeper is gone");
+		goto error;
+	}
+	if (opts->sandbox && (proxy->keeper == NULL || !bh_sandbox_enter(proxy->tag))) {
+		char line[300];
+		snprintf(line, sizeof(line),
+			"tag %s: the proxy could not enter its sandbox; see the session log",
+			proxy->tag);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+		goto error;
 	}
 	return proxy;
 error:

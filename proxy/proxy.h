@@ -11,11 +11,17 @@
 
 struct wl_event_loop;
 struct bh_proxy;
+struct bh_keeper;
 
 struct bh_proxy_options {
 	const char *tag;
 	const char *channel;     /* agent address; NULL = start the tag's VM */
 	const char *config_path; /* NULL = the default config file */
+	/* The process that connects the channel and talks to libvirt for the
+	 * proxy (proxy/sandbox.h); NULL = the proxy does it itself. */
+	struct bh_keeper *keeper;
+	/* Enter the sandbox once started (needs a keeper). */
+	bool sandbox;
 };
 
 /* Connects to the compositor (WAYLAND_SOCKET) and starts reaching the agent. */
@@ -76,6 +82,9 @@ struct bh_control;
 /* The socket path of a tag: $XDG_RUNTIME_DIR/bulkhead/tags/<dir>/control.sock. */
 bool bh_control_socket_path(const char *tag, char *out, size_t size);
 struct bh_control *bh_control_create(struct bh_proxy *proxy, const char *path);
+/* The socket file is left in place when the control goes: the keeper
+ * removes it when the proxy ends (a sandboxed proxy cannot unlink). */
+void bh_control_keep_file(struct bh_control *control);
 void bh_control_destroy(struct bh_control *control);
 /* The agent answered a launch request of the proxy. */
 void bh_control_launched(struct bh_control *control, uint32_t request, int32_t pid,
