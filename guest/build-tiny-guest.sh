@@ -31,7 +31,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v6
+	echo v7
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -49,7 +49,7 @@ cp "$busybox" "$work/bin/busybox"
 
 # Modules in dependency order: for each wanted module, its modules.dep
 # entries first (deepest last in the file, so loaded in reverse), once each.
-wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon crc32c_generic ext4 button"
+wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon crc32c_generic ext4 button evdev"
 order=()
 declare -A seen
 add_module() {
@@ -108,8 +108,10 @@ if [ -n "$foot" ]; then
 fi
 printf 'root:x:0:0::/root:/bin/sh\nguest:x:1000:1000::/home/guest:/bin/sh\n' >"$work/etc/passwd"
 printf 'root:x:0:\nguest:x:1000:\n' >"$work/etc/group"
-printf 'event=button/power\naction=/sbin/guest-poweroff\n' >"$work/etc/acpi.conf"
-mkdir -p "$work/etc/acpi"
+# busybox acpid reads the power button from /dev/input/event* (evdev) and
+# runs /etc/acpi/<ACTION>/<PARAMETER>: PWRF/00000080 for KEY_POWER.
+mkdir -p "$work/etc/acpi/PWRF"
+ln -s /sbin/guest-poweroff "$work/etc/acpi/PWRF/00000080"
 cat >"$work/sbin/guest-poweroff" <<'OFF'
 #!/bin/busybox sh
 # The power button (bulkheadctl stop): flush and unmount home, power off.
@@ -141,7 +143,8 @@ mkdir -p /home/guest && chown 1000:1000 /home/guest
 # The tests read and write the root disk from inside the guest.
 [ -b /dev/vda ] && chmod 666 /dev/vda
 mkdir -p /run/user/1000 && chown 1000:1000 /run/user/1000 && chmod 700 /run/user/1000
-acpid -c /etc/acpi -a /etc/acpi.conf 2>/dev/null
+# The log and pid files default to /var, which this guest has not.
+acpid -c /etc/acpi -l /dev/null -p /run/acpid.pid 2>/dev/null || echo "tiny test guest: acpid did not start; bulkheadctl stop will have to power off"
 export XDG_RUNTIME_DIR=/run/user/1000 PATH=/usr/bin:/bin:/sbin LANG=C.UTF-8
 echo "tiny test guest: starting the agent"
 while :; do
