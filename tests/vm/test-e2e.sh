@@ -158,6 +158,7 @@ echo "e2f repaints after the kill ($ticks pixels changed)"
 "$CTL" spawn e2e || bh_fail "the second spawn failed"
 python3 "$IPC" wait-window e2e '*' 240 >/dev/null || bh_fail "e2e did not recover"
 echo "e2e recovered"
+"$CTL" boot-trace e2e || bh_fail "boot-trace after the recovery failed"
 
 # After the kill, every overlay is intact: stop both tags, check each disk.
 "$CTL" stop e2e >/dev/null && "$CTL" stop e2f >/dev/null || bh_fail "stop failed"
