@@ -35,11 +35,15 @@ static const struct bh_cli_command commands[] = {
 	{"console", "TAG", "print the serial console log of a tag's VM", NULL, bh_cli_console},
 	{"base",
 		"list [--json] | add DIR | add --kernel K [--initrd I] [--root R] "
-		"[--cmdline C] | gc | build",
+		"[--cmdline C] | gc | build [--packages LIST] [--suite SUITE] [--mirror URL] "
+		"[--size GIB] [--output DIR] [--no-rebase]",
 		"manage base images",
 		"add registers a base from DIR (vmlinuz, initrd.img, root.qcow2) or named\n"
 		"files and makes it the latest; stopped persistent tags are rebased onto it.\n"
-		"gc removes bases that no tag uses and that are not the latest.",
+		"gc removes bases that no tag uses and that are not the latest.\n"
+		"build makes a Debian base (bookworm, 8 GiB root) with the agent, a user named\n"
+		"after you and the extra packages, and registers it like add; --output DIR\n"
+		"only writes its files to DIR.",
 		bh_cli_base},
 	{"windows", "[--json]", "list the compositor's windows", NULL, bh_cli_windows},
 	{"spawn", "TAG", "open the tag's default app through the compositor", NULL, bh_cli_spawn},
