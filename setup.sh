@@ -16,7 +16,7 @@ packages=(
 	# virtual machines
 	libvirt-daemon libvirt-clients qemu-system-x86 qemu-utils
 	# guest images
-	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap
+	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job
 	foot weston grim wtype wayland-utils gtk-3-examples waypipe xvfb python3
 	fonts-dejavu-core procps psmisc util-linux passwd
