@@ -3,6 +3,7 @@
  * neither the user's files nor other tags (protocols/SANDBOX.md). */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "bh-config.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proxy/sandbox.h"
 
 #if BH_HAVE_SECCOMP
@@ -39,8 +41,8 @@ static const char *const allowed_calls[] = {
 	/* bytes on the fds it holds: channel, compositor, guest clients,
 	 * clipboard pipes, bulkheadctl connections, shm memfds */
 	"read", "readv", "pread64", "write", "writev", "pwrite64", "lseek", "close",
-	"recvmsg", "recvfrom", "sendmsg", "shutdown", "getsockopt", "setsockopt",
-	"accept4", "pipe", "pipe2", "dup", "dup2", "dup3", "fcntl", "fstat",
+	"recvmsg", "recvfrom", "sendmsg", "shutdown", "getsockopt", "accept4",
+	"pipe", "pipe2", "dup", "dup2", "dup3", "fstat",
 	/* the event loop */
 	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
 	"timerfd_create", "timerfd_settime", "timerfd_gettime", "signalfd4", "eventfd2",
@@ -145,7 +147,7 @@ static int add_rule(
 static int add_rules(scmp_filter_ctx ctx)
 {
 	int rc = 0;
-	for (size_t i = 0; i < sizeof(allowed_calls) / sizeof(allowed_calls[0]) && rc == 0; i++) {
+	for (size_t i = 0; i < BH_ARRAY_LEN(allowed_calls) && rc == 0; i++) {
 		rc = add_rule(ctx, allowed_calls[i], 0, NULL);
 	}
 	/* glibc's fstat is newfstatat(fd, "", st, AT_EMPTY_PATH). */
@@ -171,6 +173,17 @@ static int add_rules(scmp_filter_ctx ctx)
 	}
 	if (rc == 0) {
 		rc = add_rule(ctx, "tgkill", 1, &own_pid);
+	}
+	/* fd flags, duplicates and memfd seals; not F_SETOWN or F_SETSIG, with
+	 * which I/O on an fd would signal any process of the user. */
+	static const char *const fcntl_names[] = {"fcntl", "fcntl64"};
+	static const int fcntl_commands[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD,
+		F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS};
+	for (size_t i = 0; i < BH_ARRAY_LEN(fcntl_commands) && rc == 0; i++) {
+		const struct scmp_arg_cmp command = SCMP_A1(SCMP_CMP_EQ, fcntl_commands[i]);
+		for (size_t n = 0; n < BH_ARRAY_LEN(fcntl_names) && rc == 0; n++) {
+			rc = add_rule(ctx, fcntl_names[n], 1, &command);
+		}
 	}
 	return rc;
 }
@@ -229,6 +242,9 @@ bool bh_sandbox_enter(const char *tag)
 			tag);
 		return true;
 	}
+	/* strerror() and libvirt's messages would look for translation catalogs
+	 * in another locale, and files are out of reach from here on. */
+	setlocale(LC_ALL, "C");
 	char err[256];
 	if (!sandbox_apply(tag, false, err, sizeof(err))) {
 		bh_log(BH_LOG_ERROR,
@@ -250,6 +266,7 @@ enum {
 };
 
 static char check_dir[64];
+static pid_t check_parent;
 
 static void try_open(void)
 {
@@ -278,6 +295,16 @@ static void try_mkdir(void)
 	mkdir(check_dir, 0700);
 }
 
+static void try_kill(void)
+{
+	kill(check_parent, 0);
+}
+
+static void try_setown(void)
+{
+	fcntl(STDERR_FILENO, F_SETOWN, check_parent);
+}
+
 static const struct {
 	const char *what;
 	void (*run)(void);
@@ -287,6 +314,8 @@ static const struct {
 	{"socket(AF_INET, SOCK_STREAM)", try_socket_inet},
 	{"socket(AF_UNIX, SOCK_STREAM) (the keeper connects)", try_socket_unix},
 	{"mkdir in /tmp", try_mkdir},
+	{"kill(another process, 0)", try_kill},
+	{"fcntl(F_SETOWN) (I/O would signal another process)", try_setown},
 };
 
 /* The allowed control: what a host shm pool needs. */
@@ -380,9 +409,10 @@ static bool check_stop(void)
 
 int bh_sandbox_check(void)
 {
+	check_parent = getpid();
 	snprintf(check_dir, sizeof(check_dir), "/tmp/bulkhead-sandbox-check.%ld", (long)getpid());
 	bool all = true;
-	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+	for (size_t i = 0; i < BH_ARRAY_LEN(forbidden); i++) {
 		int r = run_attempt(forbidden[i].run, NULL);
 		if (r == ATTEMPT_REFUSED) {
 			printf("%s: refused\n", forbidden[i].what);

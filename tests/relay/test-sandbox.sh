@@ -32,6 +32,10 @@ spawn_tag
 proxy_pid() {
 	pgrep -P "$COMPOSITOR_PID" -f 'bulkhead-prox[y] --tag t1' | head -1
 }
+# Ended: gone, or a zombie its new parent has not reaped yet.
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
 pid=$(proxy_pid)
 [ -n "$pid" ] || bh_fail "no proxy of t1 runs"
 grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status" ||
@@ -72,13 +76,13 @@ bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did no
 
 # The ends: a stop from the compositor, then SIGTERM.
 python3 "$IPC" call '{"cmd": "stop", "tag": "t1"}' >/dev/null || bh_fail "stop failed"
-bh_wait_for 10 sh -c "! kill -0 $pid" || bh_fail "the proxy did not stop"
-bh_wait_for 10 sh -c "! kill -0 $keeper" || bh_fail "the keeper outlived the proxy"
+bh_wait_for 10 gone "$pid" || bh_fail "the proxy did not stop"
+bh_wait_for 10 gone "$keeper" || bh_fail "the keeper outlived the proxy"
 [ ! -e "$SOCK" ] || bh_fail "the control socket stayed after a stop"
 spawn_tag
 pid=$(proxy_pid)
 kill -TERM "$pid"
-bh_wait_for 10 sh -c "! kill -0 $pid" || bh_fail "the proxy did not end on SIGTERM"
+bh_wait_for 10 gone "$pid" || bh_fail "the proxy did not end on SIGTERM"
 bh_wait_for 10 sh -c "[ ! -e '$SOCK' ]" || bh_fail "the control socket stayed after SIGTERM"
 ! grep 'forbidden system call' "$BH_TMP/compositor.log" || bh_fail "the sandbox stopped a proxy"
 
