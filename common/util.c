@@ -1,5 +1,6 @@
 /* Small helpers every binary needs: fd flags, whole reads and writes, spawning. */
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,14 @@ pid_t bh_spawn(const char *const argv[], const char *const env_set[], const int 
 	}
 	for (size_t i = 0; env_set && env_set[i]; i++) {
 		putenv((char *)env_set[i]);
+	}
+	/* Nothing leaks into the child but stdio and keep_fds, whatever this
+	 * process inherited without close-on-exec itself (a proxy must not get
+	 * the compositor's stray fds). */
+	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
+		for (int fd = 3; fd < 4096; fd++) {
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
 	}
 	for (size_t i = 0; keep_fds && keep_fds[i] >= 0; i++) {
 		bh_set_cloexec(keep_fds[i], false);

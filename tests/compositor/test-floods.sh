@@ -35,7 +35,11 @@ wrote=$(sed -n 's/^flood: wrote \([0-9]*\) bytes.*/\1/p' "$BH_TMP/clip.out")
 [ "$wrote" -lt $((64 << 20)) ] || bh_fail "the compositor read $wrote bytes of a 1 GiB selection"
 rss_after=$(awk '/VmRSS/ { print $2 }' "/proc/$COMPOSITOR_PID/status")
 echo "clipboard flood: stopped after $wrote bytes written; compositor RSS ${rss_before} -> ${rss_after} KiB"
-[ $((rss_after - rss_before)) -lt $((64 * 1024)) ] || bh_fail "the compositor grew by $((rss_after - rss_before)) KiB"
+# (A sanitizer build keeps freed memory in quarantine: its RSS says nothing.)
+if [ -z "${BH_COMPOSITOR:-}" ]; then
+	[ $((rss_after - rss_before)) -lt $((64 * 1024)) ] ||
+		bh_fail "the compositor grew by $((rss_after - rss_before)) KiB"
+fi
 grep "clipboard_limit" "$BH_TMP/compositor.log" | tail -1
 
 # Still serving: a new window of t2 maps.
