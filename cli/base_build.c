@@ -36,12 +36,12 @@ static const struct stage {
 	int percent;
 } stages[] = {
 	{"check", "checking the agent and the tools", 0},
-	{"download", "downloading packages", 2},
-	{"install", "installing packages", 20},
-	{"configure", "setting up the user, the agent and the services", 75},
-	{"filesystem", "making the root file system", 78},
-	{"qcow2", "writing root.qcow2", 88},
-	{"register", "registering the base", 94},
+	{"download", "downloading packages", 1},
+	{"install", "installing packages", 22},
+	{"configure", "setting up the user, the agent and the services", 82},
+	{"filesystem", "making the root file system", 88},
+	{"qcow2", "writing root.qcow2", 93},
+	{"register", "registering the base", 96},
 };
 
 struct options {

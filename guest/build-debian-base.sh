@@ -58,19 +58,36 @@ progress() {
 # ---- hooks: mmdebstrap runs this script again inside its chroot set-up ----
 # Parameters travel in the environment (BH_BASE_*), set by the main part.
 
-# Before the packages beyond the essential set: the initrd the kernel
-# package makes is not the one the base boots, so make it cheap.
+# Before the packages beyond the essential set.
 hook_essential() {
 	local root=$1
-	mkdir -p "$root/etc/initramfs-tools/conf.d"
-	printf 'MODULES=list\nRESUME=none\n' >"$root/etc/initramfs-tools/conf.d/bulkhead.conf"
 	progress install
+	# The base boots its own initrd (make_initrd): initramfs-tools is only
+	# there for the kernel package's sake, and need not make one, twice.
+	chroot "$root" dpkg-divert --quiet --local --rename \
+		--divert /usr/sbin/update-initramfs.bulkhead --add /usr/sbin/update-initramfs
+	printf '#!/bin/sh\nexit 0\n' >"$root/usr/sbin/update-initramfs"
+	chmod 755 "$root/usr/sbin/update-initramfs"
 }
 
 # Everything installed: the user, the agent, the home disk, the units.
 hook_configure() {
 	local root=$1 user=$BH_BASE_USER
 	progress configure
+	rm "$root/usr/sbin/update-initramfs"
+	chroot "$root" dpkg-divert --quiet --local --rename \
+		--divert /usr/sbin/update-initramfs.bulkhead --remove /usr/sbin/update-initramfs
+	# No documentation but the copyright files, no manuals, no translations,
+	# now and in what a tag installs later. Removed here rather than left out
+	# by mmdebstrap's --dpkgopt, which passes the essential packages through
+	# a slow filter.
+	find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+	rm -rf "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/usr/share/info/*
+	local p
+	{
+		for p in doc man locale info; do echo "path-exclude=/usr/share/$p/*"; done
+		echo "path-include=/usr/share/doc/*/copyright"
+	} >"$root/etc/dpkg/dpkg.cfg.d/bulkhead-slim"
 	install -m 755 "$BH_BASE_AGENT" "$root/usr/local/bin/bulkhead-agent"
 	local missing
 	missing=$(chroot "$root" ldd /usr/local/bin/bulkhead-agent | grep 'not found' || true)
@@ -407,16 +424,12 @@ export BH_BASE_PROGRESS_FD=3
 trap 'rm -f "$out/root.raw"' EXIT
 progress download
 started=$(date +%s)
-# Without documentation, manuals and translations (dpkg keeps excluding
-# them in the tags), and with /usr merged by mmdebstrap rather than by the
-# usrmerge package and the perl it needs.
+# /usr merged by mmdebstrap rather than by the usrmerge package and the perl
+# it needs; dpkg without its syncs (eatmydata), which the image does not
+# need while it is being made.
 mmdebstrap --mode="$mode" --variant=minbase --format=null --include="$packages" \
 	--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-	--dpkgopt='path-exclude=/usr/share/man/*' \
-	--dpkgopt='path-exclude=/usr/share/doc/*' \
-	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
-	--dpkgopt='path-exclude=/usr/share/locale/*' \
-	--dpkgopt='path-exclude=/usr/share/info/*' \
+	--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
 	--essential-hook="\"$self\" --hook essential \"\$1\"" \
 	--customize-hook="\"$self\" --hook configure \"\$1\"" \
 	--customize-hook="\"$self\" --hook image \"\$1\"" \
