@@ -108,7 +108,14 @@ bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
 
 void bh_cli_conn_run(struct bh_cli_conn *conn)
 {
-	while (!conn->done || (conn->endpoint != NULL && bh_endpoint_pending(conn->endpoint) > 0)) {
+	for (;;) {
+		/* Writes queued outside a dispatch happen in idle callbacks: run
+		 * them before deciding whether anything is left to wait for. */
+		wl_event_loop_dispatch_idle(conn->loop);
+		if (conn->done &&
+			(conn->endpoint == NULL || bh_endpoint_pending(conn->endpoint) == 0)) {
+			break;
+		}
 		if (wl_event_loop_dispatch(conn->loop, -1) < 0 && errno != EINTR) {
 			break;
 		}
@@ -345,6 +352,7 @@ static void send_file_stdin(struct exec_session *s)
 		if (!bh_stream_send(s->stream, buf, (size_t)n + 1) && errno != EAGAIN) {
 			break;
 		}
+		wl_event_loop_dispatch_idle(s->conn.loop); /* the queued writes */
 		while (s->stream != NULL &&
 			bh_stream_pending(s->stream) > BH_ENDPOINT_STREAM_LOW_WATER) {
 			wl_event_loop_dispatch(s->conn.loop, -1);

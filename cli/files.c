@@ -122,6 +122,7 @@ static bool push_emit(const uint8_t *msg, size_t len, void *user)
 	if (!bh_stream_send(s->stream, msg, len) && errno != EAGAIN) {
 		return false;
 	}
+	wl_event_loop_dispatch_idle(s->conn.loop); /* the queued writes */
 	while (s->stream != NULL && !s->conn.done && bh_stream_pending(s->stream) > SEND_HIGH) {
 		if (wl_event_loop_dispatch(s->conn.loop, -1) < 0 && errno != EINTR) {
 			return false;

@@ -40,6 +40,11 @@ enum extra_kind {
 	EXTRA_SURFACE,
 };
 
+/* Commits a surface remembers the damage of: a client that cycles through
+ * up to this many buffers has each compared only where it changed since it
+ * was last shown (double and triple buffering), not whole. */
+#define DAMAGE_HISTORY 4
+
 /* What the agent tracks about one client object beyond its interface. */
 struct extra {
 	uint8_t kind;
@@ -51,6 +56,14 @@ struct extra {
 	int32_t offset, stride, height; /* buffer */
 	uint32_t pending, current;      /* surface: buffer ids */
 	int32_t damage_y0, damage_y1;   /* surface: buffer rows, y0 < y1 when set */
+	/* surface: commits so far and the damaged rows of the last
+	 * DAMAGE_HISTORY of them (y1 == INT32_MAX: all) */
+	uint32_t gen; /* surface: this client's surfaces are numbered, never reused */
+	uint32_t commits;
+	int32_t hist_y0[DAMAGE_HISTORY], hist_y1[DAMAGE_HISTORY];
+	/* buffer: the surface and commit it was last synced at, and the pool's
+	 * sync count then; 0 = never */
+	uint32_t synced_surface, synced_commit, synced_pool_sync;
 };
 
 struct guest_client {
@@ -61,6 +74,7 @@ struct guest_client {
 	struct bh_stream *stream;
 	struct bh_relay_wire wire; /* message parsing and object tables */
 	uint32_t next_pool;
+	uint32_t surface_gens; /* surfaces created so far */
 	struct extra *extras;
 	size_t extras_len;
 	/* a commit waiting until its buffer bytes are queued */
@@ -232,6 +246,47 @@ static bool sync_step(struct guest_client *client, bool *failed)
 	return true;
 }
 
+/* The rows of buffer (attached to the surface of generation surface_gen) that may
+ * differ from what the host pool holds: the union of the damage of every
+ * commit since the buffer was last synced, if the surface remembers them
+ * all and no other buffer's sync touched its bytes since; else all rows. */
+static void buffer_changed_rows(const struct extra *surface, const struct extra *buffer,
+	int32_t *y0, int32_t *y1)
+{
+	*y0 = 0;
+	*y1 = buffer->height;
+	uint32_t n = surface->commits;
+	const struct bh_shm_mirror *pool = buffer->pool;
+	if (buffer->synced_surface != surface->gen || buffer->synced_commit == 0 ||
+		n - buffer->synced_commit > DAMAGE_HISTORY ||
+		pool->syncs - buffer->synced_pool_sync - 1 > BH_MIRROR_SYNC_LOG) {
+		return;
+	}
+	uint64_t lo = (uint64_t)buffer->offset;
+	uint64_t hi = lo + (uint64_t)buffer->height * (uint64_t)buffer->stride;
+	/* The syncs after its own (the ring holds the last BH_MIRROR_SYNC_LOG). */
+	for (uint32_t j = buffer->synced_pool_sync + 1; j != pool->syncs; j++) {
+		uint32_t i = j % BH_MIRROR_SYNC_LOG;
+		if (pool->sync_lo[i] < hi && pool->sync_hi[i] > lo) {
+			return; /* another buffer wrote over part of it */
+		}
+	}
+	int32_t u0 = INT32_MAX, u1 = INT32_MIN;
+	for (uint32_t c = buffer->synced_commit + 1; c != n + 1; c++) {
+		uint32_t i = c % DAMAGE_HISTORY;
+		if (surface->hist_y0[i] < surface->hist_y1[i]) {
+			u0 = surface->hist_y0[i] < u0 ? surface->hist_y0[i] : u0;
+			u1 = surface->hist_y1[i] > u1 ? surface->hist_y1[i] : u1;
+		}
+	}
+	if (u0 >= u1) {
+		*y0 = *y1 = 0; /* nothing changed since */
+		return;
+	}
+	*y0 = u0 > 0 ? u0 : 0;
+	*y1 = u1 < buffer->height ? u1 : buffer->height;
+}
+
 /* The attached buffer's changed bytes go out before the commit. */
 static bool surface_commit(struct guest_client *client, struct extra *surface, bool *held)
 {
@@ -239,22 +294,36 @@ static bool surface_commit(struct guest_client *client, struct extra *surface, b
 	if (surface->attached) {
 		surface->current = surface->pending;
 		surface->attached = false;
-		surface->damage_full = true; /* a new buffer: compare it all */
 	}
-	struct extra *buffer = extra_get(client, surface->current, false);
-	bool damaged = surface->damage_full || surface->damage_y0 < surface->damage_y1;
-	if (buffer == NULL || buffer->kind != EXTRA_BUFFER || !damaged) {
-		surface->damage_full = false;
-		surface->damage_y0 = surface->damage_y1 = 0;
-		return true;
+	/* This commit's damage goes into the history first. */
+	uint32_t n = ++surface->commits;
+	if (n == 0) {
+		n = surface->commits = 1; /* 0 means "never" for buffers */
 	}
-	int32_t y0 = 0, y1 = buffer->height;
-	if (!surface->damage_full) {
-		y0 = surface->damage_y0 > 0 ? surface->damage_y0 : 0;
-		y1 = surface->damage_y1 < buffer->height ? surface->damage_y1 : buffer->height;
+	uint32_t slot = n % DAMAGE_HISTORY;
+	if (surface->damage_full) {
+		surface->hist_y0[slot] = 0;
+		surface->hist_y1[slot] = INT32_MAX;
+	} else {
+		surface->hist_y0[slot] = surface->damage_y0;
+		surface->hist_y1[slot] = surface->damage_y1;
 	}
 	surface->damage_full = false;
 	surface->damage_y0 = surface->damage_y1 = 0;
+	struct extra *buffer = extra_get(client, surface->current, false);
+	if (buffer == NULL || buffer->kind != EXTRA_BUFFER) {
+		return true;
+	}
+	int32_t y0, y1;
+	buffer_changed_rows(surface, buffer, &y0, &y1);
+	struct bh_shm_mirror *pool = buffer->pool;
+	uint32_t i = pool->syncs % BH_MIRROR_SYNC_LOG;
+	pool->sync_lo[i] = (uint64_t)(buffer->offset > 0 ? buffer->offset : 0);
+	pool->sync_hi[i] = pool->sync_lo[i] + (uint64_t)(buffer->height > 0 ? buffer->height : 0) *
+		(uint64_t)(buffer->stride > 0 ? buffer->stride : 0);
+	buffer->synced_pool_sync = pool->syncs++;
+	buffer->synced_surface = surface->gen;
+	buffer->synced_commit = n;
 	if (y0 >= y1 || buffer->offset < 0 || buffer->stride <= 0) {
 		return true;
 	}
@@ -419,6 +488,7 @@ static bool handle_request(
 		s->kind = EXTRA_SURFACE;
 		s->plain = true;
 		s->scale = 1;
+		s->gen = ++client->surface_gens;
 	} else if (strcmp(iface, "wp_viewporter") == 0 && m.opcode == 1) {
 		/* get_viewport(id, surface): the buffer is scaled or cropped */
 		struct extra *s = extra_get(client, m.args[1], false);

@@ -18,6 +18,12 @@ struct bh_shm_mirror {
 	uint8_t *copy;   /* what the host pool holds */
 	uint64_t size;
 	int refs; /* the wl_shm_pool and each of its wl_buffers */
+	/* The byte ranges of the last BH_MIRROR_SYNC_LOG syncs, so a buffer
+	 * synced earlier knows whether another buffer overwrote its part of
+	 * the host pool since (then it is compared whole). */
+	uint32_t syncs;
+#define BH_MIRROR_SYNC_LOG 8
+	uint64_t sync_lo[BH_MIRROR_SYNC_LOG], sync_hi[BH_MIRROR_SYNC_LOG];
 };
 
 /* Maps fd (owned from now on, also on failure) and makes a zeroed copy. */
