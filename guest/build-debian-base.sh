@@ -49,7 +49,8 @@ masked_generators="systemd-gpt-auto-generator systemd-sysv-generator
 # root is mounted by the initrd; the rest keeps systemd quiet and the boot
 # free of checks that cannot find anything on a fresh overlay. The crypto
 # self-tests are the kernel's slowest start-up step under emulation.
-cmdline="root=/dev/vda rw rootfstype=ext4 fsck.mode=skip systemd.show_status=false"
+cmdline="root=/dev/vda rw rootfstype=ext4 fsck.mode=skip systemd.show_status=false
+	cryptomgr.notests"
 
 progress() {
 	echo "stage $1" >&3
@@ -111,9 +112,9 @@ hook_configure() {
 	printf '/dev/vda\t/\text4\trw,noatime,errors=remount-ro\t0 0\n' >"$root/etc/fstab"
 	# The host boots the base's own kernel: a newer kernel package in a tag
 	# would only take the running kernel's modules away.
-	chroot "$root" apt-mark hold linux-image-amd64 \
-		"$(chroot "$root" dpkg-query -W -f '${Depends}' linux-image-amd64 | cut -d' ' -f1)" \
-		>/dev/null
+	local kernel_package
+	kernel_package=$(chroot "$root" dpkg-query -W -f '${Depends}' linux-image-amd64)
+	chroot "$root" apt-mark hold linux-image-amd64 "${kernel_package%% *}" >/dev/null
 
 	cat >"$root/usr/local/sbin/bulkhead-home" <<-EOF
 		#!/bin/sh
@@ -126,12 +127,14 @@ hook_configure() {
 		while [ ! -b \$dev ] && [ \$n -lt 100 ]; do sleep 0.1; n=\$((n + 1)); done
 		if [ -z "\$(blkid -p -o value -s TYPE \$dev || true)" ]; then
 		    if ! cmp -s -n 1048576 \$dev /dev/zero; then
-		        echo "bulkhead-home: \$dev holds data but no file system; not formatting it" >&2
+		        echo "bulkhead-home: \$dev holds data but no file system;" \
+		            "not formatting it" >&2
 		        exit 1
 		    fi
 		    # Blank means zeros: the inode tables and the journal need no
 		    # zeroing, now or later in the background.
-		    mkfs.ext4 -q -L bulkhead-home -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \$dev
+		    mkfs.ext4 -q -L bulkhead-home \
+		        -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \$dev
 		fi
 		mount -t ext4 -o noatime,noinit_itable \$dev /home
 		if [ ! -d /home/\$user ]; then
@@ -398,8 +401,8 @@ else
 	mode=unshare
 	command -v newuidmap >/dev/null || fail "unshare mode needs newuidmap (package uidmap)"
 	grep -q "^$(id -un):" /etc/subuid ||
-		fail "$(id -un) has no range in /etc/subuid, which unshare mode needs" \
-			"(usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un))"
+		fail "$(id -un) has no range in /etc/subuid, which unshare mode needs (usermod" \
+			"--add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un))"
 fi
 mkdir -p "$out"
 [ -z "$(ls -A "$out")" ] || fail "$out is not empty"
@@ -409,7 +412,8 @@ out=$(cd "$out" && pwd)
 agent_packages=""
 for lib in $(ldd "$agent" | grep -o '/[^ ]*' | grep -v '/ld-linux'); do
 	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
-		dpkg -S "/usr$lib" 2>/dev/null) || fail "no Debian package provides $lib (for the agent)"
+		dpkg -S "/usr$lib" 2>/dev/null) ||
+		fail "no Debian package provides $lib (for the agent)"
 	agent_packages="$agent_packages ${pkg%%:*}"
 done
 
@@ -440,7 +444,7 @@ progress qcow2
 # and the base is read at every boot of every tag.
 qemu-img convert -O qcow2 "$out/root.raw" "$out/root.qcow2"
 rm -f "$out/root.raw"
-echo "$cmdline" >"$out/cmdline"
+echo $cmdline >"$out/cmdline"
 
 # The manifest: what the base is made of.
 key=$( (
@@ -452,14 +456,16 @@ key=$( (
 	printf '  "recipe": "build-debian-base.sh",\n  "recipe_key": "%s",\n' "$key"
 	printf '  "date": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '  "suite": "%s",\n  "mirror": "%s",\n  "user": "%s",\n' "$suite" "$mirror" "$user"
-	printf '  "kernel": "%s",\n  "cmdline": "%s",\n' "$(cat "$out/kernel-version")" "$cmdline"
+	printf '  "kernel": "%s",\n' "$(cat "$out/kernel-version")"
+	printf '  "cmdline": "%s",\n' "$(cat "$out/cmdline")"
 	printf '  "build_seconds": %d,\n' $(($(date +%s) - started))
-	printf '  "sizes": {"root_virtual_gib": %d, "root_qcow2": %d, "vmlinuz": %d, "initrd": %d},\n' \
-		"$size" "$(stat -c %s "$out/root.qcow2")" "$(stat -c %s "$out/vmlinuz")" \
-		"$(stat -c %s "$out/initrd.img")"
+	printf '  "sizes": {"root_virtual_gib": %d, "root_qcow2": %d,' \
+		"$size" "$(stat -c %s "$out/root.qcow2")"
+	printf ' "vmlinuz": %d, "initrd": %d},\n' \
+		"$(stat -c %s "$out/vmlinuz")" "$(stat -c %s "$out/initrd.img")"
 	printf '  "packages": {\n'
-	awk -F '\t' '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $1, $2 } END { print "" }' \
-		"$out/packages.tsv"
+	awk -F '\t' '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $1, $2 }
+		END { print "" }' "$out/packages.tsv"
 	printf '  }\n}\n'
 } >"$out/manifest.json"
 rm -f "$out/packages.tsv" "$out/kernel-version"
