@@ -347,8 +347,8 @@ static void store_build_manifest(const char *dir, const char *id)
 		return;
 	}
 	json_object_object_add(m, "id", json_object_new_string(id));
-	if (json_object_to_file_ext(tmp, m, JSON_C_TO_STRING_PRETTY) != 0 ||
-		rename(tmp, dst) != 0) {
+	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
+	if (json_object_to_file_ext(tmp, m, flags) != 0 || rename(tmp, dst) != 0) {
 		unlink(tmp);
 		fprintf(stderr, "base build: could not store the build manifest of %s\n", id);
 	}

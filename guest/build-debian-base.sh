@@ -89,7 +89,7 @@ hook_configure() {
 		for p in doc man locale info; do echo "path-exclude=/usr/share/$p/*"; done
 		echo "path-include=/usr/share/doc/*/copyright"
 	} >"$root/etc/dpkg/dpkg.cfg.d/bulkhead-slim"
-	install -m 755 "$BH_BASE_AGENT" "$root/usr/local/bin/bulkhead-agent"
+	install -m 755 "$root/bulkhead-in/agent" "$root/usr/local/bin/bulkhead-agent"
 	local missing
 	missing=$(chroot "$root" ldd /usr/local/bin/bulkhead-agent | grep 'not found' || true)
 	if [ -n "$missing" ]; then
@@ -307,14 +307,19 @@ make_initrd() {
 
 # The root file system image, the kernel and the initrd, and the package
 # list, while the tree's owners are still root (in unshare mode only this
-# namespace sees them so).
+# namespace sees them so). Made in a scratch directory and moved into the
+# chroot at /bulkhead-out, which the sync-out hook copies to OUTDIR: in
+# unshare mode, root here is a subordinate id that cannot reach OUTDIR.
 hook_image() {
-	local root=$1 out=$BH_BASE_OUT
-	chroot "$root" dpkg-query -W -f '${Package}\t${Version}\n' >"$out/packages.tsv"
-	cp "$root"/boot/vmlinuz-* "$out/vmlinuz"
-	ls "$root/lib/modules" >"$out/kernel-version"
-	make_initrd "$root" "$out/initrd.img"
-	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
+	local root=$1
+	# Global: the trap runs after this function has returned.
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	chroot "$root" dpkg-query -W -f '${Package}\t${Version}\n' >"$work/packages.tsv"
+	cp "$root"/boot/vmlinuz-* "$work/vmlinuz"
+	ls "$root/lib/modules" >"$work/kernel-version"
+	make_initrd "$root" "$work/initrd.img"
+	rm -rf "$root/bulkhead-in" "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
 		"$root"/var/cache/apt/archives/*.deb "$root"/var/log/*.log "$root"/var/log/apt/*
 	progress filesystem
 	# A plain bind mount of the tree shows none of the /proc, /sys and /dev
@@ -323,10 +328,18 @@ hook_image() {
 	tree=$(mktemp -d)
 	mount --bind "$root" "$tree"
 	mke2fs -q -t ext4 -L bulkhead-root -d "$tree" -E nodiscard \
-		"$out/root.raw" "${BH_BASE_SIZE}G" || status=$?
+		"$work/root.raw" "${BH_BASE_SIZE}G" || status=$?
 	umount "$tree"
 	rmdir "$tree"
-	return $status
+	[ $status = 0 ] || return $status
+	progress qcow2
+	# Uncompressed: a compressed cluster costs a decompression at every
+	# read, and the base is read at every boot of every tag.
+	qemu-img convert -O qcow2 "$work/root.raw" "$work/root.qcow2"
+	rm "$work/root.raw"
+	chmod 644 "$work"/*
+	mkdir "$root/bulkhead-out"
+	mv "$work"/* "$root/bulkhead-out/"
 }
 
 if [ "${1:-}" = --hook ]; then
@@ -422,10 +435,15 @@ packages="systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools 
 	$agent_packages $extra"
 packages=$(echo $packages | tr ' ' '\n' | sort -u | paste -sd,)
 
-self=$(readlink -f "$0")
-export BH_BASE_USER=$user BH_BASE_AGENT=$agent BH_BASE_OUT=$out BH_BASE_SIZE=$size
-export BH_BASE_PROGRESS_FD=3
-trap 'rm -f "$out/root.raw"' EXIT
+export BH_BASE_USER=$user BH_BASE_SIZE=$size BH_BASE_PROGRESS_FD=3
+# In unshare mode the hooks' root is a subordinate id that may not reach
+# this script or the agent where they are: both are copied into the chroot
+# (/bulkhead-in) first, by mmdebstrap's copy-in, which runs as the caller.
+inputs=$(mktemp -d)
+trap 'rm -rf "$inputs"' EXIT
+cp "$0" "$inputs/recipe"
+cp "$agent" "$inputs/agent"
+hook='"$1/bulkhead-in/recipe" --hook'
 progress download
 started=$(date +%s)
 # /usr merged by mmdebstrap rather than by the usrmerge package and the perl
@@ -434,22 +452,19 @@ started=$(date +%s)
 mmdebstrap --mode="$mode" --variant=minbase --format=null --include="$packages" \
 	--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
 	--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
-	--essential-hook="\"$self\" --hook essential \"\$1\"" \
-	--customize-hook="\"$self\" --hook configure \"\$1\"" \
-	--customize-hook="\"$self\" --hook image \"\$1\"" \
+	--setup-hook='mkdir "$1/bulkhead-in"' \
+	--setup-hook="copy-in $inputs/recipe $inputs/agent /bulkhead-in" \
+	--essential-hook="$hook essential \"\$1\"" \
+	--customize-hook="$hook configure \"\$1\"" \
+	--customize-hook="$hook image \"\$1\"" \
+	--customize-hook="sync-out /bulkhead-out $out" \
 	"$suite" /dev/null "deb $mirror $suite main"
-
-progress qcow2
-# Uncompressed: a compressed cluster costs a decompression at every read,
-# and the base is read at every boot of every tag.
-qemu-img convert -O qcow2 "$out/root.raw" "$out/root.qcow2"
-rm -f "$out/root.raw"
 echo $cmdline >"$out/cmdline"
 
 # The manifest: what the base is made of.
 key=$( (
 	echo "v$recipe_version"
-	sha256sum "$self" "$agent" | cut -d' ' -f1
+	sha256sum "$0" "$agent" | cut -d' ' -f1
 ) | sha256sum | cut -c1-16)
 {
 	printf '{\n'
