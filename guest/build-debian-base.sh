@@ -458,7 +458,16 @@ mmdebstrap --mode="$mode" --variant=minbase --format=null --include="$packages" 
 	--customize-hook="$hook configure \"\$1\"" \
 	--customize-hook="$hook image \"\$1\"" \
 	--customize-hook="sync-out /bulkhead-out $out" \
-	"$suite" /dev/null "deb $mirror $suite main"
+	"$suite" /dev/null "deb $mirror $suite main" &
+mm=$!
+# Stopped, mmdebstrap still has to remove its chroot, which in unshare mode
+# only it can (subordinate ids own it): pass the signal on and wait.
+trap 'kill -TERM $mm 2>/dev/null || true' TERM INT HUP
+status=0
+wait $mm || status=$?
+while kill -0 $mm 2>/dev/null; do wait $mm || status=$?; done
+trap - TERM INT HUP
+[ $status = 0 ] || fail "mmdebstrap failed (status $status; see above)"
 echo $cmdline >"$out/cmdline"
 
 # The manifest: what the base is made of.
