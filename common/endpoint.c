@@ -783,9 +783,13 @@ struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *s)
 	return s->endpoint;
 }
 
-bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
+/* Queues one DATA frame made of head (hlen bytes) and body, checked
+ * against the limits; errno and result as bh_stream_send. */
+static bool stream_queue(struct bh_stream *s, const void *head, size_t hlen, const void *body,
+	size_t blen)
 {
 	struct bh_endpoint *ep = s->endpoint;
+	size_t len = hlen + blen;
 	if (s->state != STREAM_OPEN || ep->failed) {
 		errno = EPIPE;
 		return false;
@@ -799,7 +803,7 @@ bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
 		errno = ENOBUFS;
 		return false;
 	}
-	struct out_frame *f = frame_new(FRAME_DATA, s->id, payload, len, NULL, 0);
+	struct out_frame *f = frame_new(FRAME_DATA, s->id, head, hlen, body, blen);
 	if (f == NULL) {
 		errno = ENOMEM;
 		return false;
@@ -820,6 +824,11 @@ bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
 	return true;
 }
 
+bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
+{
+	return stream_queue(s, payload, len, NULL, 0);
+}
+
 bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *data, size_t len)
 {
 	struct bh_endpoint *ep = s->endpoint;
@@ -832,30 +841,21 @@ bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *
 		errno = ENOBUFS;
 		return false;
 	}
-	uint8_t *buf = malloc(FRAME_MAX_PAYLOAD);
-	if (buf == NULL) {
-		errno = ENOMEM;
-		return false;
-	}
-	buf[0] = type_byte;
 	const uint8_t *p = data;
 	bool under = true;
 	size_t off = 0;
 	do {
 		size_t n = len - off > room ? room : len - off;
-		if (n) {
-			memcpy(buf + prefix, p + off, n);
-		}
-		off += n;
-		if (!bh_stream_send(s, buf, prefix + n)) {
+		/* Each frame is built from the type byte and the slice: no copy
+		 * here beyond the frame's own. */
+		if (!stream_queue(s, &type_byte, prefix, p + off, n)) {
 			if (errno != EAGAIN) {
-				free(buf);
 				return false;
 			}
 			under = false;
 		}
+		off += n;
 	} while (off < len);
-	free(buf);
 	if (!under) {
 		errno = EAGAIN;
 	}

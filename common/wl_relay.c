@@ -448,7 +448,9 @@ bool bh_relay_pipe_sink_open(
 static int source_handle_fd(int fd, uint32_t mask, void *data)
 {
 	struct pipe_bridge *b = data;
-	uint8_t buf[32 * 1024];
+	/* A large read (a clipboard image) goes out as several frames, so the
+	 * writer can interleave other streams between them. */
+	static uint8_t buf[256 * 1024];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		return 0;
@@ -461,7 +463,7 @@ static int source_handle_fd(int fd, uint32_t mask, void *data)
 		return 0;
 	}
 	errno = 0;
-	if (!bh_stream_send(b->stream, buf, (size_t)n)) {
+	if (!bh_stream_send_chunked(b->stream, 0, buf, (size_t)n)) {
 		if (bh_relay_send_refused(errno)) {
 			struct bh_stream *stream = b->stream;
 			b->stream = NULL;
