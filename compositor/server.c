@@ -344,8 +344,11 @@ bool bh_server_init(struct bh_server *server)
 
 void bh_server_finish(struct bh_server *server)
 {
-	/* Clients first (their windows refer to tags), then tags. */
+	/* Clients first (their windows refer to tags), then tags; what their
+	 * destruction left for idle callbacks (a virtual keyboard's memory)
+	 * runs before the loop goes. */
 	wl_display_destroy_clients(server->display);
+	wl_event_loop_dispatch_idle(server->loop);
 	bh_tags_destroy(server);
 	bh_clipboard_finish(server);
 	wl_protocol_logger_destroy(server->logger);
