@@ -5,7 +5,7 @@
 # for and not as root, no unit failed, the power button stops it cleanly, a
 # file in home survives stop and start, and the boot's timings are printed.
 . "$BH_SOURCE_ROOT/tests/lib.sh"
-bh_need mmdebstrap mke2fs qemu-img cpio zstd
+bh_need mmdebstrap mke2fs qemu-img cpio zstd xz
 
 CACHE=$BH_BUILD_ROOT/guest/debian-base
 RECIPE=$BH_BUILD_ROOT/guest/build-debian-base.sh
@@ -80,8 +80,14 @@ second_boot=$(since "$t0")
 [ "$(guest_sh "$TAG" 'cat "$HOME/kept"')" = debian-base-data ] ||
 	bh_fail "the file in home did not survive stop and start"
 
-# Every unit came up (degraded would name the failed ones).
-state=$(guest_sh "$TAG" 'timeout 100 systemctl is-system-running --wait')
+# Every unit came up (degraded would name the failed ones). The agent
+# answers before the system bus is there to ask.
+state=$(guest_sh "$TAG" 'n=0
+	while [ ! -S /run/dbus/system_bus_socket ] && [ $n -lt 200 ]; do
+		sleep 0.5
+		n=$((n + 1))
+	done
+	timeout 100 systemctl is-system-running --wait')
 [ "$state" = running ] ||
 	bh_fail "the guest is $state: $(guest_sh "$TAG" 'systemctl --failed --no-legend')"
 
