@@ -12,9 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bh-config.h"
@@ -45,7 +43,8 @@ static const struct stage {
 };
 
 struct options {
-	const char *suite, *mirror, *output;
+	const char *suite, *mirror;
+	char output[PATH_MAX]; /* "" without --output */
 	char packages[4096];
 	unsigned size_gib;
 	bool no_rebase;
@@ -70,26 +69,35 @@ static void print_stage(int index)
 
 static bool parse_args(int argc, char *argv[], struct options *o)
 {
-	*o = (struct options){.suite = "bookworm", .mirror = "http://deb.debian.org/debian",
-		.size_gib = 8};
+	*o = (struct options){
+		.suite = "bookworm", .mirror = "http://deb.debian.org/debian", .size_gib = 8};
 	for (int i = 1; i < argc; i++) {
-		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(argv[i], "--no-rebase") == 0) {
+		const char *opt = argv[i];
+		if (strcmp(opt, "--no-rebase") == 0) {
 			o->no_rebase = true;
 			continue;
 		}
-		if (value == NULL) {
+		if (i + 1 >= argc || opt[0] != '-') {
 			bh_cli_error("%s", USAGE);
 			return false;
 		}
-		i++;
-		if (strcmp(argv[i - 1], "--suite") == 0) {
+		const char *value = argv[++i];
+		if (strcmp(opt, "--suite") == 0) {
 			o->suite = value;
-		} else if (strcmp(argv[i - 1], "--mirror") == 0) {
+		} else if (strcmp(opt, "--mirror") == 0) {
 			o->mirror = value;
-		} else if (strcmp(argv[i - 1], "--output") == 0) {
-			o->output = value;
-		} else if (strcmp(argv[i - 1], "--packages") == 0) {
+		} else if (strcmp(opt, "--output") == 0) {
+			size_t len = strlen(value);
+			while (len > 1 && value[len - 1] == '/') {
+				len--;
+			}
+			if (len == 0 || len >= sizeof(o->output)) {
+				bh_cli_error("base build: --output wants a directory to create");
+				return false;
+			}
+			memcpy(o->output, value, len);
+			o->output[len] = '\0';
+		} else if (strcmp(opt, "--packages") == 0) {
 			/* Repeatable; the recipe splits on commas and spaces. */
 			size_t used = strlen(o->packages);
 			if (snprintf(o->packages + used, sizeof(o->packages) - used, "%s%s",
@@ -97,7 +105,7 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 				bh_cli_error("base build: the --packages list is too long");
 				return false;
 			}
-		} else if (strcmp(argv[i - 1], "--size") == 0) {
+		} else if (strcmp(opt, "--size") == 0) {
 			char *end;
 			unsigned long v = strtoul(value, &end, 10);
 			if (*end != '\0' || v < 2 || v > 1024) {
@@ -239,6 +247,15 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 		bh_cli_error("base build: cannot make a pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* Interrupted, the recipe's process group (its own, so a terminal's
+	 * ^C reaches only us) gets SIGTERM: mmdebstrap then removes its
+	 * chroot. SIGKILL follows if that takes more than a minute. Caught
+	 * from before the spawn, so no signal leaves the recipe running. */
+	struct sigaction sa = {.sa_handler = handle_interrupt}, old[3];
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+	}
 	char fd_env[48];
 	snprintf(fd_env, sizeof(fd_env), "BH_BASE_PROGRESS_FD=%d", pipefd[1]);
 	const char *env[] = {fd_env, NULL};
@@ -247,15 +264,11 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);
+		for (int i = 0; i < 3; i++) {
+			sigaction(sigs[i], &old[i], NULL);
+		}
 		bh_cli_error("base build: cannot run %s (see above)", argv[0]);
 		return -1;
-	}
-	/* Interrupted, the recipe's group gets SIGTERM (mmdebstrap then cleans
-	 * up its own chroot), and a while later SIGKILL. */
-	struct sigaction sa = {.sa_handler = handle_interrupt}, old[3];
-	const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	for (int i = 0; i < 3; i++) {
-		sigaction(sigs[i], &sa, &old[i]);
 	}
 	char buf[1024];
 	size_t len = 0;
@@ -357,7 +370,7 @@ static void store_build_manifest(const char *dir, const char *id)
 
 static int finish(const char *out, const struct options *o, int *stage)
 {
-	if (o->output != NULL) {
+	if (o->output[0] != '\0') {
 		if (rename(out, o->output) != 0) {
 			bh_cli_error("base build: cannot move the base to %s: %s", o->output,
 				strerror(errno));
@@ -416,7 +429,7 @@ int bh_cli_base_build(int argc, char *argv[])
 	/* Scratch space on the file system the base ends up on, so that
 	 * registering copies within it; --output's sits beside DIR. */
 	char parent[PATH_MAX], scratch[PATH_MAX], out[PATH_MAX], log[PATH_MAX], state[PATH_MAX];
-	if (o.output != NULL) {
+	if (o.output[0] != '\0') {
 		if (access(o.output, F_OK) == 0) {
 			bh_cli_error("base build: %s exists; name a new directory", o.output);
 			return 2;
@@ -438,14 +451,13 @@ int bh_cli_base_build(int argc, char *argv[])
 		*strrchr(parent, '/') = '\0';
 	}
 	remove_stale_scratch(parent);
-	if (!bh_path_fmt(scratch, sizeof(scratch), "%s/.base-build-%d-XXXXXX", parent,
-		    (int)getpid()) ||
+	if (!bh_path_fmt(
+		    scratch, sizeof(scratch), "%s/.base-build-%d-XXXXXX", parent, (int)getpid()) ||
 		mkdtemp(scratch) == NULL) {
 		bh_cli_error("base build: cannot make a scratch directory in %s: %s", parent,
 			strerror(errno));
 		return 1;
 	}
-	chmod(scratch, 0755);
 	/* The log outlives the scratch directory, for a failure's post-mortem. */
 	if (!bh_paths_state_root(state, sizeof(state)) || !bh_mkdir_p(state, 0700) ||
 		!bh_path_fmt(log, sizeof(log), "%s/base-build.log", state) ||
@@ -457,8 +469,8 @@ int bh_cli_base_build(int argc, char *argv[])
 	char size[16];
 	snprintf(size, sizeof(size), "%u", o.size_gib);
 	const char *user = guest_user();
-	const char *args[20] = {recipe, "--agent", agent, "--suite", o.suite, "--mirror",
-		o.mirror, "--size", size, "--user", user, "--log", log};
+	const char *args[20] = {recipe, "--agent", agent, "--suite", o.suite, "--mirror", o.mirror,
+		"--size", size, "--user", user, "--log", log};
 	size_t n = 13;
 	if (o.packages[0] != '\0') {
 		args[n++] = "--packages";
