@@ -5,24 +5,11 @@
 
 #include "common/channel.h"
 
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
 void bh_frame_header(uint8_t out[BH_CHANNEL_HEADER], uint32_t type, uint32_t stream, uint32_t len)
 {
-	put_u32(out, len);
-	put_u32(out + 4, stream);
-	put_u32(out + 8, type);
+	bh_le32_put(out, len);
+	bh_le32_put(out + 4, stream);
+	bh_le32_put(out + 8, type);
 }
 
 const char *bh_frame_check(uint32_t type, uint32_t stream, uint32_t len)
@@ -101,9 +88,9 @@ enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, co
 			if (dec->header_len < BH_CHANNEL_HEADER) {
 				break;
 			}
-			dec->len = get_u32(dec->header);
-			dec->stream = get_u32(dec->header + 4);
-			dec->type = get_u32(dec->header + 8);
+			dec->len = bh_le32_get(dec->header);
+			dec->stream = bh_le32_get(dec->header + 4);
+			dec->type = bh_le32_get(dec->header + 8);
 			const char *why = bh_frame_check(dec->type, dec->stream, dec->len);
 			if (why != NULL) {
 				status = decoder_fail(dec, why);

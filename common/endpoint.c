@@ -27,19 +27,6 @@
 /* Bytes read from the channel at once. */
 #define READ_CHUNK (128u * 1024u)
 
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
 /* ---- state ---- */
 
 struct out_frame {
@@ -209,7 +196,7 @@ static void send_close_frame(struct bh_endpoint *ep, uint32_t id, uint32_t error
 	const char *reason)
 {
 	uint8_t code[4];
-	put_u32(code, error);
+	bh_le32_put(code, error);
 	size_t rlen = reason ? strnlen(reason, BH_CHANNEL_MAX_REASON) : 0;
 	struct out_frame *f = frame_new(FRAME_CLOSE, id, code, 4, reason, rlen);
 	if (f != NULL) {
@@ -225,7 +212,7 @@ static void send_credit(struct bh_stream *s)
 		return;
 	}
 	uint8_t n[4];
-	put_u32(n, s->consumed);
+	bh_le32_put(n, s->consumed);
 	struct out_frame *f = frame_new(FRAME_CREDIT, s->id, n, 4, NULL, 0);
 	if (f != NULL) {
 		s->consumed = 0;
@@ -401,7 +388,7 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 			return false;
 		}
 		ep->peer_next_id = id + 2;
-		uint32_t kind = get_u32(p);
+		uint32_t kind = bh_le32_get(p);
 		if (ep->stream_count >= BH_ENDPOINT_MAX_STREAMS) {
 			bh_log(BH_LOG_WARN, "refusing stream %u: %d streams open", id,
 				BH_ENDPOINT_MAX_STREAMS);
@@ -478,20 +465,20 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 				text[i] = ' ';
 			}
 		}
-		if (get_u32(p) != 0) {
+		if (bh_le32_get(p) != 0) {
 			bh_log(BH_LOG_WARN, "stream %u closed by the peer: %s", id,
 				tlen ? text : "error");
 		}
-		stream_kill(s, get_u32(p) != 0 ? (tlen ? text : "error") : NULL, true);
+		stream_kill(s, bh_le32_get(p) != 0 ? (tlen ? text : "error") : NULL, true);
 		return true;
 	}
 	case FRAME_CREDIT:
-		if ((uint64_t)s->send_credit + get_u32(p) > 16u * INITIAL_WINDOW) {
+		if ((uint64_t)s->send_credit + bh_le32_get(p) > 16u * INITIAL_WINDOW) {
 			snprintf(reason, sizeof(reason), "bad CREDIT for stream %u", id);
 			endpoint_fail(ep, reason);
 			return false;
 		}
-		s->send_credit += get_u32(p);
+		s->send_credit += bh_le32_get(p);
 		return true;
 	}
 	return true;
@@ -724,7 +711,7 @@ struct bh_stream *bh_endpoint_open_stream(struct bh_endpoint *ep, enum bh_stream
 	}
 	struct bh_stream *s = calloc(1, sizeof(*s));
 	uint8_t k[4];
-	put_u32(k, kind);
+	bh_le32_put(k, kind);
 	struct out_frame *f = frame_new(FRAME_OPEN, ep->next_id, k, 4, NULL, 0);
 	if (s == NULL || f == NULL) {
 		free(s);
@@ -963,7 +950,7 @@ void bh_msg_u16(struct bh_msg *msg, uint16_t v)
 void bh_msg_u32(struct bh_msg *msg, uint32_t v)
 {
 	uint8_t b[4];
-	put_u32(b, v);
+	bh_le32_put(b, v);
 	bh_msg_bytes(msg, b, 4);
 }
 
@@ -1008,13 +995,13 @@ uint16_t bh_msg_get_u16(struct bh_msg_reader *r)
 uint32_t bh_msg_get_u32(struct bh_msg_reader *r)
 {
 	const uint8_t *p = reader_take(r, 4);
-	return p ? get_u32(p) : 0;
+	return p ? bh_le32_get(p) : 0;
 }
 
 uint64_t bh_msg_get_u64(struct bh_msg_reader *r)
 {
 	const uint8_t *p = reader_take(r, 8);
-	return p ? (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32 : 0;
+	return p ? (uint64_t)bh_le32_get(p) | (uint64_t)bh_le32_get(p + 4) << 32 : 0;
 }
 
 char *bh_msg_get_str(struct bh_msg_reader *r, size_t max)
