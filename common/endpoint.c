@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 
@@ -26,6 +27,9 @@
 #define MAX_QUEUED_TOTAL (64u << 20)
 /* Bytes read from the channel at once. */
 #define READ_CHUNK (128u * 1024u)
+/* Frames handed to one writev: with frames of at most 64 KiB that is at
+ * most 512 KiB, and how far a control frame queued meanwhile waits. */
+#define INFLIGHT_MAX 8
 
 /* ---- state ---- */
 
@@ -80,8 +84,10 @@ struct bh_endpoint {
 
 	struct wl_list control_out; /* struct out_frame for stream 0 */
 	struct wl_list ready;       /* streams with output, round-robin order */
-	uint8_t *wbuf;              /* bytes being written */
-	size_t wlen, woff;
+	/* Frames taken off the queues, in the order they go out, written with
+	 * one writev each round; woff bytes of the first are written. */
+	struct out_frame *inflight[INFLIGHT_MAX];
+	size_t inflight_count, inflight_bytes, woff;
 	size_t pending;             /* all queued bytes */
 
 	struct wl_event_source *idle; /* a write at the end of this loop iteration */
@@ -231,36 +237,35 @@ static bool stream_can_send(struct bh_stream *s)
 	return f->type != FRAME_DATA || f->len <= s->send_credit;
 }
 
-/* Fills wbuf: all control frames first (they are small and urgent), then one
- * frame per stream in turn, so a stream with megabytes queued delays a
- * keystroke on another stream by at most one frame. */
-static void fill_write_buffer(struct bh_endpoint *ep)
+/* Takes frames off the queues into the in-flight list: all control frames
+ * first (they are small and urgent), then one frame per stream in turn, so
+ * a stream with megabytes queued delays a keystroke on another stream by at
+ * most one frame. The frames are written from where they were queued, with
+ * no copy. */
+static void take_frame(struct bh_endpoint *ep, struct out_frame *f)
 {
-	if (ep->woff < ep->wlen) {
+	wl_list_remove(&f->link);
+	ep->inflight[ep->inflight_count++] = f;
+	ep->inflight_bytes += FRAME_HEADER + f->len;
+	ep->pending -= FRAME_HEADER + f->len;
+}
+
+static void fill_inflight(struct bh_endpoint *ep)
+{
+	if (ep->inflight_count > 0) {
 		return;
 	}
-	ep->wlen = ep->woff = 0;
-	size_t cap = 4 * (FRAME_HEADER + FRAME_MAX_PAYLOAD);
-	if (ep->wbuf == NULL) {
-		ep->wbuf = malloc(cap);
-		if (ep->wbuf == NULL) {
-			return;
-		}
-	}
+	ep->woff = 0;
+	ep->inflight_bytes = 0;
 	while (!wl_list_empty(&ep->control_out)) {
-		struct out_frame *f = wl_container_of(ep->control_out.next, f, link);
-		size_t n = FRAME_HEADER + f->len;
-		if (ep->wlen + n > cap) {
+		if (ep->inflight_count == INFLIGHT_MAX) {
 			return;
 		}
-		memcpy(ep->wbuf + ep->wlen, f->data, n);
-		ep->wlen += n;
-		ep->pending -= n;
-		wl_list_remove(&f->link);
-		free(f);
+		struct out_frame *f = wl_container_of(ep->control_out.next, f, link);
+		take_frame(ep, f);
 	}
 	bool progress = true;
-	while (progress) {
+	while (progress && ep->inflight_count < INFLIGHT_MAX) {
 		progress = false;
 		struct bh_stream *s, *tmp;
 		wl_list_for_each_safe(s, tmp, &ep->ready, out_link) {
@@ -268,19 +273,11 @@ static void fill_write_buffer(struct bh_endpoint *ep)
 				continue;
 			}
 			struct out_frame *f = wl_container_of(s->out.next, f, link);
-			size_t n = FRAME_HEADER + f->len;
-			if (ep->wlen + n > cap) {
-				return;
-			}
-			memcpy(ep->wbuf + ep->wlen, f->data, n);
-			ep->wlen += n;
-			ep->pending -= n;
 			s->out_bytes -= f->len;
 			if (f->type == FRAME_DATA) {
 				s->send_credit -= (uint32_t)f->len;
 			}
-			wl_list_remove(&f->link);
-			free(f);
+			take_frame(ep, f);
 			progress = true;
 			/* Move to the back: round robin. */
 			wl_list_remove(&s->out_link);
@@ -306,9 +303,32 @@ static void fill_write_buffer(struct bh_endpoint *ep)
 	}
 }
 
+/* Drops the frames writev has written; true when none is left. */
+static bool retire_written(struct bh_endpoint *ep, size_t n)
+{
+	ep->woff += n;
+	size_t done = 0;
+	while (done < ep->inflight_count) {
+		size_t flen = FRAME_HEADER + ep->inflight[done]->len;
+		if (ep->woff < flen) {
+			break;
+		}
+		ep->woff -= flen;
+		ep->inflight_bytes -= flen;
+		free(ep->inflight[done]);
+		done++;
+	}
+	if (done > 0) {
+		memmove(ep->inflight, ep->inflight + done,
+			(ep->inflight_count - done) * sizeof(ep->inflight[0]));
+		ep->inflight_count -= done;
+	}
+	return ep->inflight_count == 0;
+}
+
 static bool has_sendable(struct bh_endpoint *ep)
 {
-	if (ep->woff < ep->wlen || !wl_list_empty(&ep->control_out)) {
+	if (ep->inflight_count > 0 || !wl_list_empty(&ep->control_out)) {
 		return true;
 	}
 	struct bh_stream *s;
@@ -339,11 +359,18 @@ static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
 	while (!ep->failed) {
-		fill_write_buffer(ep);
-		if (ep->woff >= ep->wlen) {
+		fill_inflight(ep);
+		if (ep->inflight_count == 0) {
 			break;
 		}
-		ssize_t n = write(ep->fd, ep->wbuf + ep->woff, ep->wlen - ep->woff);
+		struct iovec iov[INFLIGHT_MAX];
+		for (size_t i = 0; i < ep->inflight_count; i++) {
+			iov[i].iov_base = ep->inflight[i]->data;
+			iov[i].iov_len = FRAME_HEADER + ep->inflight[i]->len;
+		}
+		iov[0].iov_base = ep->inflight[0]->data + ep->woff;
+		iov[0].iov_len -= ep->woff;
+		ssize_t n = writev(ep->fd, iov, (int)ep->inflight_count);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -356,7 +383,7 @@ static void flush_output(struct bh_endpoint *ep)
 			}
 			break;
 		}
-		ep->woff += (size_t)n;
+		retire_written(ep, (size_t)n);
 	}
 	ep->dispatch_depth--;
 }
@@ -662,7 +689,9 @@ static void endpoint_finish_destroy(struct bh_endpoint *ep)
 	close(ep->fd);
 	free(ep->in_buf);
 	bh_channel_decoder_finish(&ep->decoder);
-	free(ep->wbuf);
+	for (size_t i = 0; i < ep->inflight_count; i++) {
+		free(ep->inflight[i]);
+	}
 	free(ep);
 }
 
@@ -745,7 +774,7 @@ void bh_endpoint_fail(struct bh_endpoint *ep, const char *fmt, ...)
 
 size_t bh_endpoint_pending(const struct bh_endpoint *ep)
 {
-	return ep->pending + (ep->wlen - ep->woff);
+	return ep->pending + (ep->inflight_bytes - ep->woff);
 }
 
 void bh_stream_set_handler(struct bh_stream *s, const struct bh_stream_handler *handler,
@@ -814,6 +843,12 @@ static bool stream_queue(struct bh_stream *s, const void *head, size_t hlen, con
 bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
 {
 	return stream_queue(s, payload, len, NULL, 0);
+}
+
+bool bh_stream_send_parts(
+	struct bh_stream *s, const void *head, size_t hlen, const void *body, size_t blen)
+{
+	return stream_queue(s, head, hlen, body, blen);
 }
 
 bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *data, size_t len)

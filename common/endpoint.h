@@ -116,6 +116,10 @@ struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *stream);
  * writable()) -- or, with errno set to EMSGSIZE/ENOBUFS/EPIPE, when it was
  * refused (too large, over BH_ENDPOINT_STREAM_QUEUE_MAX, stream closed). */
 bool bh_stream_send(struct bh_stream *stream, const void *payload, size_t len);
+/* The same for one message made of a head and a body (hlen + blen bytes),
+ * without joining them first: the body is copied once, into the frame. */
+bool bh_stream_send_parts(struct bh_stream *stream, const void *head, size_t hlen,
+	const void *body, size_t blen);
 /* Sends len bytes of any size as messages of at most the payload limit,
  * each starting with type_byte (0 = none), so a large transfer never holds
  * the channel: the writer sends one frame per busy stream in turn. The

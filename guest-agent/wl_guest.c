@@ -94,8 +94,6 @@ struct guest_client {
 	size_t max_payload;
 };
 
-static uint8_t scratch[64 * 1024];
-
 static void client_destroy(struct guest_client *client);
 static bool client_process(struct guest_client *client);
 
@@ -154,10 +152,11 @@ static void pool_unref(struct bh_shm_mirror *pool)
 /* ---- towards the host ---- */
 
 /* Queues one frame; false when the client must end (already failed). */
-static bool send_frame(struct guest_client *client, const void *data, size_t len)
+static bool send_parts(struct guest_client *client, const void *head, size_t hlen,
+	const void *body, size_t blen)
 {
 	errno = 0;
-	if (bh_stream_send(client->stream, data, len)) {
+	if (bh_stream_send_parts(client->stream, head, hlen, body, blen)) {
 		return true;
 	}
 	if (bh_relay_send_refused(errno)) {
@@ -166,6 +165,11 @@ static bool send_frame(struct guest_client *client, const void *data, size_t len
 	}
 	client->send_blocked = true;
 	return true;
+}
+
+static bool send_frame(struct guest_client *client, const void *data, size_t len)
+{
+	return send_parts(client, data, len, NULL, 0);
 }
 
 static bool flush_batch(struct guest_client *client)
@@ -205,11 +209,11 @@ static bool emit_shm_data(
 	size_t room = client->max_payload - 13;
 	while (len > 0) {
 		size_t n = len < room ? len : room;
-		scratch[0] = BH_RELAY_SHM_DATA;
-		put32(scratch + 1, serial);
-		put64(scratch + 5, offset);
-		memcpy(scratch + 13, bytes, n);
-		if (!send_frame(client, scratch, 13 + n)) {
+		uint8_t head[13];
+		head[0] = BH_RELAY_SHM_DATA;
+		put32(head + 1, serial);
+		put64(head + 5, offset);
+		if (!send_parts(client, head, sizeof(head), bytes, n)) {
 			return false;
 		}
 		bytes += n;
