@@ -27,6 +27,7 @@ const struct bh_allowed_global *bh_registry_allowed_at(size_t i);
 struct bh_host_pool {
 	uint32_t serial; /* the agent's number (BH_RELAY_FD_SHM) */
 	int fd;          /* memfd; a dup goes to the compositor */
+	uint8_t *map;    /* all of it, written with memcpy */
 	uint64_t size;
 	int refs;
 };

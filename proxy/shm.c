@@ -1,10 +1,12 @@
 /* Host memfds backing the host-side wl_shm pools of one guest client: the
  * agent's buffer contents are written into them after bounds checks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/wl_relay.h"
@@ -13,6 +15,7 @@
 void bh_host_pools_finish(struct bh_host_pools *pools)
 {
 	for (size_t i = 0; i < pools->count; i++) {
+		munmap(pools->pools[i].map, pools->pools[i].size);
 		close(pools->pools[i].fd);
 	}
 	free(pools->pools);
@@ -77,9 +80,23 @@ struct bh_host_pool *bh_host_pool_create(
 			strerror(errno));
 		return NULL;
 	}
+	/* Written through a mapping: a pwrite per message would lock and
+	 * unlock every page it touches in the kernel. No one may shrink the
+	 * file under the mapping (the compositor is handed a dup). */
+	void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		snprintf(err, err_size, "could not map a %" PRIu64 "-byte memfd: %s", size,
+			strerror(errno));
+		if (map != MAP_FAILED) {
+			munmap(map, size);
+		}
+		close(fd);
+		return NULL;
+	}
 	struct bh_host_pool *pool = &pools->pools[pools->count++];
 	pool->serial = serial;
 	pool->fd = fd;
+	pool->map = map;
 	pool->size = size;
 	pool->refs = 1;
 	pools->total += size;
@@ -103,6 +120,13 @@ bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool,
 			strerror(errno));
 		return false;
 	}
+	void *map = mremap(pool->map, pool->size, size, MREMAP_MAYMOVE);
+	if (map == MAP_FAILED) {
+		snprintf(err, err_size, "could not map a memfd grown to %" PRIu64 " bytes: %s",
+			size, strerror(errno));
+		return false;
+	}
+	pool->map = map;
 	pools->total += size - pool->size;
 	pool->size = size;
 	return true;
@@ -118,21 +142,7 @@ bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *
 			offset, len, pool->serial, pool->size);
 		return false;
 	}
-	const uint8_t *p = data;
-	while (len > 0) {
-		ssize_t n = pwrite(pool->fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			snprintf(err, err_size, "could not write shm pool %" PRIu32 ": %s",
-				pool->serial, strerror(errno));
-			return false;
-		}
-		p += n;
-		offset += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	memcpy(pool->map + offset, data, len);
 	return true;
 }
 
@@ -141,6 +151,7 @@ void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool)
 	if (--pool->refs > 0) {
 		return;
 	}
+	munmap(pool->map, pool->size);
 	close(pool->fd);
 	pools->total -= pool->size;
 	size_t i = (size_t)(pool - pools->pools);
