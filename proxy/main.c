@@ -86,7 +86,10 @@ int main(int argc, char *argv[])
 	if (proxy == NULL) {
 		bh_log(BH_LOG_ERROR, "the proxy for tag %s could not start; see the messages above",
 			options.tag);
+		wl_event_source_remove(sigterm);
+		wl_event_source_remove(sigint);
 		wl_event_loop_destroy(loop);
+		bh_keeper_destroy(options.keeper);
 		return EXIT_FAILURE;
 	}
 	while (!done) {
