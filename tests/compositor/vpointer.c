@@ -148,6 +148,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	zwlr_virtual_pointer_v1_destroy(p);
+	wl_registry_destroy(registry);
 	wl_display_roundtrip(d);
 	wl_display_disconnect(d);
 	return 0;

@@ -92,11 +92,16 @@ int main(int argc, char *argv[])
 	}
 	struct bh_endpoint *endpoint =
 		bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &listener, NULL);
-	wl_event_loop_add_signal(loop, SIGTERM, handle_signal, NULL);
-	wl_event_loop_add_signal(loop, SIGINT, handle_signal, NULL);
+	struct wl_event_source *sigterm =
+		wl_event_loop_add_signal(loop, SIGTERM, handle_signal, NULL);
+	struct wl_event_source *sigint =
+		wl_event_loop_add_signal(loop, SIGINT, handle_signal, NULL);
 	while (running) {
 		wl_event_loop_dispatch(loop, -1);
 	}
 	bh_endpoint_destroy(endpoint);
+	wl_event_source_remove(sigterm);
+	wl_event_source_remove(sigint);
+	wl_event_loop_destroy(loop);
 	return 0;
 }

@@ -877,6 +877,7 @@ int main(int argc, char *argv[])
 	/* the agent's sources live on the loop, which the display owns */
 	bh_agent_destroy(agent);
 	if (!with_proxy) {
+		wl_display_destroy_clients(server);
 		wl_display_destroy(server);
 	}
 	relay_test_cleanup(&env);

@@ -1,0 +1,47 @@
+# The sanitizer build shared by the tests that rerun others with it:
+# AddressSanitizer, LeakSanitizer and UBSan, in $BH_BUILD_ROOT-asan beside
+# the normal build (BH_ASAN_BUILD names another), configured and updated by
+# whichever test needs it first. Every report any process writes fails the
+# test that ran it. Source it after tests/lib.sh.
+BH_ASAN=${BH_ASAN_BUILD:-$BH_BUILD_ROOT-asan}
+
+# san_build LOG [TARGET...]: configures the build when it has not been, then
+# builds the targets (everything when none are given), logging to
+# $BH_BUILD_ROOT/LOG-setup.log and LOG.log.
+san_build() {
+	local log=$BH_BUILD_ROOT/$1
+	shift
+	if [ ! -f "$BH_ASAN/build.ninja" ]; then
+		meson setup "$BH_ASAN" "$BH_SOURCE_ROOT" -Db_sanitize=address,undefined -Db_lundef=false \
+			-Dbuildtype=debug >"$log-setup.log" 2>&1 ||
+			bh_fail "cannot configure the sanitizer build: $(tail -3 "$log-setup.log")"
+	fi
+	ninja -C "$BH_ASAN" "$@" >"$log.log" 2>&1 ||
+		bh_fail "the sanitizer build failed: $(tail -5 "$log.log")"
+}
+
+# san_env: exports the sanitizers' options; each process writes its reports
+# to its own file in SAN_REPORTS, removed at exit. Guest programs run as
+# another user in a root test run, so anyone may add a file there.
+san_env() {
+	SAN_REPORTS=$(mktemp -d "${TMPDIR:-/tmp}/bh-asan.XXXXXX")
+	chmod 1777 "$SAN_REPORTS"
+	trap 'rm -rf "$SAN_REPORTS"' EXIT
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:log_path=$SAN_REPORTS/asan"
+	export LSAN_OPTIONS="suppressions=$BH_SOURCE_ROOT/tests/compositor/lsan.supp:print_suppressions=0"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$SAN_REPORTS/ubsan"
+}
+
+# san_check WHAT: fails, showing the start of each, when any report was
+# written.
+san_check() {
+	local found f
+	found=$(ls "$SAN_REPORTS" | grep -E '^(asan|ubsan)\.' || true)
+	if [ -n "$found" ]; then
+		for f in $found; do
+			echo "== $f" >&2
+			head -40 "$SAN_REPORTS/$f" >&2
+		done
+		bh_fail "sanitizer reports in $1 (above)"
+	fi
+}
