@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/exec.h"
 #include "common/endpoint.h"
+#include "common/exec_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
@@ -137,6 +138,7 @@ void bh_cli_conn_close(struct bh_cli_conn *conn)
 struct exec_session {
 	struct bh_cli_conn conn;
 	struct bh_stream *stream;
+	struct bh_exec_reader reader; /* what the guest sends: parsed, checked */
 	bool pty;
 	struct wl_event_source *stdin_source;
 	bool stdin_blocked;
@@ -248,31 +250,28 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 	void *user)
 {
 	struct exec_session *s = user;
-	if (len == 0) {
+	struct bh_exec_msg msg;
+	char err[128];
+	if (!bh_exec_read(&s->reader, p, len, &msg, err, sizeof(err))) {
+		bh_exec_msg_finish(&msg);
+		bh_stream_fail(stream, "the guest broke the session: %s", err);
 		return false;
 	}
-	switch (p[0]) {
+	switch (msg.type) {
 	case BH_EXEC_STDOUT:
-		return output(s, 0, p + 1, len - 1);
+		return output(s, 0, msg.data, msg.len);
 	case BH_EXEC_STDERR:
-		return output(s, 1, p + 1, len - 1);
-	case BH_EXEC_EXIT: {
-		if (len != 9) {
-			return false;
-		}
-		struct bh_msg_reader r;
-		bh_msg_reader_init(&r, p + 1, 8);
-		uint32_t how = bh_msg_get_u32(&r), code = bh_msg_get_u32(&r);
-		s->conn.status = how == 0 ? (int)(code & 0xff) : 128 + (int)(code & 0x7f);
+		return output(s, 1, msg.data, msg.len);
+	case BH_EXEC_EXIT:
+		s->conn.status = msg.how == 0 ? (int)(msg.code & 0xff) : 128 + (int)(msg.code & 0x7f);
 		return true;
-	}
 	case BH_EXEC_ERROR:
-		fprintf(stderr, "bulkheadctl: tag %s: %.*s\n", s->conn.tag, (int)(len - 1),
-			(const char *)p + 1);
+		fprintf(stderr, "bulkheadctl: tag %s: %.*s\n", s->conn.tag, (int)msg.len,
+			(const char *)msg.data);
 		s->conn.status = 127;
 		return true;
 	default:
-		return false;
+		return false; /* bh_exec_read returns no other type from the guest */
 	}
 }
 
@@ -364,6 +363,7 @@ static void send_file_stdin(struct exec_session *s)
 static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 {
 	struct exec_session s = {.pty = pty};
+	bh_exec_reader_init(&s.reader, false);
 	if (!bh_cli_conn_open(&s.conn, tag)) {
 		bh_cli_conn_close(&s.conn);
 		return 255;

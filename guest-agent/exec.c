@@ -12,12 +12,12 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "common/exec_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
 
 #define STDIN_QUEUE_MAX (1u << 20)
-#define MAX_ARGS 4096
 
 struct exec_session {
 	struct wl_list link;
@@ -28,6 +28,7 @@ struct exec_session {
 	int status;
 	int in_fd, out_fd, err_fd; /* -1 when closed; with a pty in_fd == out_fd */
 	struct wl_event_source *in_source, *out_source, *err_source;
+	struct bh_exec_reader reader; /* what the host sends: parsed, checked */
 	uint8_t *in_buf;
 	size_t in_len;
 	bool in_eof; /* host sent EOF: close stdin once the queue is written */
@@ -35,16 +36,6 @@ struct exec_session {
 };
 
 static struct wl_list sessions = {&sessions, &sessions};
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -303,53 +294,14 @@ static void session_error(struct exec_session *s, const char *fmt, const char *a
 	session_destroy(s);
 }
 
-static bool session_start(struct exec_session *s, const uint8_t *p, size_t len)
+/* Runs what a START asked for (read and checked by bh_exec_read). */
+static bool session_start(struct exec_session *s, const struct bh_exec_start *start)
 {
-	if (len < 12) {
-		bh_stream_fail(s->stream, "exec start message too short (%zu bytes)", len);
-		return false;
-	}
-	uint32_t flags = get_u32(p);
-	uint16_t rows = get_u16(p + 4), cols = get_u16(p + 6);
-	uint32_t argc = get_u32(p + 8);
-	p += 12;
-	len -= 12;
-	if (argc == 0 || argc > MAX_ARGS || argc > len / 4) {
-		bh_stream_fail(s->stream, "exec start with %u arguments", argc);
-		return false;
-	}
-	char **argv = calloc(argc + 1, sizeof(*argv));
-	if (argv == NULL) {
-		bh_stream_fail(s->stream, "out of memory");
-		return false;
-	}
-	bool ok = true;
-	for (uint32_t i = 0; i < argc && ok; i++) {
-		uint32_t alen = len >= 4 ? get_u32(p) : UINT32_MAX;
-		if (len < 4 || alen > len - 4 || memchr(p + 4, '\0', alen) != NULL) {
-			ok = false;
-			break;
-		}
-		argv[i] = strndup((const char *)p + 4, alen);
-		ok = argv[i] != NULL;
-		p += 4 + alen;
-		len -= 4 + alen;
-	}
-	if (ok && len != 0) {
-		ok = false;
-	}
-	if (!ok) {
-		for (uint32_t i = 0; i < argc; i++) {
-			free(argv[i]);
-		}
-		free(argv);
-		bh_stream_fail(s->stream, "malformed exec start message");
-		return false;
-	}
-
+	char *const *argv = start->argv;
+	uint16_t rows = start->rows, cols = start->cols;
 	int child[3] = {-1, -1, -1};
 	bool spawned = false;
-	s->pty = flags & BH_EXEC_FLAG_PTY;
+	s->pty = start->flags & BH_EXEC_FLAG_PTY;
 	if (s->pty) {
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		int slave = -1;
@@ -391,19 +343,12 @@ static bool session_start(struct exec_session *s, const uint8_t *p, size_t len)
 			session_close_fd(s, &s->err_fd, &s->err_source);
 		}
 	}
-	char *name = strdup(argv[0]);
-	for (uint32_t i = 0; i < argc; i++) {
-		free(argv[i]);
-	}
-	free(argv);
 	if (!spawned) {
-		session_error(s, "could not start %s", name ? name : "command");
-		free(name);
+		session_error(s, "could not start %s", argv[0]);
 		return true;
 	}
 	bh_log(BH_LOG_INFO, "exec session on stream %u: %s (pid %d)", bh_stream_id(s->stream),
-		name ? name : "?", (int)s->pid);
-	free(name);
+		argv[0], (int)s->pid);
 	s->started = true;
 	struct wl_event_loop *loop = bh_agent_event_loop(s->agent);
 	bh_set_nonblock(s->out_fd, true);
@@ -426,40 +371,35 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 	void *user)
 {
 	struct exec_session *s = user;
-	if (len == 0) {
-		bh_stream_fail(stream, "empty exec message");
+	struct bh_exec_msg msg;
+	char err[128];
+	if (!bh_exec_read(&s->reader, p, len, &msg, err, sizeof(err))) {
+		bh_exec_msg_finish(&msg);
+		bh_stream_fail(stream, "%s", err);
 		return false;
 	}
-	uint8_t type = p[0];
-	p++;
-	len--;
-	if (!s->started && type != BH_EXEC_START) {
-		bh_stream_fail(stream, "exec message %u before start", type);
-		return false;
+	switch (msg.type) {
+	case BH_EXEC_START: {
+		bool ok = session_start(s, &msg.start);
+		bh_exec_msg_finish(&msg);
+		return ok;
 	}
-	switch (type) {
-	case BH_EXEC_START:
-		if (s->started) {
-			bh_stream_fail(stream, "second exec start");
-			return false;
-		}
-		return session_start(s, p, len);
 	case BH_EXEC_STDIN:
 		if (s->in_eof || s->in_fd < 0) {
 			return true; /* the process stopped reading: drop, like a closed pipe */
 		}
-		if (s->in_len + len > STDIN_QUEUE_MAX * 2) {
+		if (s->in_len + msg.len > STDIN_QUEUE_MAX * 2) {
 			bh_stream_fail(stream, "exec stdin queue over %u bytes", STDIN_QUEUE_MAX * 2);
 			return false;
 		}
-		uint8_t *nb = realloc(s->in_buf, s->in_len + len);
-		if (nb == NULL && s->in_len + len > 0) {
+		uint8_t *nb = realloc(s->in_buf, s->in_len + msg.len);
+		if (nb == NULL && s->in_len + msg.len > 0) {
 			bh_stream_fail(stream, "out of memory");
 			return false;
 		}
 		s->in_buf = nb;
-		memcpy(s->in_buf + s->in_len, p, len);
-		s->in_len += len;
+		memcpy(s->in_buf + s->in_len, msg.data, msg.len);
+		s->in_len += msg.len;
 		if (s->in_len >= STDIN_QUEUE_MAX) {
 			bh_stream_set_paused(stream, true);
 		}
@@ -481,27 +421,18 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 		session_update_sources(s);
 		return true;
 	case BH_EXEC_SIGNAL:
-		if (len != 4 || get_u32(p) < 1 || get_u32(p) > 64) {
-			bh_stream_fail(stream, "malformed exec signal");
-			return false;
-		}
 		if (!s->exited) {
-			kill(-s->pid, (int)get_u32(p));
+			kill(-s->pid, (int)msg.signal);
 		}
 		return true;
 	case BH_EXEC_RESIZE:
-		if (len != 4) {
-			bh_stream_fail(stream, "malformed exec resize");
-			return false;
-		}
 		if (s->pty && s->out_fd >= 0) {
-			struct winsize ws = {.ws_row = get_u16(p), .ws_col = get_u16(p + 2)};
+			struct winsize ws = {.ws_row = msg.rows, .ws_col = msg.cols};
 			ioctl(s->out_fd, TIOCSWINSZ, &ws);
 		}
 		return true;
 	default:
-		bh_stream_fail(stream, "unknown exec message type %u", type);
-		return false;
+		return false; /* bh_exec_read returns no other type from the host */
 	}
 }
 
@@ -540,6 +471,7 @@ bool bh_agent_exec_open(struct bh_agent *agent, struct bh_stream *stream)
 	s->agent = agent;
 	s->stream = stream;
 	s->in_fd = s->out_fd = s->err_fd = -1;
+	bh_exec_reader_init(&s->reader, true);
 	wl_list_insert(&sessions, &s->link);
 	bh_stream_set_handler(stream, &session_handler, s);
 	return true;
