@@ -658,6 +658,13 @@ static void stream_closed(struct bh_stream *stream, const char *reason, void *us
 		return;
 	}
 	client->stream = NULL;
+	/* One line per app that went (a fault already said why). */
+	if (client->error[0] == '\0') {
+		bh_log(BH_LOG_INFO,
+			"tag %s: guest Wayland client (stream %u) gone: %s; its windows close",
+			client->tag, bh_stream_id(stream),
+			reason != NULL ? reason : "its connection in the guest closed");
+	}
 	/* Requests already accepted still reach the compositor if it takes
 	 * them now; the connection then closes and the windows go. */
 	if (client->conn.fd >= 0) {
