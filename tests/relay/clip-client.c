@@ -3,7 +3,12 @@
  * reads the selection offered to it (paste) and prints it.
  *   clip-client copy TEXT   -- serves TEXT until killed
  *   clip-client paste SECS  -- prints the selection; exit 3 if none came
- *   clip-client flood MIB   -- owns a selection of MIB MiB ('x's) */
+ *   clip-client flood MIB   -- owns a selection of MIB MiB ('x's)
+ *   clip-client drain SECS  -- reads the selection to its end (or SECS)
+ *                              and prints how many bytes came and why it stopped
+ *   clip-client paint W H   -- a WxH window (app id clip-paint-W) drawn anew,
+ *                              all of it, on every frame callback; prints
+ *                              "frame N" for each (a stream of big commits) */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,7 +43,57 @@ struct clip {
 	uint32_t serial;
 	const char *text; /* copy mode */
 	bool configured;
+	int paint_w, paint_h; /* paint mode */
+	uint32_t *paint_px;   /* two buffers, one after the other */
+	struct wl_buffer *paint_buffer[2];
+	unsigned frames;
 };
+
+static void paint(struct clip *c);
+
+static void frame_done(void *data, struct wl_callback *cb, uint32_t time)
+{
+	struct clip *c = data;
+	wl_callback_destroy(cb);
+	printf("frame %u\n", ++c->frames);
+	paint(c);
+}
+
+static const struct wl_callback_listener frame_listener = {frame_done};
+
+/* Every pixel changes on every frame: each commit sends the whole buffer. */
+static void paint(struct clip *c)
+{
+	size_t n = (size_t)c->paint_w * c->paint_h;
+	if (c->paint_px == NULL) {
+		int fd = memfd_create("clip-paint", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)(n * 8)) != 0) {
+			exit(1);
+		}
+		c->paint_px = mmap(NULL, n * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (c->paint_px == MAP_FAILED) {
+			exit(1);
+		}
+		struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)(n * 8));
+		for (int i = 0; i < 2; i++) {
+			c->paint_buffer[i] = wl_shm_pool_create_buffer(pool, (int32_t)(i * n * 4),
+				c->paint_w, c->paint_h, c->paint_w * 4, WL_SHM_FORMAT_XRGB8888);
+		}
+		wl_shm_pool_destroy(pool);
+		close(fd);
+	}
+	int which = c->frames % 2;
+	uint32_t *px = c->paint_px + which * n;
+	uint32_t colour = 0xff000000u | (c->frames * 0x050301u & 0xffffff);
+	for (size_t i = 0; i < n; i++) {
+		px[i] = colour + (uint32_t)i;
+	}
+	wl_surface_attach(c->surface, c->paint_buffer[which], 0, 0);
+	wl_surface_damage_buffer(c->surface, 0, 0, c->paint_w, c->paint_h);
+	struct wl_callback *cb = wl_surface_frame(c->surface);
+	wl_callback_add_listener(cb, &frame_listener, c);
+	wl_surface_commit(c->surface);
+}
 
 static void global(
 	void *data, struct wl_registry *r, uint32_t name, const char *iface, uint32_t version)
@@ -96,7 +151,11 @@ static void xdg_surface_configure(void *data, struct xdg_surface *s, uint32_t se
 	xdg_surface_ack_configure(s, serial);
 	if (!c->configured) {
 		c->configured = true;
-		draw(c);
+		if (c->paint_w > 0) {
+			paint(c);
+		} else {
+			draw(c);
+		}
 	} else {
 		wl_surface_commit(c->surface);
 	}
@@ -274,9 +333,13 @@ static bool dispatch_for(struct clip *c, double secs)
 
 int main(int argc, char *argv[])
 {
-	if (argc != 3 || (strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "paste") != 0 &&
-				 strcmp(argv[1], "flood") != 0)) {
-		fprintf(stderr, "usage: clip-client copy TEXT | paste SECONDS | flood MIB\n");
+	bool paint_mode = argc == 4 && strcmp(argv[1], "paint") == 0;
+	if (!paint_mode &&
+		(argc != 3 ||
+			(strcmp(argv[1], "copy") != 0 && strcmp(argv[1], "paste") != 0 &&
+				strcmp(argv[1], "flood") != 0 && strcmp(argv[1], "drain") != 0))) {
+		fprintf(stderr, "usage: clip-client copy TEXT | paste SECONDS | flood MIB | "
+				"drain SECONDS | paint WIDTH HEIGHT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -289,6 +352,20 @@ int main(int argc, char *argv[])
 		c.text = "";
 	} else if (copy) {
 		c.text = argv[2];
+	} else if (paint_mode) {
+		c.paint_w = atoi(argv[2]);
+		c.paint_h = atoi(argv[3]);
+		if (c.paint_w <= 0 || c.paint_h <= 0 || c.paint_w > 8192 || c.paint_h > 8192) {
+			fprintf(stderr, "clip-client: bad size\n");
+			return 2;
+		}
+	}
+	bool drain = strcmp(argv[1], "drain") == 0;
+	char app_id[32] = "clip-paste";
+	if (paint_mode) {
+		snprintf(app_id, sizeof(app_id), "clip-paint-%d", c.paint_w);
+	} else if (copy || drain) {
+		snprintf(app_id, sizeof(app_id), copy ? "clip-copy" : "clip-drain");
 	}
 	c.display = wl_display_connect(NULL);
 	if (c.display == NULL) {
@@ -312,10 +389,10 @@ int main(int argc, char *argv[])
 	xdg_surface_add_listener(xs, &xdg_surface_listener, &c);
 	struct xdg_toplevel *top = xdg_surface_get_toplevel(xs);
 	xdg_toplevel_add_listener(top, &toplevel_listener, &c);
-	xdg_toplevel_set_app_id(top, copy ? "clip-copy" : "clip-paste");
-	xdg_toplevel_set_title(top, copy ? "clip copy" : "clip paste");
+	xdg_toplevel_set_app_id(top, app_id);
+	xdg_toplevel_set_title(top, app_id);
 	wl_surface_commit(c.surface);
-	if (copy) {
+	if (copy || paint_mode) {
 		while (dispatch_for(&c, 3600)) {
 		}
 		return 1;
@@ -339,6 +416,29 @@ int main(int argc, char *argv[])
 	wl_data_offer_receive(c.selection, "text/plain", p[1]);
 	close(p[1]);
 	wl_display_flush(c.display);
+	if (drain) {
+		/* To the end: the owner's end of the pipe closing (or SECS). */
+		static char chunk[1 << 16];
+		size_t total = 0;
+		const char *why = "timeout";
+		while (now() < end) {
+			struct pollfd pfd = {p[0], POLLIN, 0};
+			if (poll(&pfd, 1, 100) <= 0) {
+				continue;
+			}
+			ssize_t n = read(p[0], chunk, sizeof(chunk));
+			if (n <= 0) {
+				why = n == 0 ? "eof" : "error";
+				break;
+			}
+			if (total == 0) {
+				printf("reading\n");
+			}
+			total += (size_t)n;
+		}
+		printf("drained %zu bytes: %s\n", total, why);
+		return 0;
+	}
 	char buf[4096];
 	size_t got = 0;
 	while (got < sizeof(buf) - 1) {
