@@ -120,8 +120,11 @@ hook_configure() {
 		#!/bin/sh
 		# The tag's home disk (vdb): formatted on its first boot, when it is
 		# still all zeros, then mounted on /home with the user's home on it.
+		# The initrd runs this before systemd starts; the unit of the same
+		# name, for a boot where it did not, finds /home mounted.
 		set -eu
 		dev=/dev/vdb user=$user
+		! mountpoint -q /home || exit 0
 		# The initrd loaded virtio_blk, so the node is there or coming.
 		n=0
 		while [ ! -b \$dev ] && [ \$n -lt 100 ]; do sleep 0.1; n=\$((n + 1)); done
@@ -162,10 +165,13 @@ hook_configure() {
 	chmod 755 "$root/usr/local/sbin/bulkhead-home" "$root/usr/local/sbin/bulkhead-powerbutton"
 	local units=$root/etc/systemd/system
 	# Early: the root is mounted read-write by the initrd and vdb is there.
+	# Only when the initrd did not mount home already: skipped by systemd,
+	# not a process to start under emulation while the agent waits.
 	cat >"$units/bulkhead-home.service" <<-'EOF'
 		[Unit]
 		Description=Home disk of the bulkhead tag
 		DefaultDependencies=no
+		ConditionPathIsMountPoint=!/home
 		Before=local-fs.target
 		Conflicts=shutdown.target
 		Before=shutdown.target
@@ -289,14 +295,21 @@ make_initrd() {
 		    echo "bulkhead initrd: cannot mount the root disk vda; stopping" >/dev/console
 		    exit 1
 		fi
+		mount --move /dev /root/dev
+		mount --move /run /root/run
+		# The home disk, mounted here by the root's own script (mkfs.ext4 on
+		# the first boot): before systemd, the agent's only wait, this has
+		# the CPU to itself instead of sharing it with udev and journald.
+		mount -t proc proc /root/proc
+		chroot /root /usr/local/sbin/bulkhead-home ||
+		    echo "bulkhead initrd: the home disk is not mounted yet" >/dev/console
+		umount /root/proc
 		# Kernel start to this init and to systemd, in microseconds, for the
 		# agent's boot report (guest-agent/boot.c).
 		read -r now _ </proc/uptime
 		usec() { echo "\${1%.*}\${1#*.}0000"; }
 		printf 'BULKHEAD_BOOT_INIT_USEC=%s\nBULKHEAD_BOOT_SYSTEMD_USEC=%s\n' \\
-		    "\$(usec \$up)" "\$(usec \$now)" >/run/bulkhead-boot.env
-		mount --move /dev /root/dev
-		mount --move /run /root/run
+		    "\$(usec \$up)" "\$(usec \$now)" >/root/run/bulkhead-boot.env
 		umount /proc
 		exec switch_root /root /sbin/init
 	EOF
