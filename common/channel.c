@@ -111,18 +111,38 @@ enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, co
 					break;
 				}
 			}
+			bool may_place = dec->place != NULL && !dec->place_asked &&
+				dec->type == BH_FRAME_DATA && dec->len >= BH_CHANNEL_PLACE_MIN;
 			size_t n = dec->len - dec->payload_len;
+			if (may_place && n > BH_CHANNEL_PLACE_PREFIX - dec->payload_len) {
+				n = BH_CHANNEL_PLACE_PREFIX - dec->payload_len;
+			}
 			if (n > len - off) {
 				n = len - off;
 			}
-			memcpy(dec->payload + dec->payload_len, data + off, n);
+			if (dec->dest != NULL) {
+				memcpy(dec->dest + (dec->payload_len - BH_CHANNEL_PLACE_PREFIX),
+					data + off, n);
+			} else {
+				memcpy(dec->payload + dec->payload_len, data + off, n);
+			}
 			dec->payload_len += n;
 			off += n;
+			if (may_place && dec->payload_len == BH_CHANNEL_PLACE_PREFIX) {
+				dec->place_asked = true;
+				struct bh_frame head = frame;
+				head.payload = dec->payload;
+				dec->dest = dec->place(&head, dec->place_user);
+				continue;
+			}
 			if (dec->payload_len < dec->len) {
 				break;
 			}
 			frame.payload = dec->payload;
+			frame.placed = dec->dest != NULL;
 		}
+		dec->dest = NULL;
+		dec->place_asked = false;
 		dec->header_len = 0;
 		dec->payload_len = 0;
 		if (!fn(&frame, user)) {
@@ -145,6 +165,49 @@ enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, co
 size_t bh_channel_decoder_partial(const struct bh_channel_decoder *dec)
 {
 	return dec->header_len + dec->payload_len;
+}
+
+void bh_channel_decoder_set_placer(
+	struct bh_channel_decoder *dec, bh_frame_place_fn place, void *user)
+{
+	dec->place = place;
+	dec->place_user = user;
+}
+
+size_t bh_channel_decoder_direct(const struct bh_channel_decoder *dec, uint8_t **dest)
+{
+	if (dec->dest == NULL || dec->failed) {
+		return 0;
+	}
+	*dest = dec->dest + (dec->payload_len - BH_CHANNEL_PLACE_PREFIX);
+	return dec->len - dec->payload_len;
+}
+
+enum bh_decode_status bh_channel_decoder_direct_done(
+	struct bh_channel_decoder *dec, size_t n, bh_frame_fn fn, void *user)
+{
+	if (dec->dest == NULL || n > dec->len - dec->payload_len) {
+		return decoder_fail(dec, "bytes placed beyond the frame");
+	}
+	dec->payload_len += n;
+	if (dec->payload_len < dec->len) {
+		return BH_DECODE_OK;
+	}
+	struct bh_frame frame = {.type = dec->type, .stream = dec->stream, .len = dec->len,
+		.payload = dec->payload, .placed = true};
+	dec->header_len = 0;
+	dec->payload_len = 0;
+	dec->dest = NULL;
+	dec->place_asked = false;
+	return fn(&frame, user) ? BH_DECODE_OK : BH_DECODE_STOPPED;
+}
+
+void bh_channel_decoder_unplace(struct bh_channel_decoder *dec)
+{
+	if (dec->dest != NULL) {
+		/* The decoder's buffer holds a whole payload. */
+		dec->dest = dec->payload + BH_CHANNEL_PLACE_PREFIX;
+	}
 }
 
 const char *bh_channel_decoder_error(const struct bh_channel_decoder *dec)

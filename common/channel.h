@@ -49,7 +49,22 @@ struct bh_frame {
 	uint32_t stream;
 	uint32_t len;
 	const uint8_t *payload; /* valid during the callback only */
+	/* The payload was placed (see bh_frame_place_fn): payload holds its
+	 * first BH_CHANNEL_PLACE_PREFIX bytes, the rest went where the placer
+	 * said. */
+	bool placed;
 };
+
+/* Placement: a large DATA frame that arrives in pieces can be read
+ * straight into its final home (a buffer's memory) instead of being
+ * gathered first. Once its header and first BH_CHANNEL_PLACE_PREFIX payload
+ * bytes are in, the placer sees them (head->payload, head->len the whole
+ * length) and returns where payload bytes PREFIX..len-1 go, or NULL to
+ * gather it as usual. Only frames of at least BH_CHANNEL_PLACE_MIN bytes
+ * that are not already whole in the bytes fed are offered. */
+#define BH_CHANNEL_PLACE_PREFIX 16u
+#define BH_CHANNEL_PLACE_MIN 4096u
+typedef uint8_t *(*bh_frame_place_fn)(const struct bh_frame *head, void *user);
 
 /* Writes the header of a frame into out. */
 void bh_frame_header(uint8_t out[BH_CHANNEL_HEADER], uint32_t type, uint32_t stream, uint32_t len);
@@ -71,6 +86,10 @@ struct bh_channel_decoder {
 	uint32_t type, stream, len; /* of the frame being collected */
 	uint8_t *payload;           /* BH_CHANNEL_MAX_PAYLOAD bytes, allocated on demand */
 	size_t payload_len;
+	bh_frame_place_fn place; /* optional */
+	void *place_user;
+	bool place_asked;        /* the placer has seen this frame */
+	uint8_t *dest;           /* non-NULL: this frame is being placed here */
 	bool failed;
 	char error[160];
 };
@@ -95,6 +114,20 @@ enum bh_decode_status bh_channel_decoder_feed(struct bh_channel_decoder *dec, co
 /* Bytes of an incomplete frame held: non-zero when the channel ends means
  * it was cut mid-frame. */
 size_t bh_channel_decoder_partial(const struct bh_channel_decoder *dec);
+
+void bh_channel_decoder_set_placer(
+	struct bh_channel_decoder *dec, bh_frame_place_fn place, void *user);
+/* While a frame is being placed: the bytes still missing (returned) and
+ * where the next of them goes, so the caller can read them there itself;
+ * 0 otherwise. */
+size_t bh_channel_decoder_direct(const struct bh_channel_decoder *dec, uint8_t **dest);
+/* n of those bytes were written at *dest by the caller; as feed. */
+enum bh_decode_status bh_channel_decoder_direct_done(
+	struct bh_channel_decoder *dec, size_t n, bh_frame_fn fn, void *user);
+/* The frame being placed must not touch its destination any more (its
+ * owner is going): the rest of it is read and dropped into the decoder's
+ * own buffer, and it is still reported as placed when complete. */
+void bh_channel_decoder_unplace(struct bh_channel_decoder *dec);
 const char *bh_channel_decoder_error(const struct bh_channel_decoder *dec);
 
 #endif

@@ -30,6 +30,10 @@
 /* Frames handed to one writev: with frames of at most 64 KiB that is at
  * most 512 KiB, and how far a control frame queued meanwhile waits. */
 #define INFLIGHT_MAX 8
+/* Bytes read after a placed frame's rest: enough for the next frame's
+ * header and the start its placer looks at, so a run of large frames is
+ * read one frame per call, each into its own place. */
+#define PLACED_TAIL 4096u
 
 /* ---- state ---- */
 
@@ -155,11 +159,23 @@ static void stream_free(struct bh_stream *s)
 
 /* Marks the stream gone and tells its handler (unless the owner closed it);
  * the memory is released once no dispatch holds it. */
+/* A stream that ends while one of its frames is being placed: its owner
+ * frees the destination, so the rest of that frame is dropped instead. */
+static void stream_unplace(struct bh_stream *s)
+{
+	uint8_t *dest;
+	if (bh_channel_decoder_direct(&s->endpoint->decoder, &dest) > 0 &&
+		s->endpoint->decoder.stream == s->id) {
+		bh_channel_decoder_unplace(&s->endpoint->decoder);
+	}
+}
+
 static void stream_kill(struct bh_stream *s, const char *reason, bool notify)
 {
 	if (s->state == STREAM_DEAD) {
 		return;
 	}
+	stream_unplace(s);
 	bool was_open = s->state == STREAM_OPEN;
 	s->state = STREAM_DEAD;
 	if (notify && was_open && s->handler != NULL && s->handler->closed != NULL) {
@@ -391,7 +407,7 @@ static void flush_output(struct bh_endpoint *ep)
 /* ---- reader ---- */
 
 static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, const uint8_t *p,
-	size_t len)
+	size_t len, bool placed)
 {
 	/* The decoder has checked the frame's shape (bh_frame_check): what is
 	 * left is the state of streams and credit. */
@@ -472,7 +488,8 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 			endpoint_fail(ep, reason);
 			return false;
 		}
-		if (s->handler->data != NULL && !s->handler->data(s, p, len, s->user)) {
+		/* A placed payload has been delivered where the handler said. */
+		if (!placed && s->handler->data != NULL && !s->handler->data(s, p, len, s->user)) {
 			if (s->state == STREAM_OPEN) {
 				bh_stream_fail(s, "malformed data on stream %u", id);
 			}
@@ -514,8 +531,24 @@ static bool handle_frame(struct bh_endpoint *ep, uint32_t type, uint32_t id, con
 static bool endpoint_frame(const struct bh_frame *frame, void *data)
 {
 	struct bh_endpoint *ep = data;
-	handle_frame(ep, frame->type, frame->stream, frame->payload, frame->len);
+	handle_frame(ep, frame->type, frame->stream, frame->payload, frame->len, frame->placed);
 	return !ep->failed && !ep->destroy_pending;
+}
+
+static uint8_t *endpoint_place(const struct bh_frame *head, void *data)
+{
+	struct bh_endpoint *ep = data;
+	if (head->stream == 0 || head->type != FRAME_DATA || ep->failed) {
+		return NULL;
+	}
+	struct bh_stream *s = find_stream(ep, head->stream);
+	/* Anything the normal delivery would refuse or report takes that way. */
+	if (s == NULL || s->state != STREAM_OPEN || s->handler == NULL ||
+		s->handler->place == NULL ||
+		(uint64_t)s->consumed + head->len > INITIAL_WINDOW + (s->paused ? 0 : INITIAL_WINDOW)) {
+		return NULL;
+	}
+	return s->handler->place(s, head->payload, head->len, s->user);
 }
 
 static void decode_input(struct bh_endpoint *ep, size_t len)
@@ -534,7 +567,12 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 	ep->dispatch_depth++;
 	if (mask & WL_EVENT_READABLE) {
 		for (int rounds = 0; rounds < 16 && !ep->failed && !ep->destroy_pending; rounds++) {
-			ssize_t n = read(fd, ep->in_buf, READ_CHUNK);
+			/* A frame being placed is read where it belongs, with the
+			 * start of what follows. */
+			uint8_t *dest;
+			size_t direct = bh_channel_decoder_direct(&ep->decoder, &dest);
+			struct iovec iov[2] = {{dest, direct}, {ep->in_buf, PLACED_TAIL}};
+			ssize_t n = direct > 0 ? readv(fd, iov, 2) : read(fd, ep->in_buf, READ_CHUNK);
 			if (n < 0) {
 				if (errno == EINTR) {
 					continue;
@@ -553,7 +591,22 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 					"the peer closed the channel");
 				break;
 			}
-			decode_input(ep, (size_t)n);
+			size_t rest = (size_t)n;
+			if (direct > 0) {
+				size_t placed = rest < direct ? rest : direct;
+				rest -= placed;
+				if (bh_channel_decoder_direct_done(&ep->decoder, placed, endpoint_frame,
+					    ep) == BH_DECODE_ERROR) {
+					endpoint_fail(ep, bh_channel_decoder_error(&ep->decoder));
+					break;
+				}
+				if (ep->failed || ep->destroy_pending) {
+					break;
+				}
+			}
+			if (rest > 0) {
+				decode_input(ep, rest);
+			}
 		}
 	} else if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
 		endpoint_fail(ep, "the channel hung up");
@@ -649,6 +702,7 @@ struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
 	ep->peer_next_id = side == BH_ENDPOINT_HOST ? 1 : 2;
 	ep->in_buf = malloc(READ_CHUNK);
 	bh_channel_decoder_init(&ep->decoder);
+	bh_channel_decoder_set_placer(&ep->decoder, endpoint_place, ep);
 	wl_list_init(&ep->streams);
 	wl_list_init(&ep->control_out);
 	wl_list_init(&ep->ready);
@@ -907,6 +961,7 @@ static void stream_close(struct bh_stream *s, uint32_t error, const char *reason
 	if (s->state != STREAM_OPEN) {
 		return;
 	}
+	stream_unplace(s);
 	if (wl_list_empty(&s->out) || ep->failed || error != 0) {
 		/* An error drops what was queued: the stream's content is bad. */
 		if (!ep->failed) {

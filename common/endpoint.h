@@ -46,6 +46,13 @@ struct bh_stream_handler {
 	/* Optional: output pending on this stream dropped below the low-water
 	 * mark again after bh_stream_send reported it was over the high one. */
 	void (*writable)(struct bh_stream *stream, void *user);
+	/* Optional: a large message arriving in pieces may be read straight
+	 * into its final place. prefix holds its first BH_CHANNEL_PLACE_PREFIX
+	 * bytes of len; return where bytes PREFIX..len-1 go (room for all of
+	 * them, valid until the message is complete or the stream ends), and
+	 * the message is delivered there instead of through data(); or NULL
+	 * to receive it through data() as usual (and report errors there). */
+	uint8_t *(*place)(struct bh_stream *stream, const uint8_t *prefix, size_t len, void *user);
 };
 
 /* Callbacks of the endpoint's owner (agent or proxy). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "common/channel.h"
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -651,6 +652,28 @@ static bool stream_data(struct bh_stream *stream, const uint8_t *payload, size_t
 	return true;
 }
 
+/* Buffer data arriving in pieces goes straight into the host pool; any
+ * other message, or one the checks would refuse, takes stream_data. */
+static uint8_t *stream_place(
+	struct bh_stream *stream, const uint8_t *prefix, size_t len, void *user)
+{
+	struct bh_relay_client *client = user;
+	const size_t head = 13;
+	if (prefix[0] != BH_RELAY_SHM_DATA || len < BH_CHANNEL_PLACE_PREFIX) {
+		return NULL;
+	}
+	struct bh_host_pool *pool = bh_host_pool_find(&client->pools, get32(prefix + 1));
+	char err[160];
+	uint8_t *dest = pool != NULL ?
+		bh_host_pool_span(pool, get64(prefix + 5), len - head, err, sizeof(err)) :
+		NULL;
+	if (dest == NULL) {
+		return NULL;
+	}
+	memcpy(dest, prefix + head, BH_CHANNEL_PLACE_PREFIX - head);
+	return dest + (BH_CHANNEL_PLACE_PREFIX - head);
+}
+
 static void stream_closed(struct bh_stream *stream, const char *reason, void *user)
 {
 	struct bh_relay_client *client = user;
@@ -684,6 +707,7 @@ static const struct bh_stream_handler stream_handler = {
 	.data = stream_data,
 	.closed = stream_closed,
 	.writable = stream_writable,
+	.place = stream_place,
 };
 
 static bool client_connect(struct bh_relay_client *client, struct wl_event_loop *loop, int fd)

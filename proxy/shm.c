@@ -132,17 +132,27 @@ bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool,
 	return true;
 }
 
-bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *data, size_t len,
-	char *err, size_t err_size)
+uint8_t *bh_host_pool_span(struct bh_host_pool *pool, uint64_t offset, size_t len, char *err,
+	size_t err_size)
 {
 	if (offset > pool->size || len > pool->size - offset) {
 		snprintf(err, err_size,
 			"buffer data at %" PRIu64 "+%zu lies past the end of shm pool %" PRIu32
 			" (%" PRIu64 " bytes)",
 			offset, len, pool->serial, pool->size);
+		return NULL;
+	}
+	return pool->map + offset;
+}
+
+bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *data, size_t len,
+	char *err, size_t err_size)
+{
+	uint8_t *dest = bh_host_pool_span(pool, offset, len, err, err_size);
+	if (dest == NULL) {
 		return false;
 	}
-	memcpy(pool->map + offset, data, len);
+	memcpy(dest, data, len);
 	return true;
 }
 
