@@ -3,9 +3,12 @@
  * sees frames cut at every place); the bytes go both through a bare
  * decoder and through a host endpoint on a socketpair whose owner accepts
  * streams, answers on them, pauses some and ends others, so stream state,
- * credit and close handling run on hostile input too. */
+ * credit and close handling run on hostile input too. Large frames cut
+ * across reads are placed (read straight into an area whose end is the end
+ * of its allocation, so a byte placed too far is a sanitizer report). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,7 +23,8 @@ static bool count_frame(const struct bh_frame *frame, void *user)
 	size_t *n = user;
 	/* Touch the payload so the sanitizers check its bounds. */
 	volatile uint8_t sum = 0;
-	for (uint32_t i = 0; i < frame->len; i++) {
+	uint32_t len = frame->placed ? BH_CHANNEL_PLACE_PREFIX : frame->len;
+	for (uint32_t i = 0; i < len; i++) {
 		sum += frame->payload[i];
 	}
 	(*n)++;
@@ -44,12 +48,32 @@ static bool on_data(struct bh_stream *s, const uint8_t *p, size_t len, void *use
 	return true;
 }
 
+static uint8_t *area; /* BH_CHANNEL_MAX_PAYLOAD bytes */
+
+static uint8_t *place_at_end(size_t len)
+{
+	return area + BH_CHANNEL_MAX_PAYLOAD - (len - BH_CHANNEL_PLACE_PREFIX);
+}
+
+static uint8_t *decoder_place(const struct bh_frame *head, void *user)
+{
+	(void)user;
+	return head->payload[0] == 0xfc ? NULL : place_at_end(head->len);
+}
+
+static uint8_t *on_place(struct bh_stream *s, const uint8_t *prefix, size_t len, void *user)
+{
+	(void)s, (void)user;
+	return prefix[0] == 0xfc ? NULL : place_at_end(len);
+}
+
 static void on_closed(struct bh_stream *s, const char *reason, void *user)
 {
 	(void)s, (void)reason, (void)user;
 }
 
-static const struct bh_stream_handler handler = {.data = on_data, .closed = on_closed};
+static const struct bh_stream_handler handler = {
+	.data = on_data, .closed = on_closed, .place = on_place};
 
 static bool on_control(struct bh_endpoint *ep, uint32_t type, const uint8_t *p, size_t len,
 	void *user)
@@ -90,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool init;
 	if (!init) {
 		bh_log_init("fuzz_channel", BH_LOG_SILENT);
+		area = malloc(BH_CHANNEL_MAX_PAYLOAD);
 		init = true;
 	}
 	if (size < 1) {
@@ -101,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct bh_channel_decoder dec;
 	bh_channel_decoder_init(&dec);
+	bh_channel_decoder_set_placer(&dec, decoder_place, NULL);
 	size_t frames = 0;
 	for (size_t off = 0; off < size; off += step) {
 		size_t n = size - off < step ? size - off : step;

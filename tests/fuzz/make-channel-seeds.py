@@ -49,3 +49,10 @@ seed('bad-control', 0, frame(CONTROL + 3, 0, b'abc'))
 seed('over-limit', 0, struct.pack('<III', 0x10001, 1, DATA))
 seed('truncated', 5, frame(OPEN, 1, struct.pack('<I', WAYLAND)) + frame(DATA, 1, b'q' * 50)[:30])
 seed('big', 200, frame(OPEN, 1, struct.pack('<I', EXEC)), frame(DATA, 1, bytes(range(256)) * 256))
+# Large frames cut across reads are placed; one declined (0xfc), one cut
+# short, then more frames after them.
+seed('placed', 90, frame(OPEN, 1, struct.pack('<I', WAYLAND)),
+     frame(DATA, 1, b'\x02' + bytes(range(256)) * 20),
+     frame(DATA, 1, b'\xfc' + b'n' * 5000),
+     frame(DATA, 1, b'y' * 30),
+     frame(DATA, 1, b'\x02' + b'p' * 9000)[:4000])
