@@ -156,6 +156,46 @@ bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	return ok;
 }
 
+/* The compare works on 64-byte blocks (a cache line): one pass reads the
+ * client's bytes and the copy once each, updates the copy in the same pass
+ * where they differ, and finds the exact first and last changed byte only
+ * at the edges of each block that changed. */
+#define BLOCK 64
+
+static bool block_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = 0;
+	for (int k = 0; k < BLOCK; k += 8) {
+		uint64_t p, q;
+		memcpy(&p, a + k, 8);
+		memcpy(&q, b + k, 8);
+		x |= p ^ q;
+	}
+	return x == 0;
+}
+
+static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t k = 0;
+	while (k < n && a[k] == b[k]) {
+		k++;
+	}
+	return k;
+}
+
+static size_t last_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t k = n;
+	while (k > 0 && a[k - 1] == b[k - 1]) {
+		k--;
+	}
+	return k; /* one past the last differing byte */
+}
+
+/* What the host is sent is always read from the copy, after the copy took
+ * the client's bytes, and the copy changes only inside what is sent: so
+ * the host pool and the copy stay equal even while the client keeps
+ * drawing during the compare. */
 static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	bh_shm_mirror_emit_fn emit, void *data)
 {
@@ -163,51 +203,37 @@ static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	uint8_t *copy = m->copy;
 	uint64_t end = offset + len;
 	uint64_t i = offset;
+	bool in_span = false;
+	uint64_t start = 0, last_end = 0; /* the span: [start, last_end) */
 	while (i < end) {
-		/* Find the first differing byte, a word at a time. */
-		while (i < end) {
-			if ((i & 7) == 0 && i + 8 <= end) {
-				uint64_t a, b;
-				memcpy(&a, cur + i, 8);
-				memcpy(&b, copy + i, 8);
-				if (a == b) {
-					i += 8;
-					continue;
-				}
-			}
-			if (cur[i] != copy[i]) {
-				break;
-			}
-			i++;
+		uint64_t n = BLOCK - (i % BLOCK);
+		if (n > end - i) {
+			n = end - i;
 		}
-		if (i >= end) {
-			break;
-		}
-		/* i differs: extend the span until MERGE_GAP equal bytes. */
-		uint64_t start = i;
-		uint64_t last = i; /* last differing byte */
-		while (i < end && i - last <= MERGE_GAP) {
-			if (i + 8 <= end && (i & 7) == 0) {
-				uint64_t a, b;
-				memcpy(&a, cur + i, 8);
-				memcpy(&b, copy + i, 8);
-				if (a != b) {
-					last = i + 7;
-				}
-				i += 8;
-				continue;
+		bool equal = n == BLOCK ? block_equal(cur + i, copy + i) :
+					  memcmp(cur + i, copy + i, (size_t)n) == 0;
+		/* The client may be drawing meanwhile: the edges are looked for
+		 * again and a block that no longer differs counts as equal. */
+		size_t ld = equal ? 0 : last_diff(cur + i, copy + i, (size_t)n);
+		if (ld > 0) {
+			uint64_t from = i;
+			if (!in_span) {
+				in_span = true;
+				size_t fd = first_diff(cur + i, copy + i, ld);
+				start = from = i + (fd < ld ? fd : ld - 1);
 			}
-			if (cur[i] != copy[i]) {
-				last = i;
+			last_end = i + ld;
+			memcpy(copy + from, cur + from, (size_t)(last_end - from));
+		} else if (in_span && i >= last_end + MERGE_GAP) {
+			in_span = false;
+			if (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data)) {
+				return false;
 			}
-			i++;
 		}
-		uint64_t span_end = last + 1 < end ? last + 1 : end;
-		memcpy(copy + start, cur + start, span_end - start);
-		if (guard_fault || !emit(m->serial, start, copy + start, span_end - start, data)) {
-			return false;
-		}
-		i = span_end;
+		i += n;
+	}
+	if (in_span && (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data))) {
+		return false;
 	}
 	return true;
 }
