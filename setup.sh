@@ -12,7 +12,7 @@ packages=(
 	# build
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev scdoc git
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev
-	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev
+	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev liblz4-dev
 	# virtual machines
 	libvirt-daemon libvirt-clients qemu-system-x86 qemu-utils
 	# guest images

@@ -250,6 +250,13 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 			return true;
 		}
 		return set_string(&t->channel, value);
+	} else if (strcmp(name, "compress") == 0) {
+		if (strcmp(value, "lz4") == 0 || strcmp(value, "none") == 0) {
+			t->compress_lz4 = strcmp(value, "lz4") == 0;
+		} else {
+			config_error(r, "compress must be lz4 or none, not \"%s\"", value, NULL);
+		}
+		return true;
 	}
 	for (int i = 0; vm_keys[i] != NULL; i++) {
 		if (strcmp(name, vm_keys[i]) == 0) {

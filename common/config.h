@@ -29,6 +29,7 @@ struct bh_config_tag {
 	uint32_t colour; /* 0xRRGGBB */
 	char *app;       /* the tag's default app (a shell command line) or NULL */
 	char *channel;   /* an agent reached directly (unix:PATH ...) or NULL */
+	bool compress_lz4; /* compress = lz4: buffer data crosses the channel compressed */
 	/* The VM keys, checked by the vm library (vm/config.h) where it is linked. */
 	struct bh_config_entry *vm;
 	size_t vm_count;

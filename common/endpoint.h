@@ -202,6 +202,9 @@ enum bh_control_msg {
 #define BH_CAP_EXEC 2u
 #define BH_CAP_FILES 4u
 #define BH_CAP_PTY 8u
+/* From the host: compress buffer data with LZ4 (the tag's compress = lz4);
+ * from the agent: it can. */
+#define BH_CAP_LZ4 16u
 
 /*
  * Session streams (exec, push, pull): every message starts with one type

@@ -37,6 +37,11 @@ enum bh_relay_frame {
 	 * on it into the real fd; the receiver makes a pipe, passes its write
 	 * end on, and sends what it reads from the read end on that stream. */
 	BH_RELAY_FD_PIPE = 6,
+	/* guest -> host: u32 pool number, u64 offset, u32 length, then that
+	 * many bytes of the pool compressed with LZ4 (block format). Sent
+	 * instead of BH_RELAY_SHM_DATA only when the host asked for it at
+	 * hello; length is at most the channel's payload limit. */
+	BH_RELAY_SHM_LZ4 = 7,
 };
 
 /* Limits (protocols/ALLOWLIST.md "Limits"). */

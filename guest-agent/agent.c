@@ -112,7 +112,7 @@ static void send_hello(struct bh_agent *agent)
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
 	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY;
 #ifdef BH_AGENT_HAVE_WAYLAND
-	caps |= BH_CAP_WAYLAND;
+	caps |= BH_CAP_WAYLAND | BH_CAP_LZ4;
 #endif
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
@@ -165,7 +165,7 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 	switch (type) {
 	case BH_CTL_HELLO: {
 		uint32_t version = bh_msg_get_u32(&r);
-		bh_msg_get_u32(&r); /* host capabilities: none defined yet */
+		uint32_t host_caps = bh_msg_get_u32(&r);
 		uint32_t n = bh_msg_get_u32(&r);
 		if (!bh_msg_end(&r) || n != 0) {
 			bh_log(BH_LOG_ERROR, "malformed hello from the host");
@@ -176,6 +176,13 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 				BH_CONTROL_VERSION);
 			return false;
 		}
+#ifdef BH_AGENT_HAVE_WAYLAND
+		/* For this connection's guest clients from now on. */
+		bh_wl_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
+		if (host_caps & BH_CAP_LZ4) {
+			bh_log(BH_LOG_INFO, "the host asked for lz4-compressed buffer data");
+		}
+#endif
 		return true;
 	}
 	case BH_CTL_LAUNCH: {

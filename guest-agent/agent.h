@@ -61,6 +61,9 @@ struct bh_wl_guest;
 struct bh_wl_guest *bh_wl_guest_create(struct bh_agent *agent, const char *socket_path);
 bool bh_wl_guest_open_pipe(struct bh_wl_guest *guest, struct bh_stream *stream);
 void bh_wl_guest_destroy(struct bh_wl_guest *guest);
+/* Buffer data goes out LZ4-compressed (BH_RELAY_SHM_LZ4) where that makes
+ * it smaller: the host asked for it at hello. */
+void bh_wl_guest_set_compression(bool lz4);
 
 /* Internal to the agent (boot.c, apps.c, exec.c). */
 struct bh_boot_times {

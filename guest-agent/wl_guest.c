@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <lz4.h>
+
 #include <wayland-server-core.h>
 
+#include "common/channel.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/wl_relay.h"
@@ -202,6 +205,39 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+static bool compress_lz4;
+/* One compressed message: the 17-byte head's room in a frame, at most. */
+static char lz4_out[BH_CHANNEL_MAX_PAYLOAD];
+
+void bh_wl_guest_set_compression(bool lz4)
+{
+	compress_lz4 = lz4;
+}
+
+/* Sends n bytes compressed when that saves something; false when they
+ * must go as they are. */
+static bool send_compressed(
+	struct guest_client *client, uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t n,
+	bool *ok)
+{
+	size_t room = client->max_payload - 17;
+	if (n < 256 || n > BH_CHANNEL_MAX_PAYLOAD) {
+		return false;
+	}
+	int c = LZ4_compress_default(
+		(const char *)bytes, lz4_out, (int)n, (int)(room < n - 5 ? room : n - 5));
+	if (c <= 0) {
+		return false; /* would not shrink */
+	}
+	uint8_t head[17];
+	head[0] = BH_RELAY_SHM_LZ4;
+	put32(head + 1, serial);
+	put64(head + 5, offset);
+	put32(head + 13, (uint32_t)n);
+	*ok = send_parts(client, head, sizeof(head), lz4_out, (size_t)c);
+	return true;
+}
+
 static bool emit_shm_data(
 	uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data)
 {
@@ -209,6 +245,16 @@ static bool emit_shm_data(
 	size_t room = client->max_payload - 13;
 	while (len > 0) {
 		size_t n = len < room ? len : room;
+		bool sent_ok;
+		if (compress_lz4 && send_compressed(client, serial, offset, bytes, n, &sent_ok)) {
+			if (!sent_ok) {
+				return false;
+			}
+			bytes += n;
+			offset += n;
+			len -= n;
+			continue;
+		}
 		uint8_t head[13];
 		head[0] = BH_RELAY_SHM_DATA;
 		put32(head + 1, serial);

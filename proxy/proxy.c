@@ -28,6 +28,7 @@ struct bh_proxy {
 	struct wl_event_loop *loop;
 	char *tag;
 	char *channel;
+	bool compress_lz4; /* asked of the agent at hello (compress = lz4) */
 
 	struct wl_display *display;
 	struct wl_registry *registry;
@@ -105,7 +106,7 @@ static void send_hello(struct bh_proxy *proxy)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	bh_msg_u32(&msg, 0);
+	bh_msg_u32(&msg, proxy->compress_lz4 ? BH_CAP_LZ4 : 0);
 	bh_msg_u32(&msg, 0);
 	bh_endpoint_send_control(proxy->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
 }
@@ -169,6 +170,11 @@ static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 	}
 	proxy->ready = true;
 	bh_log(BH_LOG_INFO, "tag %s: agent said hello (capabilities %#x)", proxy->tag, caps);
+	if (proxy->compress_lz4) {
+		bh_log(BH_LOG_INFO, "tag %s: buffer data %s", proxy->tag,
+			caps & BH_CAP_LZ4 ? "compressed with lz4" :
+					    "uncompressed: this agent cannot compress (update the base)");
+	}
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_READY, NULL);
 	return true;
 }
@@ -605,6 +611,10 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && ct != NULL && ct->channel != NULL) {
 		proxy->channel = strdup(ct->channel);
 	}
+	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
+#ifdef BH_PROXY_HAVE_RELAY
+	bh_relay_set_compression(proxy->compress_lz4);
+#endif
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;
 	}

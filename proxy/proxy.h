@@ -66,6 +66,9 @@ void bh_vm_client_request_cancel(struct bh_vm_client_request *request);
  */
 bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream);
 bool bh_relay_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream);
+/* Whether this proxy asked its agent for LZ4-compressed buffer data; only
+ * then is compressed buffer data accepted. */
+void bh_relay_set_compression(bool lz4);
 
 /* Internal to the proxy (proxy.c, control.c, vm_client.c). */
 struct bulkhead_vm_manager_v1;

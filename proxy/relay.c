@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <lz4.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,9 @@ struct bh_relay_client {
 	struct shown_global *shown;
 	size_t nshown, shown_cap;
 	bool read_blocked; /* the stream to the agent is over high water */
+	/* Buffer data: bytes written into pools, and the frames' bytes that
+	 * carried them (less when compressed). */
+	uint64_t shm_bytes, shm_wire;
 	bool destroying;
 	uint8_t batch[64 * 1024];
 	size_t batch_len, max_payload;
@@ -62,6 +66,12 @@ struct bh_relay_client {
 };
 
 static struct bh_relay_pipes *proxy_pipes;
+static bool accept_lz4;
+
+void bh_relay_set_compression(bool lz4)
+{
+	accept_lz4 = lz4;
+}
 static uint8_t scratch[64 * 1024];
 
 static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
@@ -364,6 +374,44 @@ bool bh_relay_client_handle_frame(
 			    pool, get64(payload + 5), payload + 13, len - 13, err, sizeof(err))) {
 			return client_error(client, "%s", err);
 		}
+		client->shm_bytes += len - 13;
+		client->shm_wire += len;
+		break;
+	}
+	case BH_RELAY_SHM_LZ4: {
+		if (!accept_lz4) {
+			return client_error(client, "compressed buffer data, but none was asked for");
+		}
+		if (len < 17) {
+			return client_error(
+				client, "short compressed buffer data frame (%zu bytes)", len);
+		}
+		uint32_t serial = get32(payload + 1);
+		uint32_t raw = get32(payload + 13);
+		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, serial);
+		if (pool == NULL) {
+			return client_error(
+				client, "buffer data for unknown shm pool %" PRIu32, serial);
+		}
+		char err[256];
+		uint8_t *dest = raw <= BH_CHANNEL_MAX_PAYLOAD ?
+			bh_host_pool_span(pool, get64(payload + 5), raw, err, sizeof(err)) :
+			NULL;
+		if (dest == NULL) {
+			return client_error(client, "%s",
+				raw > BH_CHANNEL_MAX_PAYLOAD ? "compressed buffer data over 64 KiB" :
+							       err);
+		}
+		/* Never writes past raw bytes, whatever the input. */
+		int n = LZ4_decompress_safe((const char *)payload + 17, (char *)dest,
+			(int)(len - 17), (int)raw);
+		if (n != (int)raw) {
+			return client_error(client,
+				"compressed buffer data does not expand to its %" PRIu32 " bytes",
+				raw);
+		}
+		client->shm_bytes += raw;
+		client->shm_wire += len;
 		break;
 	}
 	default:
@@ -671,6 +719,8 @@ static uint8_t *stream_place(
 		return NULL;
 	}
 	memcpy(dest, prefix + head, BH_CHANNEL_PLACE_PREFIX - head);
+	client->shm_bytes += len - head;
+	client->shm_wire += len;
 	return dest + (BH_CHANNEL_PLACE_PREFIX - head);
 }
 
@@ -684,9 +734,11 @@ static void stream_closed(struct bh_stream *stream, const char *reason, void *us
 	/* One line per app that went (a fault already said why). */
 	if (client->error[0] == '\0') {
 		bh_log(BH_LOG_INFO,
-			"tag %s: guest Wayland client (stream %u) gone: %s; its windows close",
+			"tag %s: guest Wayland client (stream %u) gone: %s; its windows close "
+			"(buffer data %" PRIu64 " bytes, %" PRIu64 " on the channel)",
 			client->tag, bh_stream_id(stream),
-			reason != NULL ? reason : "its connection in the guest closed");
+			reason != NULL ? reason : "its connection in the guest closed",
+			client->shm_bytes, client->shm_wire);
 	}
 	/* Requests already accepted still reach the compositor if it takes
 	 * them now; the connection then closes and the windows go. */

@@ -58,3 +58,23 @@ seed('bad-frames',
      bytes([FD_FILE]) + struct.pack('<I', 10),
      bytes([99]),
      wl(b'\x01\x00\x00\x00\x04\x00'))
+# Compressed buffer data (accepted when the input's length is even, as if
+# the host had asked for it): a literal-only LZ4 block, one with a match,
+# one that claims more bytes than it expands to, one past the pool's end.
+SHM_LZ4 = 7
+
+
+def lz4(pool, offset, raw, block):
+    return bytes([SHM_LZ4]) + struct.pack('<IQI', pool, offset, raw) + block
+
+
+seed('pool-lz4',
+     wl(msg(2, 0, 2, 'wl_shm', 1, 3)),
+     bytes([FD_SHM]) + struct.pack('<IQ', 1, 4096),
+     wl(msg(3, 0, 4, 4096), msg(4, 0, 5, 0, 16, 16, 64, 0)),
+     lz4(1, 0, 10, b'\xa0' + b'0123456789'),
+     lz4(1, 100, 13, b'\x14a\x01\x00' + b'\x50' + b'vwxyz'),
+     lz4(1, 200, 50, b'\xa0' + b'0123456789'),
+     lz4(1, 4090, 10, b'\xa0' + b'0123456789'),
+     wl(msg(5, 0), msg(4, 1)),
+     b'x')  # makes the input's length even

@@ -390,6 +390,16 @@ static void run_cases(void)
 	expect_end(c, "unknown relay frame type", good);
 
 	c = client_open();
+	{
+		/* This host did not ask for compression at hello. */
+		uint8_t lz[17 + 8] = {BH_RELAY_SHM_LZ4};
+		put32(lz + 1, 1);
+		put32(lz + 13, 4096);
+		send_raw(c, lz, sizeof(lz));
+	}
+	expect_end(c, "compressed buffer data never asked for", good);
+
+	c = client_open();
 	m.len = 0;
 	bind_global(c, &m, c->max_global_name + 100, "wl_shm", 1);
 	send_wl(c, &m);

@@ -36,7 +36,7 @@ start_relay() {
 	AGENT_PID=$!
 	BH_CLEANUP_PIDS+=("$AGENT_PID")
 	bh_wait_for 10 test -S "$GUEST_DIR/chan" || bh_fail "the agent did not listen"
-	XDG_RUNTIME_DIR=$HOST_DIR WAYLAND_DISPLAY=wl-host "$RELAY_HOST" "$GUEST_DIR/chan" \
+	XDG_RUNTIME_DIR=$HOST_DIR WAYLAND_DISPLAY=wl-host "$RELAY_HOST" ${RELAY_HOST_ARGS:-} "$GUEST_DIR/chan" \
 		>>"$BH_TMP/relay.log" 2>&1 &
 	RELAY_PID=$!
 	BH_CLEANUP_PIDS+=("$RELAY_PID")

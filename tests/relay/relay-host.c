@@ -12,6 +12,7 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "proxy/proxy.h"
 #include "proxy/relay.h"
 #include "tests/relay/relay-test.h"
 
@@ -73,25 +74,38 @@ static int handle_signal(int sig, void *data)
 int main(int argc, char *argv[])
 {
 	bh_log_init("relay-host", BH_LOG_INFO);
-	if (argc != 2) {
-		fprintf(stderr, "usage: relay-host CHANNEL_SOCKET\n");
+	/* --lz4: ask the agent for compressed buffer data, as a tag with
+	 * compress = lz4 does. */
+	bool lz4 = argc == 3 && strcmp(argv[1], "--lz4") == 0;
+	if (argc != 2 && !lz4) {
+		fprintf(stderr, "usage: relay-host [--lz4] CHANNEL_SOCKET\n");
 		return 2;
 	}
+	const char *channel = argv[argc - 1];
 	signal(SIGPIPE, SIG_IGN);
 	loop = wl_event_loop_create();
 	int fd = -1;
 	for (int i = 0; i < 100 && fd < 0; i++) {
-		fd = relay_test_connect(argv[1]);
+		fd = relay_test_connect(channel);
 		if (fd < 0) {
 			usleep(100000);
 		}
 	}
 	if (fd < 0) {
-		bh_log_errno(BH_LOG_ERROR, "connecting to the agent at %s", argv[1]);
+		bh_log_errno(BH_LOG_ERROR, "connecting to the agent at %s", channel);
 		return 1;
 	}
 	struct bh_endpoint *endpoint =
 		bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &listener, NULL);
+	if (lz4 && endpoint != NULL) {
+		bh_relay_set_compression(true);
+		struct bh_msg msg;
+		bh_msg_init(&msg, 0);
+		bh_msg_u32(&msg, BH_CONTROL_VERSION);
+		bh_msg_u32(&msg, BH_CAP_LZ4);
+		bh_msg_u32(&msg, 0);
+		bh_endpoint_send_control(endpoint, BH_CTL_HELLO, msg.buf, msg.len);
+	}
 	struct wl_event_source *sigterm =
 		wl_event_loop_add_signal(loop, SIGTERM, handle_signal, NULL);
 	struct wl_event_source *sigint =
