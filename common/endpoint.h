@@ -196,6 +196,7 @@ enum bh_control_msg {
 	BH_CTL_LAUNCHED = 5,   /* u32 request, i32 pid (-1 = failed), string error */
 	BH_CTL_PING = 6,       /* u64 cookie */
 	BH_CTL_PONG = 7,       /* u64 cookie */
+	BH_CTL_BYE = 8,        /* empty: the agent is being stopped (the guest shuts down) */
 };
 #define BH_CONTROL_VERSION 1
 #define BH_CAP_WAYLAND 1u

@@ -480,6 +480,14 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 	return agent;
 }
 
+void bh_agent_say_bye(struct bh_agent *agent)
+{
+	if (agent != NULL && agent->connected && agent->endpoint != NULL) {
+		bh_endpoint_send_control(agent->endpoint, BH_CTL_BYE, NULL, 0);
+		bh_log(BH_LOG_INFO, "stopping: told the host");
+	}
+}
+
 void bh_agent_destroy(struct bh_agent *agent)
 {
 	if (agent == NULL) {

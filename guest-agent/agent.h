@@ -22,6 +22,9 @@ struct bh_agent_options {
 
 struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_agent_options *opts);
 void bh_agent_destroy(struct bh_agent *agent);
+/* The agent was told to stop (SIGTERM: the guest shuts down): tells the
+ * host, so a clean shutdown is not reported as a failure. */
+void bh_agent_say_bye(struct bh_agent *agent);
 
 struct wl_event_loop *bh_agent_event_loop(struct bh_agent *agent);
 

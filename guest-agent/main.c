@@ -96,6 +96,9 @@ int main(int argc, char *argv[])
 		}
 		wl_event_loop_dispatch_idle(loop);
 	}
+	/* The goodbye is written by the endpoint's idle flush. */
+	bh_agent_say_bye(agent);
+	wl_event_loop_dispatch_idle(loop);
 	bh_agent_destroy(agent);
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigint);

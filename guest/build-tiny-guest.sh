@@ -114,7 +114,9 @@ mkdir -p "$work/etc/acpi/PWRF"
 ln -s /sbin/guest-poweroff "$work/etc/acpi/PWRF/00000080"
 cat >"$work/sbin/guest-poweroff" <<'OFF'
 #!/bin/busybox sh
-# The power button (bulkheadctl stop): flush and unmount home, power off.
+# The power button (bulkheadctl stop): the agent says goodbye to the host
+# (so the stop is not taken for a crash), then flush and unmount home, power off.
+killall -TERM bulkhead-agent 2>/dev/null && { usleep 300000 2>/dev/null || sleep 1; }
 sync
 umount /home 2>/dev/null || mount -o remount,ro /home 2>/dev/null
 poweroff -f

@@ -29,6 +29,7 @@ struct bh_proxy {
 	char *tag;
 	char *channel;
 	bool compress_lz4; /* asked of the agent at hello (compress = lz4) */
+	bool guest_bye;    /* the agent said it is being stopped (guest shutdown) */
 
 	struct wl_display *display;
 	struct wl_registry *registry;
@@ -169,6 +170,7 @@ static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 			connect_usec > UINT32_MAX ? UINT32_MAX : (uint32_t)connect_usec);
 	}
 	proxy->ready = true;
+	proxy->guest_bye = false;
 	bh_log(BH_LOG_INFO, "tag %s: agent said hello (capabilities %#x)", proxy->tag, caps);
 	if (proxy->compress_lz4) {
 		bh_log(BH_LOG_INFO, "tag %s: buffer data %s", proxy->tag,
@@ -218,6 +220,14 @@ static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 		return handle_hello(proxy, &r);
 	case BH_CTL_APP:
 		return handle_app(proxy, &r);
+	case BH_CTL_BYE:
+		if (len != 0) {
+			return false;
+		}
+		bh_log(BH_LOG_INFO, "tag %s: the agent is being stopped (the guest shuts down)",
+			proxy->tag);
+		proxy->guest_bye = true;
+		return true;
 	case BH_CTL_APPS_DONE:
 		if (len != 0) {
 			return false;
@@ -307,6 +317,13 @@ static void check_vm_alive(struct bh_proxy *proxy)
 	if (state == BH_VM_RUNNING) {
 		return;
 	}
+	if (proxy->guest_bye) {
+		/* A shutdown from inside or `bulkheadctl stop`: not a failure. */
+		bh_log(BH_LOG_INFO, "tag %s: the VM shut down", proxy->tag);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
+		bh_proxy_flush(proxy);
+		exit(EXIT_SUCCESS);
+	}
 	char line[600];
 	snprintf(line, sizeof(line),
 		"the VM of tag %s stopped (qemu exited or the guest powered off); spawn the tag "
@@ -328,10 +345,19 @@ static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	proxy->endpoint = NULL;
 	char line[300];
 	check_vm_alive(proxy);
-	snprintf(line, sizeof(line), "the channel to the agent of tag %s was lost (%s); reconnecting",
-		proxy->tag, reason);
-	bh_log(BH_LOG_ERROR, "%s", line);
-	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+	if (proxy->guest_bye) {
+		/* The guest is shutting down (or its agent restarting): wait
+		 * for the VM to go or the agent to say hello again. */
+		bh_log(BH_LOG_INFO, "tag %s: the agent said goodbye; waiting for the VM to stop",
+			proxy->tag);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
+	} else {
+		snprintf(line, sizeof(line),
+			"the channel to the agent of tag %s was lost (%s); reconnecting", proxy->tag,
+			reason);
+		bh_log(BH_LOG_ERROR, "%s", line);
+		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
+	}
 	(void)was_ready;
 	proxy->retry_msec = RETRY_MIN_MSEC;
 	proxy->connect_start_usec = bh_now_usec();

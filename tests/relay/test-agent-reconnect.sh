@@ -13,3 +13,16 @@ bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" ||
 	bh_fail "tag t1 did not come back when the agent returned"
 [ "$("$CTL" exec t1 -- echo back)" = back ] || bh_fail "exec failed after reconnection"
 echo "reconnection works"
+
+# Stopped on purpose (SIGTERM, as a guest shutting down does): the agent says
+# goodbye first, so the tag is not reported failed while it waits, and a
+# returning agent brings it back.
+kill -TERM "$AGENT_PID"
+bh_wait_for 20 grep -q "t1: the agent said goodbye" "$BH_TMP/compositor.log" ||
+	bh_fail "the proxy heard no goodbye from a stopping agent: $(tail -3 "$BH_TMP/compositor.log")"
+sleep 1
+! "$CTL" tags | grep -q 't1.*failed' || bh_fail "a stopping agent was reported as a failure: $("$CTL" tags)"
+start_agent
+bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" ||
+	bh_fail "tag t1 did not come back after its agent's goodbye"
+echo "a goodbye is not a failure"

@@ -162,6 +162,9 @@ gsh 'echo debian-base-data > "$HOME/kept" && sync' || bh_fail "writing in home f
 	bh_fail "stop failed: $(cat "$BH_TMP/stop.err")"
 ! grep -q "did not shut down" "$BH_TMP/stop.err" || bh_fail "the guest ignored the power button"
 [ "$(tag_state "$TAG")" = stopped ] || bh_fail "$TAG did not stop"
+# A stop is not a failure: the agent said goodbye before the VM went.
+bh_wait_for 30 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"$TAG\".*\"state\": \"stopped\"'" ||
+	bh_fail "after a clean stop the compositor shows $TAG $(tag_field "$TAG" state): $(tag_field "$TAG" error)"
 bh_wait_for 30 sh -c "! python3 '$IPC' windows | grep -q ' $TAG '" ||
 	bh_fail "$TAG's window stayed after its VM stopped"
 

@@ -162,6 +162,11 @@ echo "e2e recovered"
 
 # After the kill, every overlay is intact: stop both tags, check each disk.
 "$CTL" stop e2e >/dev/null && "$CTL" stop e2f >/dev/null || bh_fail "stop failed"
+# A stop is not a failure: the compositor shows both stopped, not failed.
+for t in e2e e2f; do
+	bh_wait_for 30 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"$t\".*\"state\": \"stopped\"'" ||
+		bh_fail "after a clean stop the compositor shows $t $(tag_field "$t" state): $(tag_field "$t" error)"
+done
 for disk in "$XDG_STATE_HOME"/bulkhead/tags/*/*.qcow2; do
 	qemu-img check -q "$disk" || bh_fail "qemu-img check found $disk damaged"
 done
