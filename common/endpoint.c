@@ -117,11 +117,35 @@ size_t bh_endpoint_max_payload(void)
 	return FRAME_MAX_PAYLOAD;
 }
 
+/* Large frames (buffer data) are recycled: a window redrawn whole queues
+ * megabytes per frame, and fresh heap for each would mean page faults and
+ * the heap growing and shrinking every frame. At most FRAME_CACHE of them
+ * (4 MiB) are kept, shared by the process's endpoints (one thread). */
+#define FRAME_BIG (16u * 1024u)
+#define FRAME_CACHE 64
+static struct out_frame *frame_cache[FRAME_CACHE];
+static size_t frame_cached;
+
+static void frame_free(struct out_frame *f)
+{
+	if (f != NULL && f->len >= FRAME_BIG && frame_cached < FRAME_CACHE) {
+		frame_cache[frame_cached++] = f;
+		return;
+	}
+	free(f);
+}
+
 static struct out_frame *frame_new(uint32_t type, uint32_t stream, const void *a, size_t alen,
 	const void *b, size_t blen)
 {
 	size_t len = alen + blen;
-	struct out_frame *f = malloc(sizeof(*f) + FRAME_HEADER + len);
+	struct out_frame *f;
+	if (len >= FRAME_BIG) {
+		f = frame_cached > 0 ? frame_cache[--frame_cached] :
+				       malloc(sizeof(*f) + FRAME_HEADER + FRAME_MAX_PAYLOAD);
+	} else {
+		f = malloc(sizeof(*f) + FRAME_HEADER + len);
+	}
 	if (f == NULL) {
 		return NULL;
 	}
@@ -146,7 +170,7 @@ static void stream_free(struct bh_stream *s)
 	wl_list_for_each_safe(f, tmp, &s->out, link) {
 		s->endpoint->pending -= FRAME_HEADER + f->len;
 		wl_list_remove(&f->link);
-		free(f);
+		frame_free(f);
 	}
 	if (s->in_ready) {
 		wl_list_remove(&s->out_link);
@@ -331,7 +355,7 @@ static bool retire_written(struct bh_endpoint *ep, size_t n)
 		}
 		ep->woff -= flen;
 		ep->inflight_bytes -= flen;
-		free(ep->inflight[done]);
+		frame_free(ep->inflight[done]);
 		done++;
 	}
 	if (done > 0) {
@@ -735,7 +759,7 @@ static void endpoint_finish_destroy(struct bh_endpoint *ep)
 	struct out_frame *f, *ftmp;
 	wl_list_for_each_safe(f, ftmp, &ep->control_out, link) {
 		wl_list_remove(&f->link);
-		free(f);
+		frame_free(f);
 	}
 	if (ep->source != NULL) {
 		wl_event_source_remove(ep->source);
@@ -744,7 +768,7 @@ static void endpoint_finish_destroy(struct bh_endpoint *ep)
 	free(ep->in_buf);
 	bh_channel_decoder_finish(&ep->decoder);
 	for (size_t i = 0; i < ep->inflight_count; i++) {
-		free(ep->inflight[i]);
+		frame_free(ep->inflight[i]);
 	}
 	free(ep);
 }
@@ -798,7 +822,7 @@ struct bh_stream *bh_endpoint_open_stream(struct bh_endpoint *ep, enum bh_stream
 	struct out_frame *f = frame_new(FRAME_OPEN, ep->next_id, k, 4, NULL, 0);
 	if (s == NULL || f == NULL) {
 		free(s);
-		free(f);
+		frame_free(f);
 		return NULL;
 	}
 	s->endpoint = ep;

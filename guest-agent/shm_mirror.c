@@ -51,6 +51,21 @@ static void install_sigbus_guard(void)
 	installed = sigaction(SIGBUS, &sa, &default_bus) == 0;
 }
 
+/* Region state (struct bh_shm_mirror.region). A region whose last two
+ * compares each found at least 7/8 of it changed is hot: the next REGION_STREAK syncs of it
+ * skip the compare and the copy and send the client's bytes as they are
+ * (a video, a game: every pixel changes every frame), leaving the copy
+ * stale there; the sync after them sends it whole again and refreshes the
+ * copy, and the one after that compares again and so decides anew. Only
+ * in commits that changed (nearly) the whole buffer (whole_frame): a band
+ * moving down a terminal changes a region now and then, and a stale
+ * region costs every partial sync of it the whole range. */
+#define REGION_STALE 0x01u /* the copy does not hold what the host has */
+#define REGION_HOT 0x02u
+#define REGION_CANDIDATE 0x40u /* its last compare found it all changed */
+#define REGION_STREAK_SHIFT 2
+#define REGION_STREAK 8u
+
 bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size)
 {
 	install_sigbus_guard();
@@ -67,6 +82,17 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 	if (size == 0 || size > BH_RELAY_MAX_POOL_SIZE || size < m->size) {
 		errno = EINVAL;
 		return false;
+	}
+	if (m->region != NULL) {
+		size_t old_n = (size_t)((m->size + BH_MIRROR_REGION - 1) / BH_MIRROR_REGION);
+		size_t n = (size_t)((size + BH_MIRROR_REGION - 1) / BH_MIRROR_REGION);
+		uint8_t *r = realloc(m->region, n);
+		if (r == NULL) {
+			errno = ENOMEM;
+			return false;
+		}
+		memset(r + old_n, 0, n - old_n);
+		m->region = r;
 	}
 	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (map == MAP_FAILED) {
@@ -108,6 +134,8 @@ void bh_shm_mirror_finish(struct bh_shm_mirror *m)
 	if (m->fd >= 0) {
 		close(m->fd);
 	}
+	free(m->region);
+	m->region = NULL;
 	m->map = NULL;
 	m->copy = NULL;
 	m->fd = -1;
@@ -125,7 +153,67 @@ static bool covered(const struct bh_shm_mirror *m, uint64_t end)
 }
 
 static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
-	bh_shm_mirror_emit_fn emit, void *data);
+	bh_shm_mirror_emit_fn emit, void *data, uint64_t *changed);
+
+/* Sends len bytes at offset from bytes, in pieces the emitter takes. */
+static bool send_all(struct bh_shm_mirror *m, uint64_t offset, const uint8_t *bytes, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data)
+{
+	return len == 0 || (!guard_fault && emit(m->serial, offset, bytes, (size_t)len, data));
+}
+
+static bool sync_regions(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
+	bh_shm_mirror_emit_fn emit, void *data)
+{
+	uint64_t end = offset + len;
+	uint64_t i = offset;
+	while (i < end) {
+		uint64_t r = i / BH_MIRROR_REGION;
+		uint64_t r_end = (r + 1) * BH_MIRROR_REGION;
+		uint64_t n = (r_end < end ? r_end : end) - i;
+		bool whole = n == BH_MIRROR_REGION;
+		uint8_t st = m->region != NULL ? m->region[r] : 0;
+		unsigned streak = st >> REGION_STREAK_SHIFT;
+		if ((st & REGION_HOT) && streak < REGION_STREAK && m->whole_frame) {
+			/* Hot: straight from the client, no compare, no copy. */
+			if (!send_all(m, i, m->map + i, n, emit, data)) {
+				return false;
+			}
+			m->region[r] = (uint8_t)(REGION_STALE | REGION_HOT |
+				((streak + 1) << REGION_STREAK_SHIFT));
+		} else if (st & REGION_STALE) {
+			/* The copy is behind here: send all, and refresh the copy
+			 * (only a whole region's refresh makes it fresh again). */
+			memcpy(m->copy + i, m->map + i, (size_t)n);
+			if (!send_all(m, i, m->copy + i, n, emit, data)) {
+				return false;
+			}
+			if (whole) {
+				m->region[r] = 0;
+			}
+		} else {
+			uint64_t changed = 0;
+			if (!compare(m, i, n, emit, data, &changed)) {
+				return false;
+			}
+			/* Hot after two compares in a row found it all changed: a
+			 * band that moves on (a terminal's scrolling) changes a region
+			 * once, not every time it is synced. */
+			bool all = whole && m->whole_frame && changed >= n - n / 8;
+			if (all && m->region == NULL) {
+				size_t count =
+					(size_t)((m->size + BH_MIRROR_REGION - 1) / BH_MIRROR_REGION);
+				m->region = calloc(count, 1);
+			}
+			if (m->region != NULL) {
+				m->region[r] = !all ? 0 :
+					(st & REGION_CANDIDATE) ? REGION_HOT : REGION_CANDIDATE;
+			}
+		}
+		i += n;
+	}
+	return true;
+}
 
 /* Spans closer than this are sent as one, so a frame header is not paid
  * for every few changed pixels. */
@@ -147,7 +235,7 @@ bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	guard_fault = 0;
 	guard_len = m->size;
 	guard_start = m->map;
-	bool ok = compare(m, offset, len, emit, data);
+	bool ok = sync_regions(m, offset, len, emit, data);
 	guard_start = NULL;
 	if (guard_fault) {
 		errno = EFAULT;
@@ -197,7 +285,7 @@ static size_t last_diff(const uint8_t *a, const uint8_t *b, size_t n)
  * the host pool and the copy stay equal even while the client keeps
  * drawing during the compare. */
 static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
-	bh_shm_mirror_emit_fn emit, void *data)
+	bh_shm_mirror_emit_fn emit, void *data, uint64_t *changed)
 {
 	const uint8_t *cur = m->map;
 	uint8_t *copy = m->copy;
@@ -226,14 +314,18 @@ static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 			memcpy(copy + from, cur + from, (size_t)(last_end - from));
 		} else if (in_span && i >= last_end + MERGE_GAP) {
 			in_span = false;
+			*changed += last_end - start;
 			if (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data)) {
 				return false;
 			}
 		}
 		i += n;
 	}
-	if (in_span && (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data))) {
-		return false;
+	if (in_span) {
+		*changed += last_end - start;
+		if (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data)) {
+			return false;
+		}
 	}
 	return true;
 }

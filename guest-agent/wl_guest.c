@@ -382,6 +382,7 @@ static bool surface_commit(struct guest_client *client, struct extra *surface, b
 	}
 	client->sync_pool = buffer->pool;
 	buffer->pool->refs++;
+	buffer->pool->whole_frame = (int64_t)(y1 - y0) * 8 >= (int64_t)buffer->height * 7;
 	client->sync_pos = (uint64_t)buffer->offset + (uint64_t)y0 * (uint64_t)buffer->stride;
 	client->sync_end = (uint64_t)buffer->offset + (uint64_t)y1 * (uint64_t)buffer->stride;
 	bool failed;

@@ -24,6 +24,15 @@ struct bh_shm_mirror {
 	uint32_t syncs;
 #define BH_MIRROR_SYNC_LOG 8
 	uint64_t sync_lo[BH_MIRROR_SYNC_LOG], sync_hi[BH_MIRROR_SYNC_LOG];
+	/* Per region of BH_MIRROR_REGION bytes: whether its last compare found
+	 * it (nearly) all changed, then it is sent without compare for a few
+	 * syncs while the copy there is stale (shm_mirror.c). NULL until a
+	 * region gets hot. */
+#define BH_MIRROR_REGION (64u * 1024u)
+	uint8_t *region;
+	/* Set by the caller for the syncs of one commit: at least 7/8 of the
+	 * buffer's rows changed. Regions turn hot only in such commits. */
+	bool whole_frame;
 };
 
 /* Maps fd (owned from now on, also on failure) and makes a zeroed copy. */
