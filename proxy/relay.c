@@ -359,56 +359,40 @@ bool bh_relay_client_handle_frame(
 		}
 		break;
 	}
-	case BH_RELAY_SHM_DATA: {
-		if (len < 13) {
+	case BH_RELAY_SHM_DATA:
+	case BH_RELAY_SHM_LZ4: {
+		/* u32 pool, u64 offset, then the bytes, or (LZ4) u32 length
+		 * and the block that expands to them. */
+		bool lz4 = payload[0] == BH_RELAY_SHM_LZ4;
+		size_t head = lz4 ? 17 : 13;
+		if (lz4 && !accept_lz4) {
+			return client_error(client, "compressed buffer data, but none was asked for");
+		}
+		if (len < head) {
 			return client_error(client, "short buffer data frame (%zu bytes)", len);
 		}
 		uint32_t serial = get32(payload + 1);
+		size_t raw = lz4 ? get32(payload + 13) : len - head;
 		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, serial);
 		if (pool == NULL) {
 			return client_error(
 				client, "buffer data for unknown shm pool %" PRIu32, serial);
 		}
+		if (raw > BH_CHANNEL_MAX_PAYLOAD) {
+			return client_error(client, "compressed buffer data over 64 KiB");
+		}
 		char err[256];
-		if (!bh_host_pool_write(
-			    pool, get64(payload + 5), payload + 13, len - 13, err, sizeof(err))) {
+		uint8_t *dest = bh_host_pool_span(pool, get64(payload + 5), raw, err, sizeof(err));
+		if (dest == NULL) {
 			return client_error(client, "%s", err);
 		}
-		client->shm_bytes += len - 13;
-		client->shm_wire += len;
-		break;
-	}
-	case BH_RELAY_SHM_LZ4: {
-		if (!accept_lz4) {
-			return client_error(client, "compressed buffer data, but none was asked for");
-		}
-		if (len < 17) {
-			return client_error(
-				client, "short compressed buffer data frame (%zu bytes)", len);
-		}
-		uint32_t serial = get32(payload + 1);
-		uint32_t raw = get32(payload + 13);
-		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, serial);
-		if (pool == NULL) {
-			return client_error(
-				client, "buffer data for unknown shm pool %" PRIu32, serial);
-		}
-		char err[256];
-		uint8_t *dest = raw <= BH_CHANNEL_MAX_PAYLOAD ?
-			bh_host_pool_span(pool, get64(payload + 5), raw, err, sizeof(err)) :
-			NULL;
-		if (dest == NULL) {
-			return client_error(client, "%s",
-				raw > BH_CHANNEL_MAX_PAYLOAD ? "compressed buffer data over 64 KiB" :
-							       err);
-		}
-		/* Never writes past raw bytes, whatever the input. */
-		int n = LZ4_decompress_safe((const char *)payload + 17, (char *)dest,
-			(int)(len - 17), (int)raw);
-		if (n != (int)raw) {
+		if (!lz4) {
+			memcpy(dest, payload + head, raw);
+		} else if (LZ4_decompress_safe((const char *)payload + head, (char *)dest,
+				   (int)(len - head), (int)raw) != (int)raw) {
+			/* It never writes past raw bytes, whatever the input. */
 			return client_error(client,
-				"compressed buffer data does not expand to its %" PRIu32 " bytes",
-				raw);
+				"compressed buffer data does not expand to its %zu bytes", raw);
 		}
 		client->shm_bytes += raw;
 		client->shm_wire += len;

@@ -45,13 +45,10 @@ struct bh_host_pool *bh_host_pool_find(struct bh_host_pools *pools, uint32_t ser
 /* Grows a pool (never shrinks it). */
 bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool, uint64_t size,
 	char *err, size_t err_size);
-/* Writes bytes into the pool after checking they lie inside it. */
 /* Where len bytes at offset of the pool are, or NULL (err says why) when
  * they do not all lie inside it. */
 uint8_t *bh_host_pool_span(struct bh_host_pool *pool, uint64_t offset, size_t len, char *err,
 	size_t err_size);
-bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *data, size_t len,
-	char *err, size_t err_size);
 void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool);
 
 /* relay.c: one guest client. The proxy makes them through bh_relay_open

@@ -145,17 +145,6 @@ uint8_t *bh_host_pool_span(struct bh_host_pool *pool, uint64_t offset, size_t le
 	return pool->map + offset;
 }
 
-bool bh_host_pool_write(struct bh_host_pool *pool, uint64_t offset, const void *data, size_t len,
-	char *err, size_t err_size)
-{
-	uint8_t *dest = bh_host_pool_span(pool, offset, len, err, err_size);
-	if (dest == NULL) {
-		return false;
-	}
-	memcpy(dest, data, len);
-	return true;
-}
-
 void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool)
 {
 	if (--pool->refs > 0) {

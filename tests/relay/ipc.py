@@ -45,6 +45,11 @@ elif cmd == 'get':
     # ipc.py get windows|tags -> the list, one JSON object per line
     for item in call({'cmd': sys.argv[2]}).get(sys.argv[2], []):
         print(json.dumps(item))
+elif cmd == 'tag-field':
+    # ipc.py tag-field TAG FIELD -> that field of the tag ("" when unset)
+    for t in call({'cmd': 'tags'}).get('tags', []):
+        if t['name'] == sys.argv[2]:
+            print(t.get(sys.argv[3]) or '')
 elif cmd == 'focus':
     call({'cmd': 'focus', 'id': int(sys.argv[2])})
 elif cmd == 'wait-window':

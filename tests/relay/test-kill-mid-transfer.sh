@@ -60,10 +60,7 @@ alive() {
 	python3 "$IPC" get tags >/dev/null || bh_fail "the compositor stopped answering after $1"
 }
 tag_field() {
-	python3 "$IPC" get tags | python3 -c 'import json,sys
-for l in sys.stdin:
-    t = json.loads(l)
-    if t["name"] == sys.argv[1]: print(t.get(sys.argv[2]) or "")' "$1" "$2"
+	python3 "$IPC" tag-field "$1" "$2"
 }
 # Waits for app NAME's window (TAG, APP_ID) and its first frames.
 mapped() {

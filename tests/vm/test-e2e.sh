@@ -25,21 +25,12 @@ memory = 512
 colour = #16a085
 memory = 384
 CFG
-"$BH_BUILD_ROOT/compositor/bulkhead" 2>"$BH_TMP/compositor.log" &
-BH_CLEANUP_PIDS+=("$!")
-bh_wait_for 20 sh -c "ls '$XDG_RUNTIME_DIR'/bulkhead-*.sock >/dev/null 2>&1" ||
-	bh_fail "the compositor did not start"
-export BULKHEAD_SOCKET WAYLAND_DISPLAY
-BULKHEAD_SOCKET=$(ls "$XDG_RUNTIME_DIR"/bulkhead-*.sock | head -1)
-WAYLAND_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
+start_compositor
 weston-simple-shm >/dev/null 2>&1 &
 BH_CLEANUP_PIDS+=("$!")
 
 tag_field() {
-	python3 "$IPC" get tags | python3 -c 'import json,sys
-for l in sys.stdin:
-    t = json.loads(l)
-    if t["name"] == sys.argv[1]: print(t.get(sys.argv[2]) or "")' "$1" "$2"
+	python3 "$IPC" tag-field "$1" "$2"
 }
 
 start=$SECONDS

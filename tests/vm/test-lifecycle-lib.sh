@@ -83,3 +83,15 @@ domain_count() {
 tag_state() {
 	"$CTL" status --json "$1" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'
 }
+
+# The headless compositor with the test's config; exports BULKHEAD_SOCKET
+# and WAYLAND_DISPLAY for bulkheadctl, the IPC script and host clients.
+start_compositor() {
+	"$BH_BUILD_ROOT/compositor/bulkhead" 2>"$BH_TMP/compositor.log" &
+	BH_CLEANUP_PIDS+=("$!")
+	bh_wait_for 20 sh -c "ls '$XDG_RUNTIME_DIR'/bulkhead-*.sock >/dev/null 2>&1" ||
+		bh_fail "the compositor did not start"
+	export BULKHEAD_SOCKET WAYLAND_DISPLAY
+	BULKHEAD_SOCKET=$(ls "$XDG_RUNTIME_DIR"/bulkhead-*.sock | head -1)
+	WAYLAND_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
+}
