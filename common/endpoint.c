@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
@@ -121,7 +122,7 @@ size_t bh_endpoint_max_payload(void)
  * megabytes per frame, and fresh heap for each would mean page faults and
  * the heap growing and shrinking every frame. At most FRAME_CACHE of them
  * (4 MiB) are kept, shared by the process's endpoints (one thread). */
-#define FRAME_BIG (16u * 1024u)
+#define FRAME_BIG (48u * 1024u) /* smaller ones are allocated to size */
 #define FRAME_CACHE 64
 static struct out_frame *frame_cache[FRAME_CACHE];
 static size_t frame_cached;
@@ -848,6 +849,30 @@ void bh_endpoint_fail(struct bh_endpoint *ep, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, args);
 	va_end(args);
 	endpoint_fail(ep, reason);
+}
+
+bool bh_endpoint_flush_control(struct bh_endpoint *ep, int timeout_ms)
+{
+	uint64_t deadline = bh_now_usec() + (uint64_t)timeout_ms * 1000u;
+	for (;;) {
+		flush_output(ep);
+		/* Control frames are taken first at every refill: once none is
+		 * queued or in flight, they are all written. */
+		if (ep->failed) {
+			return false;
+		}
+		if (wl_list_empty(&ep->control_out) && ep->inflight_count == 0) {
+			return true;
+		}
+		uint64_t now = bh_now_usec();
+		if (now >= deadline) {
+			return false;
+		}
+		struct pollfd pfd = {.fd = ep->fd, .events = POLLOUT};
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000u) + 1) < 0 && errno != EINTR) {
+			return false;
+		}
+	}
 }
 
 size_t bh_endpoint_pending(const struct bh_endpoint *ep)

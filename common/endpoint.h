@@ -110,6 +110,10 @@ void bh_endpoint_fail(struct bh_endpoint *endpoint, const char *fmt, ...)
 
 /* Queued output bytes of the whole channel (for tests and limits). */
 size_t bh_endpoint_pending(const struct bh_endpoint *endpoint);
+/* Writes until every control message queued so far is out (they go ahead
+ * of stream data), waiting at most timeout_ms for the channel; true when
+ * they are. For last words before the process ends. */
+bool bh_endpoint_flush_control(struct bh_endpoint *endpoint, int timeout_ms);
 
 void bh_stream_set_handler(struct bh_stream *stream, const struct bh_stream_handler *handler,
 	void *user);

@@ -482,9 +482,16 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 
 void bh_agent_say_bye(struct bh_agent *agent)
 {
-	if (agent != NULL && agent->connected && agent->endpoint != NULL) {
-		bh_endpoint_send_control(agent->endpoint, BH_CTL_BYE, NULL, 0);
+	if (agent == NULL || !agent->connected || agent->endpoint == NULL) {
+		return;
+	}
+	/* Ahead of any queued window contents; the guest is going anyway. */
+	if (bh_endpoint_send_control(agent->endpoint, BH_CTL_BYE, NULL, 0) &&
+		bh_endpoint_flush_control(agent->endpoint, 500)) {
 		bh_log(BH_LOG_INFO, "stopping: told the host");
+	} else {
+		bh_log(BH_LOG_WARN, "stopping: could not tell the host in time; it will report "
+				    "the channel lost");
 	}
 }
 

@@ -77,7 +77,7 @@ int main(int argc, char *argv[])
 		bh_log(BH_LOG_ERROR, "could not create the event loop");
 		return EXIT_FAILURE;
 	}
-	bool done = false;
+	bool done = false; /* set by SIGTERM or SIGINT */
 	struct wl_event_source *sigterm =
 		wl_event_loop_add_signal(loop, SIGTERM, handle_terminate, &done);
 	struct wl_event_source *sigint =
@@ -89,19 +89,22 @@ int main(int argc, char *argv[])
 		wl_event_loop_destroy(loop);
 		return EXIT_FAILURE;
 	}
+	bool failed = false;
 	while (!done) {
 		if (wl_event_loop_dispatch(loop, -1) < 0 && errno != EINTR) {
 			bh_log_errno(BH_LOG_ERROR, "event loop failed");
+			failed = true;
 			break;
 		}
 		wl_event_loop_dispatch_idle(loop);
 	}
-	/* The goodbye is written by the endpoint's idle flush. */
-	bh_agent_say_bye(agent);
-	wl_event_loop_dispatch_idle(loop);
+	/* Told to stop: a goodbye, so the host reports a stop, not a failure. */
+	if (!failed) {
+		bh_agent_say_bye(agent);
+	}
 	bh_agent_destroy(agent);
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigint);
 	wl_event_loop_destroy(loop);
-	return EXIT_SUCCESS;
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

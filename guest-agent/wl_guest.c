@@ -215,7 +215,10 @@ void bh_wl_guest_set_compression(bool lz4)
 }
 
 /* Sends n bytes compressed when that saves something; false when they
- * must go as they are. */
+ * must go as they are. In a hot region the bytes are the client's own,
+ * which it may be drawing into meanwhile: the block then expands to a mix
+ * of old and new pixels of that client's window, and the region is stale,
+ * so its next sync sends it whole again. */
 static bool send_compressed(
 	struct guest_client *client, uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t n,
 	bool *ok)
@@ -277,10 +280,12 @@ static bool sync_step(struct guest_client *client, bool *failed)
 		if (client->send_blocked) {
 			return false;
 		}
-		uint64_t n = client->sync_end - client->sync_pos;
-		if (n > SYNC_STEP) {
-			n = SYNC_STEP;
-		}
+		/* Steps end on SYNC_STEP boundaries of the pool (a multiple of
+		 * the mirror's regions), so a region inside the range is always
+		 * synced whole and can be found current again. */
+		uint64_t step_end = (client->sync_pos / SYNC_STEP + 1) * SYNC_STEP;
+		uint64_t n = (step_end < client->sync_end ? step_end : client->sync_end) -
+			client->sync_pos;
 		if (!bh_shm_mirror_sync(
 			    client->sync_pool, client->sync_pos, n, emit_shm_data, client)) {
 			if (client->stream != NULL) {

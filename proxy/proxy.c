@@ -29,7 +29,8 @@ struct bh_proxy {
 	char *tag;
 	char *channel;
 	bool compress_lz4; /* asked of the agent at hello (compress = lz4) */
-	bool guest_bye;    /* the agent said it is being stopped (guest shutdown) */
+	/* When the agent said it is being stopped (guest shutdown), 0 = not. */
+	uint64_t bye_usec;
 
 	struct wl_display *display;
 	struct wl_registry *registry;
@@ -170,7 +171,7 @@ static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 			connect_usec > UINT32_MAX ? UINT32_MAX : (uint32_t)connect_usec);
 	}
 	proxy->ready = true;
-	proxy->guest_bye = false;
+	proxy->bye_usec = 0;
 	bh_log(BH_LOG_INFO, "tag %s: agent said hello (capabilities %#x)", proxy->tag, caps);
 	if (proxy->compress_lz4) {
 		bh_log(BH_LOG_INFO, "tag %s: buffer data %s", proxy->tag,
@@ -226,7 +227,7 @@ static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 		}
 		bh_log(BH_LOG_INFO, "tag %s: the agent is being stopped (the guest shuts down)",
 			proxy->tag);
-		proxy->guest_bye = true;
+		proxy->bye_usec = bh_now_usec();
 		return true;
 	case BH_CTL_APPS_DONE:
 		if (len != 0) {
@@ -296,6 +297,16 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
  * the tag has failed; say why and exit, so that a new spawn starts afresh.
  * libvirt may notice a dead qemu a moment after its channel closed, so this
  * runs at every reconnection attempt too. */
+/* A goodbye counts for the end that follows it, not for one much later: a
+ * guest must not be able to make a crash of qemu hours on look like a
+ * stop. */
+#define BYE_VALID_USEC (60u * 1000000u)
+
+static bool said_bye(const struct bh_proxy *proxy)
+{
+	return proxy->bye_usec != 0 && bh_now_usec() - proxy->bye_usec < BYE_VALID_USEC;
+}
+
 static void check_vm_alive(struct bh_proxy *proxy)
 {
 	if (!proxy->owns_vm) {
@@ -317,7 +328,10 @@ static void check_vm_alive(struct bh_proxy *proxy)
 	if (state == BH_VM_RUNNING) {
 		return;
 	}
-	if (proxy->guest_bye) {
+	if (said_bye(proxy) && state != BH_VM_STOPPED) {
+		return; /* still shutting down: looked at again at the next retry */
+	}
+	if (said_bye(proxy)) {
 		/* A shutdown from inside or `bulkheadctl stop`: not a failure. */
 		bh_log(BH_LOG_INFO, "tag %s: the VM shut down", proxy->tag);
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
@@ -345,7 +359,7 @@ static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	proxy->endpoint = NULL;
 	char line[300];
 	check_vm_alive(proxy);
-	if (proxy->guest_bye) {
+	if (said_bye(proxy)) {
 		/* The guest is shutting down (or its agent restarting): wait
 		 * for the VM to go or the agent to say hello again. */
 		bh_log(BH_LOG_INFO, "tag %s: the agent said goodbye; waiting for the VM to stop",

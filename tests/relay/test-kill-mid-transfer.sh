@@ -137,6 +137,26 @@ bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).con
 app same-t1 wl-guest paint 120 120
 mapped same-t1 t1 clip-paint-120
 
+# 3b. The agent of t1 told to stop (SIGTERM, as when its guest shuts down)
+# while its app streams big commits: its goodbye goes out ahead of the
+# megabytes queued, so t1 is not reported failed.
+app big wl-guest paint 1280 720
+mapped big t1 clip-paint-1280
+kill -TERM "$AGENT_PID"
+echo "stopped the agent of t1 mid-transfer"
+bh_wait_for 10 grep -q "t1: the agent said goodbye" "$BH_TMP/compositor.log" ||
+	bh_fail "no goodbye reached the proxy from an agent stopped mid-transfer: $(grep -i 'agent' "$BH_TMP/agent.log" | tail -2)"
+sleep 1
+! "$CTL" tags | grep -q 't1.*failed' || bh_fail "a stopped agent was reported as a failure: $("$CTL" tags)"
+alive "an agent's stop"
+still_drawing other-t2 "the agent of another tag stopped"
+start_agent
+bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did not come back"
+bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+	"$GUEST_RUN/wl-guest" || bh_fail "the restarted agent takes no guest apps"
+app same-t1 wl-guest paint 120 120
+mapped same-t1 t1 clip-paint-120
+
 # 4. The proxy of t1, while its app streams big commits.
 app big wl-guest paint 1280 720
 mapped big t1 clip-paint-1280
