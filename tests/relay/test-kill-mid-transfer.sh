@@ -117,6 +117,18 @@ bh_wait_for 10 sh -c "[ \$(python3 '$IPC' windows | awk '\$8 == \"clip-copy\"' |
 still_drawing same-t1 "a selection's owner was killed mid-transfer"
 still_drawing other-t2 "a selection's owner of another tag was killed"
 
+# A new agent for t1: the tag runs again and takes guest apps; the small
+# app of t1 is started again.
+restart_agent() {
+	start_agent
+	bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did not come back"
+	# The dead agent's socket file stays until the new one has made its own.
+	bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+		"$GUEST_RUN/wl-guest" || bh_fail "the restarted agent takes no guest apps"
+	app same-t1 wl-guest paint 120 120
+	mapped same-t1 t1 clip-paint-120
+}
+
 # 3. The agent of t1, while its app streams big commits.
 app big wl-guest paint 1280 720
 mapped big t1 clip-paint-1280
@@ -129,13 +141,7 @@ alive "the kill of an agent"
 bh_wait_for 10 sh -c "[ \$(python3 '$IPC' windows | awk '\$2 == \"t1\"' | wc -l) = 0 ]" ||
 	bh_fail "windows of t1 stayed after its agent died: $(python3 "$IPC" windows)"
 still_drawing other-t2 "the agent of another tag was killed"
-start_agent
-bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did not come back"
-# The dead agent's socket file stays until the new one has made its own.
-bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
-	"$GUEST_RUN/wl-guest" || bh_fail "the restarted agent takes no guest apps"
-app same-t1 wl-guest paint 120 120
-mapped same-t1 t1 clip-paint-120
+restart_agent
 
 # 3b. The agent of t1 told to stop (SIGTERM, as when its guest shuts down)
 # while its app streams big commits: its goodbye goes out ahead of the
@@ -150,12 +156,7 @@ sleep 1
 ! "$CTL" tags | grep -q 't1.*failed' || bh_fail "a stopped agent was reported as a failure: $("$CTL" tags)"
 alive "an agent's stop"
 still_drawing other-t2 "the agent of another tag stopped"
-start_agent
-bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did not come back"
-bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
-	"$GUEST_RUN/wl-guest" || bh_fail "the restarted agent takes no guest apps"
-app same-t1 wl-guest paint 120 120
-mapped same-t1 t1 clip-paint-120
+restart_agent
 
 # 4. The proxy of t1, while its app streams big commits.
 app big wl-guest paint 1280 720

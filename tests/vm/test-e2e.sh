@@ -53,19 +53,7 @@ px=$(python3 "$PROBE" "$BH_TMP/e2e.png" pixel $((x - 2)) $((y + h / 2)))
 case $title in "[e2e] "*) ;; *) bh_fail "the title lacks [e2e]: $title" ;; esac
 # The boot trace: every step from the spawn to this window, the guest's
 # own (kernel, init to agent) included, adding up to the total.
-"$CTL" boot-trace e2e || bh_fail "boot-trace failed"
-"$CTL" boot-trace --json e2e >"$BH_TMP/boot.json" || bh_fail "boot-trace --json failed"
-python3 - "$BH_TMP/boot.json" <<'PY' || bh_fail "the boot trace is incomplete: $(cat "$BH_TMP/boot.json")"
-import json, sys
-b = json.load(open(sys.argv[1]))
-steps = {s["step"]: s["ms"] for s in b["steps"]}
-assert b["complete"], "no first window in the trace"
-for name in ["libvirt starts the VM", "guest kernel to init", "guest init to agent ready",
-             "first connection to its window shown"]:
-    assert name in steps, name
-assert steps["guest kernel to init"] > 0 and steps["guest init to agent ready"] > 0, steps
-assert abs(sum(steps.values()) - b["total_ms"]) < 50, (sum(steps.values()), b["total_ms"])
-PY
+check_boot_trace e2e
 dom=$(virsh list --name | grep -c '^bulkhead-e2e$')
 [ "$dom" = 1 ] || bh_fail "no domain bulkhead-e2e"
 

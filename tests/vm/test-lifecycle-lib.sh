@@ -98,3 +98,22 @@ start_compositor() {
 	BULKHEAD_SOCKET=$(ls "$XDG_RUNTIME_DIR"/bulkhead-*.sock | head -1)
 	WAYLAND_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
 }
+
+# check_boot_trace TAG: prints the tag's last boot trace and checks that every
+# step from the spawn to the window, the guest's own included, is there and
+# that they add up to the total.
+check_boot_trace() {
+	"$CTL" boot-trace "$1" || bh_fail "boot-trace failed"
+	"$CTL" boot-trace --json "$1" >"$BH_TMP/boot.json" || bh_fail "boot-trace --json failed"
+	python3 - "$BH_TMP/boot.json" <<'PY' || bh_fail "the boot trace is incomplete: $(cat "$BH_TMP/boot.json")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+steps = {s["step"]: s["ms"] for s in b["steps"]}
+assert b["complete"], "no first window in the trace"
+for name in ["libvirt starts the VM", "guest kernel to init", "guest init to agent ready",
+             "first connection to its window shown"]:
+    assert name in steps, name
+assert steps["guest kernel to init"] > 0 and steps["guest init to agent ready"] > 0, steps
+assert abs(sum(steps.values()) - b["total_ms"]) < 50, (sum(steps.values()), b["total_ms"])
+PY
+}
