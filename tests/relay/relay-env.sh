@@ -65,3 +65,17 @@ shot() {
 relay_errors() {
 	grep -h -E " (error|warn) " "$BH_TMP/agent.log" "$BH_TMP/relay.log" 2>/dev/null
 }
+
+# check_simple_shm: weston-simple-shm runs in the guest for 3 s and its
+# colour pattern is on the host's screen (against the screenshot "base").
+check_simple_shm() {
+	guest_run weston-simple-shm
+	sleep 3
+	shot shm
+	kill "$GUEST_PID"
+	local sat base_sat
+	sat=$(python3 "$PROBE" "$BH_TMP/shots/shm.png" saturated 0 40 800 560)
+	base_sat=$(python3 "$PROBE" "$BH_TMP/shots/base.png" saturated 0 40 800 560)
+	echo "weston-simple-shm: $sat strongly coloured pixels (desktop alone: $base_sat)"
+	[ "$sat" -gt $((base_sat + 20000)) ] || bh_fail "weston-simple-shm's pattern is not on screen"
+}
