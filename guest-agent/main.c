@@ -102,6 +102,9 @@ int main(int argc, char *argv[])
 	if (!failed) {
 		bh_agent_say_bye(agent);
 	}
+	/* Idle callbacks queued meanwhile (the endpoint's flush) run before
+	 * the endpoint goes, or it is kept for them and leaks. */
+	wl_event_loop_dispatch_idle(loop);
 	bh_agent_destroy(agent);
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigint);
