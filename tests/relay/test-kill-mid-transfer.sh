@@ -144,14 +144,26 @@ still_drawing other-t2 "the agent of another tag was killed"
 restart_agent
 
 # 3b. The agent of t1 told to stop (SIGTERM, as when its guest shuts down)
-# while its app streams big commits: its goodbye goes out ahead of the
-# megabytes queued, so t1 is not reported failed.
-app big wl-guest paint 1280 720
-mapped big t1 clip-paint-1280
+# while the channel is full: an app of t1 reads another one's endless
+# selection (the bytes cross the channel both ways, unpaced), the proxy is
+# held (SIGSTOP) so the agent's side of the channel fills, and it is let go
+# only after the agent was told to stop. The goodbye must wait for room,
+# ahead of the megabytes still queued, and still arrive: t1 is not failed.
+app flood wl-guest flood 4096
+python3 "$IPC" wait-window t1 clip-copy 20 >/dev/null || bh_fail "the selection owner showed no window"
+bh_wait_for 10 grep -q copied "$BH_TMP/flood.out" || bh_fail "the selection owner got no focus"
+app drain wl-guest drain 60
+bh_wait_for 20 grep -q reading "$BH_TMP/drain.out" || bh_fail "the reader got no selection data"
+proxy=$(pgrep -P "$COMPOSITOR_PID" -f 'bulkhead-prox[y] --tag t1' | head -1)
+[ -n "$proxy" ] || bh_fail "no proxy of t1 runs"
+kill -STOP "$proxy"
+sleep 1
 kill -TERM "$AGENT_PID"
-echo "stopped the agent of t1 mid-transfer"
+sleep 0.1
+kill -CONT "$proxy"
+echo "stopped the agent of t1 while its channel was full"
 bh_wait_for 10 grep -q "t1: the agent said goodbye" "$BH_TMP/compositor.log" ||
-	bh_fail "no goodbye reached the proxy from an agent stopped mid-transfer: $(grep -i 'agent' "$BH_TMP/agent.log" | tail -2)"
+	bh_fail "no goodbye reached the proxy from an agent stopped with a full channel: $(grep -i 'stopping' "$BH_TMP/agent.log" | tail -2)"
 sleep 1
 ! "$CTL" tags | grep -q 't1.*failed' || bh_fail "a stopped agent was reported as a failure: $("$CTL" tags)"
 alive "an agent's stop"
