@@ -42,8 +42,16 @@ struct out_frame {
 	struct wl_list link;
 	uint32_t type;
 	size_t len; /* payload length */
-	uint8_t data[];  /* header + payload */
+	/* A borrowed frame's payload ends in body (blen bytes of its owner's
+	 * memory, read when it is written); data holds the rest. */
+	const uint8_t *body;
+	size_t blen;
+	struct bh_borrow *borrow;
+	uint8_t data[]; /* header + payload (without the borrowed body) */
 };
+
+/* What a borrowed body whose memory could not be read is sent as. */
+static const uint8_t zeros[FRAME_MAX_PAYLOAD];
 
 enum stream_state {
 	STREAM_OPEN,
@@ -127,8 +135,20 @@ size_t bh_endpoint_max_payload(void)
 static struct out_frame *frame_cache[FRAME_CACHE];
 static size_t frame_cached;
 
+void bh_borrow_unref(struct bh_borrow *b)
+{
+	if (b != NULL && --b->refs == 0) {
+		b->done(b);
+	}
+}
+
 static void frame_free(struct out_frame *f)
 {
+	if (f != NULL && f->borrow != NULL) {
+		bh_borrow_unref(f->borrow);
+		free(f);
+		return;
+	}
 	if (f != NULL && f->len >= FRAME_BIG && frame_cached < FRAME_CACHE) {
 		frame_cache[frame_cached++] = f;
 		return;
@@ -152,6 +172,9 @@ static struct out_frame *frame_new(uint32_t type, uint32_t stream, const void *a
 	}
 	f->type = type;
 	f->len = len;
+	f->body = NULL;
+	f->blen = 0;
+	f->borrow = NULL;
 	bh_frame_header(f->data, type, stream, (uint32_t)len);
 	if (alen) {
 		memcpy(f->data + FRAME_HEADER, a, alen);
@@ -396,6 +419,47 @@ static void update_writable(struct bh_endpoint *ep)
 
 static void endpoint_fail(struct bh_endpoint *ep, const char *reason);
 
+/* The iovecs of the in-flight frames from where writing stands: one for
+ * each frame's own bytes, one more for a borrowed body. */
+static int inflight_iov(struct bh_endpoint *ep, struct iovec *iov)
+{
+	int n = 0;
+	size_t skip = ep->woff;
+	for (size_t i = 0; i < ep->inflight_count; i++) {
+		struct out_frame *f = ep->inflight[i];
+		size_t own = FRAME_HEADER + f->len - f->blen;
+		if (skip < own) {
+			iov[n++] = (struct iovec){f->data + skip, own - skip};
+			skip = 0;
+		} else {
+			skip -= own;
+		}
+		if (f->blen > 0) {
+			iov[n++] = (struct iovec){(uint8_t *)f->body + skip, f->blen - skip};
+			skip = 0;
+		}
+	}
+	return n;
+}
+
+/* writev found memory it could not read: only a borrowed body can be that
+ * (its owner's file shrank under it). Writes the first piece alone; a body
+ * that still cannot be read is sent as zeros, so the channel keeps its
+ * framing, and its owner finds its borrow faulted. */
+static ssize_t write_past_fault(struct bh_endpoint *ep, const struct iovec *first)
+{
+	ssize_t n = write(ep->fd, first->iov_base, first->iov_len);
+	struct out_frame *f = ep->inflight[0];
+	if (n < 0 && errno == EFAULT && f->borrow != NULL &&
+		(const uint8_t *)first->iov_base >= f->body &&
+		(const uint8_t *)first->iov_base < f->body + f->blen) {
+		f->borrow->faulted = true;
+		f->body = zeros;
+		return 0; /* nothing written; the next round sends zeros */
+	}
+	return n;
+}
+
 static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
@@ -404,14 +468,12 @@ static void flush_output(struct bh_endpoint *ep)
 		if (ep->inflight_count == 0) {
 			break;
 		}
-		struct iovec iov[INFLIGHT_MAX];
-		for (size_t i = 0; i < ep->inflight_count; i++) {
-			iov[i].iov_base = ep->inflight[i]->data;
-			iov[i].iov_len = FRAME_HEADER + ep->inflight[i]->len;
+		struct iovec iov[2 * INFLIGHT_MAX];
+		int count = inflight_iov(ep, iov);
+		ssize_t n = writev(ep->fd, iov, count);
+		if (n < 0 && errno == EFAULT) {
+			n = write_past_fault(ep, &iov[0]);
 		}
-		iov[0].iov_base = ep->inflight[0]->data + ep->woff;
-		iov[0].iov_len -= ep->woff;
-		ssize_t n = writev(ep->fd, iov, (int)ep->inflight_count);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -659,7 +721,13 @@ static void endpoint_idle(void *data)
 		return;
 	}
 	flush_output(ep);
-	if (ep->dispatch_depth == 0 && !ep->failed) {
+	if (ep->dispatch_depth > 0) {
+		return;
+	}
+	if (ep->destroy_pending) {
+		/* A failed write told the owner, who destroyed the endpoint. */
+		endpoint_finish_destroy(ep);
+	} else if (!ep->failed) {
 		reap_dead(ep);
 		update_writable(ep);
 	}
@@ -854,25 +922,34 @@ void bh_endpoint_fail(struct bh_endpoint *ep, const char *fmt, ...)
 bool bh_endpoint_flush_control(struct bh_endpoint *ep, int timeout_ms)
 {
 	uint64_t deadline = bh_now_usec() + (uint64_t)timeout_ms * 1000u;
+	bool written = false;
+	ep->dispatch_depth++;
 	for (;;) {
 		flush_output(ep);
 		/* Control frames are taken first at every refill: once none is
 		 * queued or in flight, they are all written. */
 		if (ep->failed) {
-			return false;
+			break;
 		}
 		if (wl_list_empty(&ep->control_out) && ep->inflight_count == 0) {
-			return true;
+			written = true;
+			break;
 		}
 		uint64_t now = bh_now_usec();
 		if (now >= deadline) {
-			return false;
+			break;
 		}
 		struct pollfd pfd = {.fd = ep->fd, .events = POLLOUT};
 		if (poll(&pfd, 1, (int)((deadline - now) / 1000u) + 1) < 0 && errno != EINTR) {
-			return false;
+			break;
 		}
 	}
+	/* A write that failed told the owner, who may have destroyed the
+	 * endpoint meanwhile: that finishes here. */
+	if (--ep->dispatch_depth == 0 && ep->destroy_pending) {
+		endpoint_finish_destroy(ep);
+	}
+	return written;
 }
 
 size_t bh_endpoint_pending(const struct bh_endpoint *ep)
@@ -905,7 +982,7 @@ struct bh_endpoint *bh_stream_endpoint(const struct bh_stream *s)
 /* Queues one DATA frame made of head (hlen bytes) and body, checked
  * against the limits; errno and result as bh_stream_send. */
 static bool stream_queue(struct bh_stream *s, const void *head, size_t hlen, const void *body,
-	size_t blen)
+	size_t blen, struct bh_borrow *borrow)
 {
 	struct bh_endpoint *ep = s->endpoint;
 	size_t len = hlen + blen;
@@ -922,10 +999,21 @@ static bool stream_queue(struct bh_stream *s, const void *head, size_t hlen, con
 		errno = ENOBUFS;
 		return false;
 	}
-	struct out_frame *f = frame_new(FRAME_DATA, s->id, head, hlen, body, blen);
+	struct out_frame *f = borrow != NULL ?
+		frame_new(FRAME_DATA, s->id, head, hlen, NULL, 0) :
+		frame_new(FRAME_DATA, s->id, head, hlen, body, blen);
 	if (f == NULL) {
 		errno = ENOMEM;
 		return false;
+	}
+	if (borrow != NULL) {
+		/* The header says the whole length; the body is read at writing. */
+		bh_frame_header(f->data, FRAME_DATA, s->id, (uint32_t)len);
+		f->len = len;
+		f->body = body;
+		f->blen = blen;
+		f->borrow = borrow;
+		borrow->refs++;
 	}
 	wl_list_insert(s->out.prev, &f->link);
 	s->out_bytes += len;
@@ -945,13 +1033,19 @@ static bool stream_queue(struct bh_stream *s, const void *head, size_t hlen, con
 
 bool bh_stream_send(struct bh_stream *s, const void *payload, size_t len)
 {
-	return stream_queue(s, payload, len, NULL, 0);
+	return stream_queue(s, payload, len, NULL, 0, NULL);
 }
 
 bool bh_stream_send_parts(
 	struct bh_stream *s, const void *head, size_t hlen, const void *body, size_t blen)
 {
-	return stream_queue(s, head, hlen, body, blen);
+	return stream_queue(s, head, hlen, body, blen, NULL);
+}
+
+bool bh_stream_send_borrowed(struct bh_stream *s, const void *head, size_t hlen, const void *body,
+	size_t blen, struct bh_borrow *borrow)
+{
+	return stream_queue(s, head, hlen, body, blen, blen > 0 ? borrow : NULL);
 }
 
 bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *data, size_t len)
@@ -973,7 +1067,7 @@ bool bh_stream_send_chunked(struct bh_stream *s, uint8_t type_byte, const void *
 		size_t n = len - off > room ? room : len - off;
 		/* Each frame is built from the type byte and the slice: no copy
 		 * here beyond the frame's own. */
-		if (!stream_queue(s, &type_byte, prefix, p + off, n)) {
+		if (!stream_queue(s, &type_byte, prefix, p + off, n, NULL)) {
 			if (errno != EAGAIN) {
 				return false;
 			}

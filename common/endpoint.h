@@ -112,7 +112,9 @@ void bh_endpoint_fail(struct bh_endpoint *endpoint, const char *fmt, ...)
 size_t bh_endpoint_pending(const struct bh_endpoint *endpoint);
 /* Writes until every control message queued so far is out (they go ahead
  * of stream data), waiting at most timeout_ms for the channel; true when
- * they are. For last words before the process ends. */
+ * they are. For last words before the process ends. When the write fails,
+ * the listener's disconnected() runs first; an endpoint it destroys there
+ * is freed before this returns. */
 bool bh_endpoint_flush_control(struct bh_endpoint *endpoint, int timeout_ms);
 
 void bh_stream_set_handler(struct bh_stream *stream, const struct bh_stream_handler *handler,
@@ -131,6 +133,22 @@ bool bh_stream_send(struct bh_stream *stream, const void *payload, size_t len);
  * without joining them first: the body is copied once, into the frame. */
 bool bh_stream_send_parts(struct bh_stream *stream, const void *head, size_t hlen,
 	const void *body, size_t blen);
+/* Memory a queued message may point into instead of being copied: its
+ * owner keeps it readable (mapped) until the last reference is dropped,
+ * then done() runs. The owner holds one reference (refs starts at 1);
+ * each frame that borrows holds one more until it is written or dropped.
+ * When the memory could not be read as it was written (the file under a
+ * mapping shrank), zeros went in its place and faulted is set. */
+struct bh_borrow {
+	unsigned refs;
+	bool faulted;
+	void (*done)(struct bh_borrow *borrow);
+};
+void bh_borrow_unref(struct bh_borrow *borrow);
+/* As bh_stream_send_parts, but the body is not copied: it is read from
+ * where it is when the frame goes out, under a reference on borrow. */
+bool bh_stream_send_borrowed(struct bh_stream *stream, const void *head, size_t hlen,
+	const void *body, size_t blen, struct bh_borrow *borrow);
 /* Sends len bytes of any size as messages of at most the payload limit,
  * each starting with type_byte (0 = none), so a large transfer never holds
  * the channel: the writer sends one frame per busy stream in turn. The

@@ -9,8 +9,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/endpoint.h"
 #include "common/log.h"
 #include "guest-agent/wl_guest.h"
+
+/* A mapping of the client's pool that frames queued on the channel may
+ * still read from after the mirror has moved on (resized, finished). */
+struct bh_mirror_map {
+	struct bh_borrow borrow; /* first: done() gets this back */
+	uint8_t *addr;
+	uint64_t size;
+};
+
+static void mirror_map_done(struct bh_borrow *borrow)
+{
+	struct bh_mirror_map *mm = (struct bh_mirror_map *)borrow;
+	munmap(mm->addr, mm->size);
+	free(mm);
+}
+
+struct bh_borrow *bh_shm_mirror_borrow(struct bh_shm_mirror *m)
+{
+	return &m->mapping->borrow;
+}
 
 /*
  * A client can shrink the file behind its pool while the agent reads it;
@@ -94,8 +115,14 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 		memset(r + old_n, 0, n - old_n);
 		m->region = r;
 	}
+	struct bh_mirror_map *mm = calloc(1, sizeof(*mm));
+	if (mm == NULL) {
+		errno = ENOMEM;
+		return false;
+	}
 	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (map == MAP_FAILED) {
+		free(mm);
 		return false;
 	}
 	/* The host pool starts as zeros, so does the copy. Its pages are
@@ -111,12 +138,16 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 	}
 	if (copy == MAP_FAILED) {
 		munmap(map, size);
+		free(mm);
 		errno = ENOMEM;
 		return false;
 	}
-	if (m->map != MAP_FAILED) {
-		munmap(m->map, m->size);
+	if (m->mapping != NULL) {
+		bh_borrow_unref(&m->mapping->borrow);
 	}
+	*mm = (struct bh_mirror_map){
+		.borrow = {.refs = 1, .done = mirror_map_done}, .addr = map, .size = size};
+	m->mapping = mm;
 	m->map = map;
 	m->copy = copy;
 	m->size = size;
@@ -125,8 +156,9 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 
 void bh_shm_mirror_finish(struct bh_shm_mirror *m)
 {
-	if (m->map != MAP_FAILED && m->map != NULL) {
-		munmap(m->map, m->size);
+	if (m->mapping != NULL) {
+		bh_borrow_unref(&m->mapping->borrow);
+		m->mapping = NULL;
 	}
 	if (m->copy != NULL) {
 		munmap(m->copy, m->size);
@@ -228,7 +260,7 @@ bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	if (len == 0) {
 		return true;
 	}
-	if (!covered(m, offset + len)) {
+	if (!covered(m, offset + len) || m->mapping->borrow.faulted) {
 		errno = EFAULT;
 		return false;
 	}

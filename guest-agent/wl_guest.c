@@ -156,10 +156,11 @@ static void pool_unref(struct bh_shm_mirror *pool)
 
 /* Queues one frame; false when the client must end (already failed). */
 static bool send_parts(struct guest_client *client, const void *head, size_t hlen,
-	const void *body, size_t blen)
+	const void *body, size_t blen, struct bh_borrow *borrow)
 {
 	errno = 0;
-	if (bh_stream_send_parts(client->stream, head, hlen, body, blen)) {
+	if (borrow != NULL ? bh_stream_send_borrowed(client->stream, head, hlen, body, blen, borrow)
+			   : bh_stream_send_parts(client->stream, head, hlen, body, blen)) {
 		return true;
 	}
 	if (bh_relay_send_refused(errno)) {
@@ -172,7 +173,7 @@ static bool send_parts(struct guest_client *client, const void *head, size_t hle
 
 static bool send_frame(struct guest_client *client, const void *data, size_t len)
 {
-	return send_parts(client, data, len, NULL, 0);
+	return send_parts(client, data, len, NULL, 0, NULL);
 }
 
 static bool flush_batch(struct guest_client *client)
@@ -237,7 +238,7 @@ static bool send_compressed(
 	put32(head + 1, serial);
 	put64(head + 5, offset);
 	put32(head + 13, (uint32_t)n);
-	*ok = send_parts(client, head, sizeof(head), lz4_out, (size_t)c);
+	*ok = send_parts(client, head, sizeof(head), lz4_out, (size_t)c, NULL);
 	return true;
 }
 
@@ -246,6 +247,13 @@ static bool emit_shm_data(
 {
 	struct guest_client *client = data;
 	size_t room = client->max_payload - 13;
+	/* Bytes straight from the client's pool (a region sent without
+	 * compare) go out from there, not copied into the frame first. */
+	struct bh_shm_mirror *pool = client->sync_pool;
+	struct bh_borrow *borrow = NULL;
+	if (pool != NULL && bytes >= pool->map && bytes < pool->map + pool->size) {
+		borrow = bh_shm_mirror_borrow(pool);
+	}
 	while (len > 0) {
 		size_t n = len < room ? len : room;
 		bool sent_ok;
@@ -262,7 +270,7 @@ static bool emit_shm_data(
 		head[0] = BH_RELAY_SHM_DATA;
 		put32(head + 1, serial);
 		put64(head + 5, offset);
-		if (!send_parts(client, head, sizeof(head), bytes, n)) {
+		if (!send_parts(client, head, sizeof(head), bytes, n, borrow)) {
 			return false;
 		}
 		bytes += n;

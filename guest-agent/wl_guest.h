@@ -15,6 +15,9 @@ struct bh_shm_mirror {
 	uint32_t serial; /* the number the host knows the pool by */
 	int fd;          /* the client's fd */
 	uint8_t *map;    /* the client's pool, read-only */
+	/* map's owner: queued frames may borrow its bytes (bh_shm_mirror_borrow),
+	 * so a resize maps anew and the old mapping goes with its last frame. */
+	struct bh_mirror_map *mapping;
 	uint8_t *copy;   /* what the host pool holds */
 	uint64_t size;
 	int refs; /* the wl_shm_pool and each of its wl_buffers */
@@ -41,7 +44,13 @@ bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64
 bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size);
 void bh_shm_mirror_finish(struct bh_shm_mirror *m);
 
-/* Receives one changed span (bytes are the mirror's copy, valid during the
+/* Where channel frames may borrow the bytes of m->map (valid until the
+ * mirror is resized or finished, and until every borrowing frame is gone);
+ * its faulted flag set means the client's file shrank under such a frame. */
+struct bh_borrow *bh_shm_mirror_borrow(struct bh_shm_mirror *m);
+
+/* Receives one changed span (bytes are the mirror's copy or, in a region
+ * sent without compare, its mapping of the client's pool; valid during the
  * call); false stops the sync. */
 typedef bool (*bh_shm_mirror_emit_fn)(
 	uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data);

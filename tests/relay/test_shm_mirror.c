@@ -1,13 +1,16 @@
 /* The agent's shm mirror: only changed bytes are emitted (nearby spans
- * merged), the copy follows the pool, resize keeps contents, and a client
- * that shrinks its file mid-read ends that sync instead of the agent. */
+ * merged), the copy follows the pool, resize keeps contents, a client
+ * that shrinks its file mid-read ends that sync instead of the agent, and
+ * a mapping frames still borrow outlives a resize and the mirror. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/endpoint.h"
 #include "guest-agent/wl_guest.h"
 #include "tests/test.h"
 
@@ -187,8 +190,48 @@ static void test_revert_after_partial_refresh(void)
 	close(fd);
 }
 
+static bool mapped(const void *p)
+{
+	return msync((void *)((uintptr_t)p & ~(uintptr_t)(PAGE - 1)), PAGE, MS_ASYNC) == 0;
+}
+
+/* Frames queued on the channel may still point into the mapping when the
+ * client grows its pool or goes: the old mapping stays until the last
+ * such frame lets go; a borrow found faulted ends the next sync. */
+static void test_borrowed_mapping(void)
+{
+	int fd = memfd_create("pool", MFD_CLOEXEC);
+	CHECK(ftruncate(fd, 4 * PAGE) == 0);
+	struct bh_shm_mirror m;
+	CHECK(bh_shm_mirror_init(&m, 3, dup(fd), 2 * PAGE));
+	const uint8_t *old = m.map;
+	struct bh_borrow *b = bh_shm_mirror_borrow(&m);
+	b->refs++; /* a frame queued */
+	CHECK(bh_shm_mirror_resize(&m, 4 * PAGE));
+	CHECK(bh_shm_mirror_borrow(&m) != b);
+	CHECK(mapped(old));
+	bh_borrow_unref(b); /* the frame written */
+	CHECK(!mapped(old));
+	b = bh_shm_mirror_borrow(&m);
+	old = m.map;
+	b->refs++;
+	bh_shm_mirror_finish(&m);
+	CHECK(mapped(old));
+	bh_borrow_unref(b);
+	CHECK(!mapped(old));
+
+	CHECK(bh_shm_mirror_init(&m, 4, dup(fd), 4 * PAGE));
+	bh_shm_mirror_borrow(&m)->faulted = true;
+	errno = 0;
+	CHECK(!bh_shm_mirror_sync(&m, 0, 4 * PAGE, emit, NULL));
+	CHECK_EQ_INT(errno, EFAULT);
+	bh_shm_mirror_finish(&m);
+	close(fd);
+}
+
 int main(void)
 {
+	test_borrowed_mapping();
 	test_random_round_trips();
 	test_revert_after_partial_refresh();
 	int fd = memfd_create("pool", MFD_CLOEXEC);
