@@ -42,6 +42,7 @@ struct out_frame {
 	struct wl_list link;
 	uint32_t type;
 	size_t len; /* payload length */
+	size_t cap; /* payload room allocated */
 	/* A borrowed frame's payload ends in body (blen bytes of its owner's
 	 * memory, read when it is written); data holds the rest. */
 	const uint8_t *body;
@@ -126,14 +127,21 @@ size_t bh_endpoint_max_payload(void)
 	return FRAME_MAX_PAYLOAD;
 }
 
-/* Large frames (buffer data) are recycled: a window redrawn whole queues
- * megabytes per frame, and fresh heap for each would mean page faults and
- * the heap growing and shrinking every frame. At most FRAME_CACHE of them
- * (4 MiB) are kept, shared by the process's endpoints (one thread). */
-#define FRAME_BIG (48u * 1024u) /* smaller ones are allocated to size */
+/* Frames are recycled, in two sizes: large ones (buffer data; a window
+ * redrawn whole queues megabytes per frame, and fresh heap for each would
+ * mean page faults and the heap growing and shrinking every frame) and
+ * small ones (Wayland messages, buffer data heads, control): the hot path
+ * allocates nothing once it runs. At most FRAME_CACHE of each are kept
+ * (4 MiB and 256 KiB), shared by the process's endpoints (one thread);
+ * sizes between are allocated to size. */
+#define FRAME_BIG (48u * 1024u)
+#define FRAME_SMALL (4u * 1024u)
 #define FRAME_CACHE 64
-static struct out_frame *frame_cache[FRAME_CACHE];
-static size_t frame_cached;
+struct frame_cache {
+	struct out_frame *frames[FRAME_CACHE];
+	size_t count;
+};
+static struct frame_cache big_frames, small_frames;
 
 void bh_borrow_unref(struct bh_borrow *b)
 {
@@ -144,13 +152,17 @@ void bh_borrow_unref(struct bh_borrow *b)
 
 static void frame_free(struct out_frame *f)
 {
-	if (f != NULL && f->borrow != NULL) {
-		bh_borrow_unref(f->borrow);
-		free(f);
+	if (f == NULL) {
 		return;
 	}
-	if (f != NULL && f->len >= FRAME_BIG && frame_cached < FRAME_CACHE) {
-		frame_cache[frame_cached++] = f;
+	if (f->borrow != NULL) {
+		bh_borrow_unref(f->borrow);
+	}
+	struct frame_cache *c = f->cap == FRAME_MAX_PAYLOAD ? &big_frames :
+		f->cap == FRAME_SMALL                     ? &small_frames :
+							    NULL;
+	if (c != NULL && c->count < FRAME_CACHE) {
+		c->frames[c->count++] = f;
 		return;
 	}
 	free(f);
@@ -160,16 +172,16 @@ static struct out_frame *frame_new(uint32_t type, uint32_t stream, const void *a
 	const void *b, size_t blen)
 {
 	size_t len = alen + blen;
-	struct out_frame *f;
-	if (len >= FRAME_BIG) {
-		f = frame_cached > 0 ? frame_cache[--frame_cached] :
-				       malloc(sizeof(*f) + FRAME_HEADER + FRAME_MAX_PAYLOAD);
-	} else {
-		f = malloc(sizeof(*f) + FRAME_HEADER + len);
-	}
+	size_t cap = len >= FRAME_BIG ? FRAME_MAX_PAYLOAD : len <= FRAME_SMALL ? FRAME_SMALL : len;
+	struct frame_cache *c = cap == FRAME_MAX_PAYLOAD ? &big_frames :
+		cap == FRAME_SMALL                     ? &small_frames :
+							 NULL;
+	struct out_frame *f = c != NULL && c->count > 0 ? c->frames[--c->count] :
+							    malloc(sizeof(*f) + FRAME_HEADER + cap);
 	if (f == NULL) {
 		return NULL;
 	}
+	f->cap = cap;
 	f->type = type;
 	f->len = len;
 	f->body = NULL;
