@@ -706,6 +706,12 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 			if (rest > 0) {
 				decode_input(ep, rest);
 			}
+			/* Less than asked for: a socket had no more (one more read
+			 * would only say EAGAIN); a device that hands out one buffer
+			 * a read stays readable, and the loop comes back. */
+			if ((size_t)n < (direct > 0 ? direct + PLACED_TAIL : READ_CHUNK)) {
+				break;
+			}
 		}
 	} else if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
 		endpoint_fail(ep, "the channel hung up");

@@ -74,6 +74,7 @@ struct guest_client {
 	struct bh_wl_guest *guest;
 	struct bh_wl_conn conn;
 	struct wl_event_source *source;
+	uint32_t mask; /* the events source waits for */
 	struct bh_stream *stream;
 	struct bh_relay_wire wire; /* message parsing and object tables */
 	uint32_t next_pool;
@@ -627,7 +628,11 @@ static void client_update_mask(struct guest_client *client)
 	if (bh_wl_conn_pending(&client->conn) > 0) {
 		mask |= WL_EVENT_WRITABLE;
 	}
-	wl_event_source_fd_update(client->source, mask);
+	/* Unchanged (the usual case) costs no system call. */
+	if (mask != client->mask) {
+		client->mask = mask;
+		wl_event_source_fd_update(client->source, mask);
+	}
 }
 
 /* Parses and forwards what the client sent, as far as it can go now.
@@ -960,6 +965,7 @@ static int guest_handle_accept(int fd, uint32_t mask, void *data)
 	wl_list_insert(&guest->clients, &client->link);
 	client->source =
 		wl_event_loop_add_fd(guest->loop, cfd, WL_EVENT_READABLE, client_handle_fd, client);
+	client->mask = WL_EVENT_READABLE;
 	if (client->source == NULL) {
 		client_fail(client, "could not watch its socket");
 	}

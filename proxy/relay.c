@@ -46,6 +46,7 @@ struct bh_relay_client {
 	struct bh_vm_client_request *request;
 	struct bh_wl_conn conn; /* fd -1 until the compositor answers */
 	struct wl_event_source *source;
+	uint32_t mask; /* the events source waits for */
 	struct bh_relay_wire wire;
 	struct bh_host_pools pools;
 	struct placeholder ph[BH_RELAY_MAX_FDS];
@@ -667,7 +668,11 @@ static void client_update_mask(struct bh_relay_client *client)
 	if (bh_wl_conn_pending(&client->conn) > 0) {
 		mask |= WL_EVENT_WRITABLE;
 	}
-	wl_event_source_fd_update(client->source, mask);
+	/* Unchanged (the usual case) costs no system call. */
+	if (mask != client->mask) {
+		client->mask = mask;
+		wl_event_source_fd_update(client->source, mask);
+	}
 }
 
 /* ---- the stream ---- */
@@ -754,6 +759,7 @@ static bool client_connect(struct bh_relay_client *client, struct wl_event_loop 
 	if (client->source == NULL) {
 		return client_error(client, "could not watch the compositor connection");
 	}
+	client->mask = WL_EVENT_READABLE;
 	if (client->stream != NULL) {
 		bh_stream_set_paused(client->stream, false);
 	}
