@@ -1116,15 +1116,15 @@ void bh_stream_set_paused(struct bh_stream *s, bool paused)
 	}
 }
 
-static void stream_close(struct bh_stream *s, uint32_t error, const char *reason)
+/* drop: the stream's content is bad, what was queued goes too. */
+static void stream_close(struct bh_stream *s, uint32_t error, const char *reason, bool drop)
 {
 	struct bh_endpoint *ep = s->endpoint;
 	if (s->state != STREAM_OPEN) {
 		return;
 	}
 	stream_unplace(s);
-	if (wl_list_empty(&s->out) || ep->failed || error != 0) {
-		/* An error drops what was queued: the stream's content is bad. */
+	if (wl_list_empty(&s->out) || ep->failed || drop) {
 		if (!ep->failed) {
 			send_close_frame(ep, s->id, error, reason);
 		}
@@ -1141,7 +1141,12 @@ static void stream_close(struct bh_stream *s, uint32_t error, const char *reason
 
 void bh_stream_close(struct bh_stream *s, const char *reason)
 {
-	stream_close(s, 0, reason);
+	stream_close(s, 0, reason, false);
+}
+
+void bh_stream_close_error(struct bh_stream *s, const char *reason)
+{
+	stream_close(s, 1, reason, false);
 }
 
 void bh_stream_fail(struct bh_stream *s, const char *fmt, ...)
@@ -1159,7 +1164,7 @@ void bh_stream_fail(struct bh_stream *s, const char *fmt, ...)
 	void *user = s->user;
 	struct bh_endpoint *ep = s->endpoint;
 	ep->dispatch_depth++;
-	stream_close(s, 1, reason);
+	stream_close(s, 1, reason, true);
 	if (handler != NULL && handler->closed != NULL) {
 		handler->closed(s, reason, user);
 	}

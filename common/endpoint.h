@@ -169,6 +169,11 @@ void bh_stream_set_paused(struct bh_stream *stream, bool paused);
  * reason (NULL = normal end). handler->closed is NOT called for a close
  * the owner asked for; the stream must not be used afterwards. */
 void bh_stream_close(struct bh_stream *stream, const char *reason);
+/* The same, as a failure the peer is told of: after the queued output, the
+ * CLOSE carries an error and reason, which the peer's closed() receives
+ * (a normal close reaches it without one). For passing on another
+ * stream's failure, or refusing a stream the peer opened. */
+void bh_stream_close_error(struct bh_stream *stream, const char *reason);
 /* Ends the stream as a stream error: logs and sends the reason, then calls
  * handler->closed. Use from inside data() before returning false, or any
  * time the stream's content is found invalid. */

@@ -11,6 +11,7 @@
 #include <wayland-server-core.h>
 
 #include "common/archive.h"
+#include "common/exec_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
@@ -43,6 +44,9 @@ struct pending_launch {
 struct splice {
 	struct bh_stream *client, *agent;
 	struct bh_proxy *proxy;
+	/* Exec sessions: each direction read by the parser the agent and
+	 * bulkheadctl use, order rules included. */
+	struct bh_exec_reader from_guest, from_host;
 };
 
 bool bh_control_socket_path(const char *tag, char *out, size_t size)
@@ -71,26 +75,17 @@ bool bh_control_socket_path(const char *tag, char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
-/* Which messages may go which way, and their size rules; anything else
- * ends the session. from_guest: the message came from the agent. */
-static bool message_ok(enum bh_stream_kind kind, bool from_guest, const uint8_t *p, size_t len)
+/* Which archive messages may go which way, and their size rules; anything
+ * else ends the session. from_guest: the message came from the agent. */
+static bool archive_message_ok(enum bh_stream_kind kind, bool from_guest, const uint8_t *p,
+	size_t len)
 {
 	if (len == 0) {
 		return false;
 	}
 	uint8_t type = p[0];
-	if (kind == BH_STREAM_EXEC) {
-		if (from_guest) {
-			return type == BH_EXEC_STDOUT || type == BH_EXEC_STDERR ||
-				(type == BH_EXEC_EXIT && len == 9) ||
-				(type == BH_EXEC_ERROR && len <= 1025);
-		}
-		return type == BH_EXEC_START || type == BH_EXEC_STDIN ||
-			(type == BH_EXEC_EOF && len == 1) || (type == BH_EXEC_SIGNAL && len == 5) ||
-			(type == BH_EXEC_RESIZE && len == 5);
-	}
-	/* Archives: entries flow from the sender (bulkheadctl for push, the
-	 * agent for pull); the receiver validates every name and size. */
+	/* Entries flow from the sender (bulkheadctl for push, the agent for
+	 * pull); the receiver validates every name and size. */
 	bool sender = (kind == BH_STREAM_PUSH) != from_guest;
 	if (type == BH_FILE_ERROR) {
 		return len <= 1 + BH_ARCHIVE_ERROR_MAX;
@@ -105,6 +100,25 @@ static bool message_ok(enum bh_stream_kind kind, bool from_guest, const uint8_t 
 				 type == BH_FILE_SYMLINK || (type == BH_FILE_END && len == 1));
 }
 
+/* Checks one message before it is forwarded; false, with why in err, ends
+ * the session. */
+static bool message_ok(struct splice *sp, struct bh_stream *from, bool from_guest,
+	const uint8_t *p, size_t len, char *err, size_t err_size)
+{
+	if (bh_stream_kind(from) == BH_STREAM_EXEC) {
+		struct bh_exec_msg msg;
+		bool ok = bh_exec_read(from_guest ? &sp->from_guest : &sp->from_host, p, len, &msg,
+			err, err_size);
+		bh_exec_msg_finish(&msg);
+		return ok;
+	}
+	if (!archive_message_ok(bh_stream_kind(from), from_guest, p, len)) {
+		snprintf(err, err_size, "type %u, %zu bytes", len > 0 ? p[0] : 0u, len);
+		return false;
+	}
+	return true;
+}
+
 static void splice_free_if_done(struct splice *sp)
 {
 	if (sp->client == NULL && sp->agent == NULL) {
@@ -117,10 +131,11 @@ static bool splice_forward(struct splice *sp, struct bh_stream *from, const uint
 {
 	bool from_guest = from == sp->agent;
 	struct bh_stream *to = from_guest ? sp->client : sp->agent;
-	if (!message_ok(bh_stream_kind(from), from_guest, p, len)) {
-		bh_stream_fail(from, "%s sent a malformed %s message (type %u, %zu bytes)",
+	char err[160];
+	if (!message_ok(sp, from, from_guest, p, len, err, sizeof(err))) {
+		bh_stream_fail(from, "%s sent a malformed %s message: %s",
 			from_guest ? "the agent" : "bulkheadctl",
-			bh_stream_kind(from) == BH_STREAM_EXEC ? "exec" : "file", p[0], len);
+			bh_stream_kind(from) == BH_STREAM_EXEC ? "exec" : "file", err);
 		return false;
 	}
 	if (to == NULL) {
@@ -162,7 +177,11 @@ static void splice_handle_closed(struct bh_stream *stream, const char *reason, v
 		} else {
 			sp->agent = NULL;
 		}
-		bh_stream_close(other, reason);
+		if (reason != NULL) {
+			bh_stream_close_error(other, reason);
+		} else {
+			bh_stream_close(other, NULL);
+		}
 	}
 	splice_free_if_done(sp);
 }
@@ -197,19 +216,22 @@ static bool conn_handle_open(struct bh_endpoint *endpoint, struct bh_stream *str
 	}
 	sp->proxy = proxy;
 	sp->client = stream;
+	bh_exec_reader_init(&sp->from_guest, false);
+	bh_exec_reader_init(&sp->from_host, true);
 	bh_stream_set_handler(stream, &splice_handler, sp);
 	if (agent == NULL) {
 		sp->client = NULL;
 		free(sp);
 		bh_stream_set_handler(stream, &splice_handler, NULL);
-		bh_stream_close(stream, "the agent of this tag is not connected (is the VM running?)");
+		bh_stream_close_error(
+			stream, "the agent of this tag is not connected (is the VM running?)");
 		return true;
 	}
 	sp->agent = bh_endpoint_open_stream(agent, kind, &splice_handler, sp);
 	if (sp->agent == NULL) {
 		sp->client = NULL;
 		free(sp);
-		bh_stream_close(stream, "could not open a stream to the agent");
+		bh_stream_close_error(stream, "could not open a stream to the agent");
 		return true;
 	}
 	return true;

@@ -541,8 +541,73 @@ static bool handle_control(
 	return true;
 }
 
+/* With --exec-cases: exec sessions the host opens are answered with
+ * malformed replies, one kind per session, which the proxy must refuse
+ * itself (it logs why) before they reach bulkheadctl. */
+#define EXEC_CASES 3
+static bool exec_cases;
+static int exec_answered;
+
+static bool exec_data(struct bh_stream *stream, const uint8_t *p, size_t len, void *user)
+{
+	if (len == 0 || p[0] != BH_EXEC_START || exec_answered >= EXEC_CASES) {
+		return true;
+	}
+	uint8_t m[2048];
+	switch (exec_answered++) {
+	case 0: /* output after the exit status */
+		m[0] = BH_EXEC_STDOUT;
+		memcpy(m + 1, "hi\n", 3);
+		bh_stream_send(stream, m, 4);
+		m[0] = BH_EXEC_EXIT;
+		put32(m + 1, 0);
+		put32(m + 5, 0);
+		bh_stream_send(stream, m, 9);
+		m[0] = BH_EXEC_STDOUT;
+		memcpy(m + 1, "late\n", 5);
+		bh_stream_send(stream, m, 6);
+		break;
+	case 1: /* an exit of a kind that does not exist */
+		m[0] = BH_EXEC_EXIT;
+		put32(m + 1, 7);
+		put32(m + 5, 0);
+		bh_stream_send(stream, m, 9);
+		break;
+	default: /* an error text over the limit */
+		m[0] = BH_EXEC_ERROR;
+		memset(m + 1, 'e', 2000);
+		bh_stream_send(stream, m, 2001);
+		break;
+	}
+	printf("exec case %d answered\n", exec_answered);
+	return true;
+}
+
+static void exec_closed(struct bh_stream *stream, const char *reason, void *user)
+{
+}
+
+static const struct bh_stream_handler exec_handler = {
+	.data = exec_data,
+	.closed = exec_closed,
+};
+
 static bool handle_open(
 	struct bh_endpoint *ep, struct bh_stream *stream, enum bh_stream_kind kind, void *user)
+{
+	if (!exec_cases || kind != BH_STREAM_EXEC) {
+		return false;
+	}
+	bh_stream_set_handler(stream, &exec_handler, NULL);
+	return true;
+}
+
+static bool exec_cases_done(void *data)
+{
+	return exec_answered >= EXEC_CASES;
+}
+
+static bool is_never(void *data)
 {
 	return false;
 }
@@ -562,8 +627,10 @@ static const struct bh_endpoint_listener listener = {
 int main(int argc, char *argv[])
 {
 	bh_log_init("evil-agent", BH_LOG_WARN);
-	if (argc != 2) {
-		fprintf(stderr, "usage: evil-agent SOCKET (listens there for the host)\n");
+	exec_cases = argc == 3 && strcmp(argv[2], "--exec-cases") == 0;
+	if (argc != 2 && !exec_cases) {
+		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases] (listens there for the "
+				"host)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -593,6 +660,16 @@ int main(int argc, char *argv[])
 	bh_endpoint_send_control(endpoint, BH_CTL_HELLO, hello.buf, hello.len);
 	bh_endpoint_send_control(endpoint, BH_CTL_APPS_DONE, NULL, 0);
 	run_cases();
+	if (exec_cases) {
+		printf("relay cases done; answering exec sessions\n");
+		if (!wait_for(exec_cases_done, NULL, 60000)) {
+			printf("FAIL exec: only %d of %d exec sessions came\n", exec_answered,
+				EXEC_CASES);
+			failures++;
+		}
+		/* What was queued goes out before the channel closes. */
+		wait_for(is_never, NULL, 500);
+	}
 	bh_endpoint_destroy(endpoint);
 	free(good_client);
 	wl_event_loop_destroy(loop);

@@ -1000,6 +1000,32 @@ static void test_destroy_on_failed_write(void)
 	}
 }
 
+/* A failure passed on with bh_stream_close_error reaches the peer's
+ * closed() with its reason, after the data queued before it; a plain
+ * close carries none; bh_stream_fail drops what was queued. */
+static void test_close_reasons(void)
+{
+	struct pair p;
+	pair_setup(&p);
+	struct bh_stream *a =
+		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *b =
+		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	uint32_t ida = bh_stream_id(a), idb = bh_stream_id(b);
+	CHECK(bh_stream_send(a, "output", 6));
+	bh_stream_close_error(a, "the agent broke the session");
+	CHECK(bh_stream_send(b, "output", 6));
+	bh_stream_close(b, "not shown");
+	pump(p.loop, 10);
+	CHECK_EQ_INT(p.guest.bytes[ida], 6);
+	CHECK(p.guest.closed[ida]);
+	CHECK(strcmp(p.guest.closed_reason[ida], "the agent broke the session") == 0);
+	CHECK_EQ_INT(p.guest.bytes[idb], 6);
+	CHECK(p.guest.closed[idb]);
+	CHECK(strcmp(p.guest.closed_reason[idb], "") == 0);
+	pair_teardown(&p);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1016,5 +1042,6 @@ int main(void)
 	test_borrowed_send();
 	test_borrowed_fault();
 	test_destroy_on_failed_write();
+	test_close_reasons();
 	return bh_test_finish("test_channel");
 }
