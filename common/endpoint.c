@@ -467,6 +467,8 @@ static ssize_t write_past_fault(struct bh_endpoint *ep, const struct iovec *firs
 		(const uint8_t *)first->iov_base < f->body + f->blen) {
 		f->borrow->faulted = true;
 		f->body = zeros;
+		bh_log(BH_LOG_WARN, "a frame's data could not be read (the file under it shrank); "
+				    "zeros were sent in its place");
 		return 0; /* nothing written; the next round sends zeros */
 	}
 	return n;

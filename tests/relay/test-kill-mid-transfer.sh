@@ -159,7 +159,7 @@ proxy=$(pgrep -P "$COMPOSITOR_PID" -f 'bulkhead-prox[y] --tag t1' | head -1)
 kill -STOP "$proxy"
 sleep 1
 kill -TERM "$AGENT_PID"
-sleep 0.1
+sleep 0.05
 kill -CONT "$proxy"
 echo "stopped the agent of t1 while its channel was full"
 bh_wait_for 10 grep -q "t1: the agent said goodbye" "$BH_TMP/compositor.log" ||

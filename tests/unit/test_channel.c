@@ -15,6 +15,7 @@
 #include "common/channel.h"
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "tests/test.h"
 
 /* ---- codec ---- */
@@ -1000,9 +1001,78 @@ static void test_destroy_on_failed_write(void)
 	}
 }
 
+/* Writes that stop inside a borrowed body (a small socket buffer, a peer
+ * not reading yet) go on from where they stopped, and a file that shrinks
+ * between two such writes: what was readable arrives, the rest of that
+ * body as zeros, the next frame whole (zeros too: all of it is gone). */
+static void test_borrowed_partial(void)
+{
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	int small = 4096;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	r.loop = wl_event_loop_create();
+	r.host.ep = bh_endpoint_create(r.loop, sv[0], BH_ENDPOINT_HOST, &peer_listener, &r.host);
+	r.fd = sv[1];
+	bh_set_nonblock(r.fd, true);
+	size_t size = 256 * 1024, blen = 60000;
+	int fd = memfd_create("partial", MFD_CLOEXEC);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0);
+	uint8_t *pattern = malloc(size);
+	for (size_t i = 0; i < size; i++) {
+		pattern[i] = (uint8_t)(i * 13 + 7) | 1; /* never 0 */
+	}
+	CHECK_EQ_INT(pwrite(fd, pattern, size, 0), (ssize_t)size);
+	uint8_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	struct bh_borrow borrow = {.refs = 1, .done = borrow_done};
+	struct bh_stream *s =
+		bh_endpoint_open_stream(r.host.ep, BH_STREAM_WAYLAND, &peer_handler, &r.host);
+	CHECK(bh_stream_send_borrowed(s, "A", 1, map, blen, &borrow));
+	CHECK(bh_stream_send_borrowed(s, "B", 1, map + blen, blen, &borrow));
+	size_t total = BH_CHANNEL_HEADER + 4 + 2 * (BH_CHANNEL_HEADER + 1 + blen);
+	pump(r.loop, 2);
+	size_t left = bh_endpoint_pending(r.host.ep);
+	CHECK(left > 0 && left < total - BH_CHANNEL_HEADER - 4 - BH_CHANNEL_HEADER - 1);
+	CHECK(ftruncate(fd, 30000) == 0);
+	uint8_t *got = malloc(total);
+	size_t have = 0;
+	for (int i = 0; i < 2000 && have < total; i++) {
+		ssize_t n = read(r.fd, got + have, total - have);
+		if (n > 0) {
+			have += (size_t)n;
+		}
+		pump(r.loop, 1);
+	}
+	CHECK_EQ_INT(have, total);
+	CHECK(r.host.disconnect_reason == NULL);
+	CHECK(borrow.faulted);
+	const uint8_t *a = got + BH_CHANNEL_HEADER + 4 + BH_CHANNEL_HEADER;
+	CHECK(a[0] == 'A');
+	size_t wrong = 0;
+	for (size_t i = 0; i < blen; i++) {
+		wrong += a[1 + i] != (i < 30000 ? pattern[i] : 0);
+	}
+	CHECK_EQ_INT(wrong, 0);
+	const uint8_t *b = a + 1 + blen + BH_CHANNEL_HEADER;
+	CHECK(b[0] == 'B');
+	for (size_t i = 0; i < blen; i++) {
+		wrong += b[1 + i] != 0;
+	}
+	CHECK_EQ_INT(wrong, 0);
+	CHECK_EQ_INT(borrow.refs, 1);
+	free(got);
+	free(pattern);
+	munmap(map, size);
+	close(fd);
+	raw_teardown(&r);
+}
+
 /* A failure passed on with bh_stream_close_error reaches the peer's
  * closed() with its reason, after the data queued before it; a plain
- * close carries none; bh_stream_fail drops what was queued. */
+ * close carries none. */
 static void test_close_reasons(void)
 {
 	struct pair p;
@@ -1041,6 +1111,7 @@ int main(void)
 	test_placed_delivery();
 	test_borrowed_send();
 	test_borrowed_fault();
+	test_borrowed_partial();
 	test_destroy_on_failed_write();
 	test_close_reasons();
 	return bh_test_finish("test_channel");
