@@ -282,6 +282,9 @@ static void session_handle_closed(struct bh_stream *stream, const char *reason, 
 	s->conn.done = true;
 	if (reason != NULL) {
 		fprintf(stderr, "bulkheadctl: tag %s: the session ended: %s\n", s->conn.tag, reason);
+		/* Broken after an exit status too: that status is not to be
+		 * trusted, so it is not passed on. */
+		s->conn.status = 255;
 	}
 }
 
