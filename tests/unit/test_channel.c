@@ -627,15 +627,19 @@ static void pair_teardown(struct pair *p)
 	wl_event_loop_destroy(p->loop);
 }
 
+/* A Wayland stream the host opens, its data and end recorded in peer. */
+static struct bh_stream *host_stream(struct peer *peer)
+{
+	return bh_endpoint_open_stream(peer->ep, BH_STREAM_WAYLAND, &peer_handler, peer);
+}
+
 static void test_fair_interleaving(void)
 {
 	struct pair p;
 	pair_setup(&p);
 	/* Stream 2: a 4 MiB "buffer update" in full-size messages. */
-	struct bh_stream *big = bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND,
-		&peer_handler, &p.host);
-	struct bh_stream *small = bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND,
-		&peer_handler, &p.host);
+	struct bh_stream *big = host_stream(&p.host);
+	struct bh_stream *small = host_stream(&p.host);
 	CHECK(big != NULL && small != NULL);
 	uint32_t big_id = bh_stream_id(big), small_id = bh_stream_id(small);
 	uint8_t *chunk = calloc(1, BH_CHANNEL_MAX_PAYLOAD);
@@ -670,8 +674,7 @@ static void test_chunked_send(void)
 {
 	struct pair p;
 	pair_setup(&p);
-	struct bh_stream *s =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *s = host_stream(&p.host);
 	size_t len = 3 * BH_CHANNEL_MAX_PAYLOAD + 100;
 	uint8_t *data = malloc(len);
 	for (size_t i = 0; i < len; i++) {
@@ -696,10 +699,8 @@ static void test_stream_error_is_local(void)
 {
 	struct pair p;
 	pair_setup(&p);
-	struct bh_stream *a =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
-	struct bh_stream *b =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *a = host_stream(&p.host);
+	struct bh_stream *b = host_stream(&p.host);
 	uint32_t ia = bh_stream_id(a), ib = bh_stream_id(b);
 	p.guest.reject_stream[ia] = true; /* the guest finds a's content malformed */
 	bh_stream_send(a, "bad", 3);
@@ -756,8 +757,7 @@ static void test_placed_delivery(void)
 {
 	struct pair p;
 	pair_setup(&p);
-	struct bh_stream *s =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *s = host_stream(&p.host);
 	uint32_t id = bh_stream_id(s);
 	uint8_t *area = calloc(1, BH_CHANNEL_MAX_PAYLOAD);
 	p.guest.place_area[id] = area;
@@ -878,8 +878,7 @@ static void test_borrowed_send(void)
 	struct borrowed b;
 	borrowed_setup(&b, &p, 0x11);
 	size_t blen = 60000;
-	struct bh_stream *s =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *s = host_stream(&p.host);
 	for (int i = 0; i < 3; i++) {
 		uint8_t head[3] = {'H', (uint8_t)i, 'h'};
 		CHECK(bh_stream_send_borrowed(
@@ -928,8 +927,7 @@ static void test_borrowed_fault(void)
 	struct borrowed b;
 	borrowed_setup(&b, &p, 0x5a);
 	size_t blen = 60000;
-	struct bh_stream *s =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *s = host_stream(&p.host);
 	CHECK(bh_stream_send(s, "before", 6));
 	/* One body entirely past the new end, one across it. */
 	CHECK(bh_stream_send_borrowed(s, "A", 1, b.map + 2 * blen, blen, &b.borrow));
@@ -984,8 +982,7 @@ static void test_destroy_on_failed_write(void)
 		bh_endpoint_destroy(p.guest.ep);
 		p.guest.ep = NULL;
 		uint8_t *big = calloc(1, BH_CHANNEL_MAX_PAYLOAD);
-		struct bh_stream *s =
-			bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+		struct bh_stream *s = host_stream(&p.host);
 		CHECK(s != NULL);
 		bh_stream_send(s, big, BH_CHANNEL_MAX_PAYLOAD);
 		CHECK(bh_endpoint_send_control(p.host.ep, 1, "bye", 3));
@@ -1028,8 +1025,7 @@ static void test_borrowed_partial(void)
 	uint8_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(map != MAP_FAILED);
 	struct bh_borrow borrow = {.refs = 1, .done = borrow_done};
-	struct bh_stream *s =
-		bh_endpoint_open_stream(r.host.ep, BH_STREAM_WAYLAND, &peer_handler, &r.host);
+	struct bh_stream *s = host_stream(&r.host);
 	CHECK(bh_stream_send_borrowed(s, "A", 1, map, blen, &borrow));
 	CHECK(bh_stream_send_borrowed(s, "B", 1, map + blen, blen, &borrow));
 	size_t total = BH_CHANNEL_HEADER + 4 + 2 * (BH_CHANNEL_HEADER + 1 + blen);
@@ -1077,10 +1073,8 @@ static void test_close_reasons(void)
 {
 	struct pair p;
 	pair_setup(&p);
-	struct bh_stream *a =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
-	struct bh_stream *b =
-		bh_endpoint_open_stream(p.host.ep, BH_STREAM_WAYLAND, &peer_handler, &p.host);
+	struct bh_stream *a = host_stream(&p.host);
+	struct bh_stream *b = host_stream(&p.host);
 	uint32_t ida = bh_stream_id(a), idb = bh_stream_id(b);
 	CHECK(bh_stream_send(a, "output", 6));
 	bh_stream_close_error(a, "the agent broke the session");
