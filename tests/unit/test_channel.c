@@ -4,6 +4,7 @@
  * overrun), that a bad message on one stream leaves the others alone, and
  * borrowed bodies (read when written, zeros when their file shrank). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,7 @@ static void test_stream_id_errors(void)
 struct pair {
 	struct wl_event_loop *loop;
 	struct peer host, guest;
+	int host_fd; /* the host endpoint's socket, closed when it is freed */
 };
 
 static void pair_setup(struct pair *p)
@@ -616,6 +618,7 @@ static void pair_setup(struct pair *p)
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
 	p->loop = wl_event_loop_create();
 	p->host.ep = bh_endpoint_create(p->loop, sv[0], BH_ENDPOINT_HOST, &peer_listener, &p->host);
+	p->host_fd = sv[0];
 	p->guest.ep =
 		bh_endpoint_create(p->loop, sv[1], BH_ENDPOINT_GUEST, &peer_listener, &p->guest);
 }
@@ -993,6 +996,10 @@ static void test_destroy_on_failed_write(void)
 		}
 		CHECK(p.host.disconnect_reason != NULL);
 		CHECK(p.host.ep == NULL);
+		/* Freed now, not kept for a dispatch that never comes: its
+		 * socket is closed. */
+		errno = 0;
+		CHECK(fcntl(p.host_fd, F_GETFD) == -1 && errno == EBADF);
 		free(big);
 		pair_teardown(&p);
 	}
