@@ -12,19 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Little-endian integers, as everything on the channel is. */
-static inline uint32_t bh_le32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void bh_le32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+#include "common/le.h"
 
 /* u32 length of the payload, u32 stream id, u32 type; little-endian. */
 #define BH_CHANNEL_HEADER 12

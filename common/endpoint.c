@@ -1201,7 +1201,8 @@ void bh_msg_bytes(struct bh_msg *msg, const void *data, size_t len)
 
 void bh_msg_u16(struct bh_msg *msg, uint16_t v)
 {
-	uint8_t b[2] = {v & 0xff, v >> 8};
+	uint8_t b[2];
+	bh_le16_put(b, v);
 	bh_msg_bytes(msg, b, 2);
 }
 
@@ -1214,8 +1215,9 @@ void bh_msg_u32(struct bh_msg *msg, uint32_t v)
 
 void bh_msg_u64(struct bh_msg *msg, uint64_t v)
 {
-	bh_msg_u32(msg, (uint32_t)v);
-	bh_msg_u32(msg, (uint32_t)(v >> 32));
+	uint8_t b[8];
+	bh_le64_put(b, v);
+	bh_msg_bytes(msg, b, 8);
 }
 
 void bh_msg_str(struct bh_msg *msg, const char *s)
@@ -1247,7 +1249,7 @@ static const uint8_t *reader_take(struct bh_msg_reader *r, size_t n)
 uint16_t bh_msg_get_u16(struct bh_msg_reader *r)
 {
 	const uint8_t *p = reader_take(r, 2);
-	return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+	return p ? bh_le16_get(p) : 0;
 }
 
 uint32_t bh_msg_get_u32(struct bh_msg_reader *r)
@@ -1259,7 +1261,7 @@ uint32_t bh_msg_get_u32(struct bh_msg_reader *r)
 uint64_t bh_msg_get_u64(struct bh_msg_reader *r)
 {
 	const uint8_t *p = reader_take(r, 8);
-	return p ? (uint64_t)bh_le32_get(p) | (uint64_t)bh_le32_get(p + 4) << 32 : 0;
+	return p ? bh_le64_get(p) : 0;
 }
 
 char *bh_msg_get_str(struct bh_msg_reader *r, size_t max)

@@ -27,6 +27,7 @@
 #include <wlr/types/wlr_xdg_output_v1.h>
 
 #include "common/log.h"
+#include "common/allowlist.h"
 #include "compositor/server.h"
 
 static void client_destroyed(struct wl_listener *listener, void *data)
@@ -65,35 +66,13 @@ struct bh_client *bh_client_mark(struct wl_client *client, struct bh_tag *tag, b
 	return c;
 }
 
-/* What a tagged client may see: the globals guest apps need, and nothing
+/* What a tagged client may see: the globals guest apps need
+ * (common/allowlist.h, the list the proxy filters with too), and nothing
  * that reads the screen, injects input, sees other clients or controls the
- * session. Keep in step with protocols/ALLOWLIST.md. */
-static const char *const guest_globals[] = {
-	"wl_compositor",
-	"wl_subcompositor",
-	"wl_shm",
-	"wl_seat",
-	"wl_output",
-	"wl_data_device_manager",
-	"xdg_wm_base",
-	"zxdg_decoration_manager_v1",
-	"wp_viewporter",
-	"wp_presentation",
-	"zxdg_output_manager_v1",
-	"zwp_primary_selection_device_manager_v1",
-	"zwp_relative_pointer_manager_v1",
-	"zwp_pointer_constraints_v1",
-	NULL,
-};
-
+ * session. */
 bool bh_guest_global_allowed(const char *interface)
 {
-	for (int i = 0; guest_globals[i] != NULL; i++) {
-		if (strcmp(interface, guest_globals[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return bh_guest_global_find(interface) != NULL;
 }
 
 static bool global_filter(const struct wl_client *client, const struct wl_global *global,

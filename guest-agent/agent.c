@@ -17,6 +17,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
+#include "guest-agent/relay_guest.h"
 
 #define RETRY_MSEC 1000
 
@@ -39,7 +40,7 @@ struct bh_agent {
 	struct bh_endpoint *endpoint;
 	bool connected;
 	struct bh_boot_times boot;
-	struct bh_wl_guest *wl_guest;
+	struct bh_relay_guest *relay;
 };
 
 static const struct bh_endpoint_listener endpoint_listener;
@@ -178,7 +179,7 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 		}
 #ifdef BH_AGENT_HAVE_WAYLAND
 		/* For this connection's guest clients from now on. */
-		bh_wl_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
+		bh_relay_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
 		if (host_caps & BH_CAP_LZ4) {
 			bh_log(BH_LOG_INFO, "the host asked for lz4-compressed buffer data");
 		}
@@ -247,7 +248,7 @@ static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 			bh_agent_files_open(agent, stream, kind == BH_STREAM_PUSH);
 	case BH_STREAM_PIPE:
 #ifdef BH_AGENT_HAVE_WAYLAND
-		return agent->wl_guest != NULL && bh_wl_guest_open_pipe(agent->wl_guest, stream);
+		return agent->relay != NULL && bh_relay_guest_open_pipe(agent->relay, stream);
 #else
 		return false;
 #endif
@@ -466,8 +467,8 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 	char socket_path[4400];
 	snprintf(socket_path, sizeof(socket_path), "%s/%s", agent->runtime_dir,
 		agent->wayland_display);
-	agent->wl_guest = bh_wl_guest_create(agent, socket_path);
-	if (agent->wl_guest == NULL) {
+	agent->relay = bh_relay_guest_create(agent, socket_path);
+	if (agent->relay == NULL) {
 		bh_log(BH_LOG_ERROR, "could not offer the guest Wayland socket %s", socket_path);
 		bh_agent_destroy(agent);
 		return NULL;
@@ -502,7 +503,7 @@ void bh_agent_destroy(struct bh_agent *agent)
 	}
 	bh_endpoint_destroy(agent->endpoint);
 #ifdef BH_AGENT_HAVE_WAYLAND
-	bh_wl_guest_destroy(agent->wl_guest);
+	bh_relay_guest_destroy(agent->relay);
 #endif
 	if (agent->listen_source != NULL) {
 		wl_event_source_remove(agent->listen_source);

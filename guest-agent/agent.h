@@ -1,5 +1,5 @@
 /* The guest agent: the channel to the host, its control messages, and the
- * hooks the guest-side Wayland relay (wl_guest.c) plugs into. */
+ * hooks the guest end of the Wayland relay (relay_guest.c) plugs into. */
 #ifndef GUEST_AGENT_AGENT_H
 #define GUEST_AGENT_AGENT_H
 
@@ -37,7 +37,7 @@ const char *bh_agent_runtime_dir(const struct bh_agent *agent);
 /* True while a host is connected and has been sent HELLO. */
 bool bh_agent_connected(const struct bh_agent *agent);
 
-/* For wl_guest.c: opens a stream of kind (BH_STREAM_WAYLAND for a new guest
+/* For relay_guest.c: opens a stream of kind (BH_STREAM_WAYLAND for a new guest
  * client, BH_STREAM_PIPE for a clipboard pipe) to the host. Returns NULL
  * when no host is connected: then close the guest client. Frames are sent
  * with bh_stream_send, the stream ended with bh_stream_close (client went
@@ -45,28 +45,6 @@ bool bh_agent_connected(const struct bh_agent *agent);
  * every stream's handler->closed runs: close the guest client cleanly then. */
 struct bh_stream *bh_agent_open_stream(struct bh_agent *agent, enum bh_stream_kind kind,
 	const struct bh_stream_handler *handler, void *user);
-
-/*
- * Implemented by guest-agent/wl_guest.c (the relay engineer); declared here
- * so the agent can call them. Compiled in when wl_guest.c exists
- * (BH_AGENT_HAVE_WAYLAND).
- *
- * bh_wl_guest_create: create and listen on the guest Wayland socket at
- *   socket_path (owned by uid/gid, mode 0700 dir already made by the agent),
- *   accept guest clients on the agent's event loop, and open one
- *   BH_STREAM_WAYLAND stream per client with bh_agent_open_stream.
- * bh_wl_guest_open_pipe: the host opened a BH_STREAM_PIPE stream (clipboard
- *   or drag-and-drop data to or from a guest client); accept it with
- *   bh_stream_set_handler and return true, or return false to refuse.
- * bh_wl_guest_destroy: close every guest client and the socket.
- */
-struct bh_wl_guest;
-struct bh_wl_guest *bh_wl_guest_create(struct bh_agent *agent, const char *socket_path);
-bool bh_wl_guest_open_pipe(struct bh_wl_guest *guest, struct bh_stream *stream);
-void bh_wl_guest_destroy(struct bh_wl_guest *guest);
-/* Buffer data goes out LZ4-compressed (BH_RELAY_SHM_LZ4) where that makes
- * it smaller: the host asked for it at hello. */
-void bh_wl_guest_set_compression(bool lz4);
 
 /* Internal to the agent (boot.c, apps.c, exec.c). */
 struct bh_boot_times {

@@ -12,6 +12,7 @@
 #include <wayland-server-core.h>
 
 #include "common/archive.h"
+#include "common/le.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
@@ -37,19 +38,6 @@ struct files_session {
 };
 
 static struct wl_list sessions = {&sessions, &sessions};
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* Which messages each side may send, per kind (CONTROL.md "Files"). */
 static bool from_host_ok(bool push, uint8_t type)
@@ -162,7 +150,7 @@ static int handle_from_helper(int fd, uint32_t mask, void *data)
 	s->from_len += (size_t)n;
 	size_t off = 0;
 	while (s->from_len - off >= 4) {
-		uint32_t len = get_u32(s->from_buf + off);
+		uint32_t len = bh_le32_get(s->from_buf + off);
 		if (len == 0 || len > FRAME_MAX) {
 			session_end(s, "the file helper sent a malformed frame");
 			return 0;
@@ -234,7 +222,7 @@ static bool queue_to_helper(struct files_session *s, const uint8_t *msg, size_t 
 		return false;
 	}
 	s->to_buf = b;
-	put_u32(b + s->to_len, (uint32_t)len);
+	bh_le32_put(b + s->to_len, (uint32_t)len);
 	memcpy(b + s->to_len + 4, msg, len);
 	s->to_len += 4 + len;
 	if (s->to_len > QUEUE_HIGH) {
@@ -321,7 +309,7 @@ static bool helper_read(uint8_t *buf, size_t *len)
 	if (!bh_read_exact(STDIN_FILENO, head, 4)) {
 		return false;
 	}
-	uint32_t n = get_u32(head);
+	uint32_t n = bh_le32_get(head);
 	if (n == 0 || n > FRAME_MAX || !bh_read_exact(STDIN_FILENO, buf, n)) {
 		return false;
 	}
@@ -332,7 +320,7 @@ static bool helper_read(uint8_t *buf, size_t *len)
 static bool helper_emit(const uint8_t *msg, size_t len, void *user)
 {
 	uint8_t head[4];
-	put_u32(head, (uint32_t)len);
+	bh_le32_put(head, (uint32_t)len);
 	return bh_write_all(STDOUT_FILENO, head, 4) && bh_write_all(STDOUT_FILENO, msg, len);
 }
 

@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "common/endpoint.h"
+#include "common/relay.h"
 #include "common/log.h"
-#include "guest-agent/wl_guest.h"
+#include "guest-agent/shm_mirror.h"
 
 /* A mapping of the client's pool that frames queued on the channel may
  * still read from after the mirror has moved on (resized, finished). */

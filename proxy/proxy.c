@@ -16,6 +16,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "proxy/proxy.h"
+#include "proxy/relay_host.h"
 #include "proxy/sandbox.h"
 #include "vm/config.h"
 #include "vm/vm.h"
@@ -282,10 +283,10 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	}
 #ifdef BH_PROXY_HAVE_RELAY
 	if (kind == BH_STREAM_WAYLAND) {
-		return bh_relay_open(proxy, stream);
+		return bh_relay_host_open(proxy, stream);
 	}
 	if (kind == BH_STREAM_PIPE) {
-		return bh_relay_open_pipe(proxy, stream);
+		return bh_relay_host_open_pipe(proxy, stream);
 	}
 #endif
 	bh_log(BH_LOG_WARN, "tag %s: the agent opened stream %u of kind %u, which is not served",
@@ -653,7 +654,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	}
 	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
 #ifdef BH_PROXY_HAVE_RELAY
-	bh_relay_set_compression(proxy->compress_lz4);
+	bh_relay_host_set_compression(proxy->compress_lz4);
 #endif
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;

@@ -1,5 +1,6 @@
 /* The per-tag proxy: its compositor connection (bulkhead_vm_manager_v1), the
- * channel to the agent, and the hooks the Wayland relay (relay.c) plugs into. */
+ * channel to the agent, and the hooks the host end of the Wayland relay
+ * (relay_host.c) plugs into. */
 #ifndef PROXY_PROXY_H
 #define PROXY_PROXY_H
 
@@ -47,28 +48,6 @@ typedef void (*bh_vm_client_done_fn)(int fd, const char *refused_reason, void *d
 struct bh_vm_client_request *bh_vm_client_request(struct bh_proxy *proxy, uint32_t stream,
 	bh_vm_client_done_fn done, void *data);
 void bh_vm_client_request_cancel(struct bh_vm_client_request *request);
-
-/*
- * Implemented by proxy/relay.c (the relay engineer); the proxy calls them.
- * Compiled in when relay.c exists (BH_PROXY_HAVE_RELAY).
- *
- * bh_relay_open: the agent opened a BH_STREAM_WAYLAND stream (one guest
- *   client). The relay accepts it with bh_stream_set_handler (its data()
- *   gets every frame of that stream, its closed() the end of the stream,
- *   also when the channel goes away) and asks for a tagged connection with
- *   bh_vm_client_request. Return false to refuse the stream (the proxy
- *   closes it with a reason).
- * bh_relay_open_pipe: the same for a BH_STREAM_PIPE stream opened by the
- *   agent (clipboard / drag-and-drop data).
- * Frames go back with bh_stream_send; a client that must end is closed with
- * bh_stream_close (normal) or bh_stream_fail (protocol error: one clear
- * reason). The relay learns of channel loss through each stream's closed().
- */
-bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream);
-bool bh_relay_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream);
-/* Whether this proxy asked its agent for LZ4-compressed buffer data; only
- * then is compressed buffer data accepted. */
-void bh_relay_set_compression(bool lz4);
 
 /* Internal to the proxy (proxy.c, control.c, vm_client.c). */
 struct bulkhead_vm_manager_v1;

@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "common/wl_relay.h"
-#include "proxy/relay.h"
+#include "common/relay.h"
+#include "proxy/shm.h"
 
 void bh_host_pools_finish(struct bh_host_pools *pools)
 {

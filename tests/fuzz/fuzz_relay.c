@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "proxy/proxy.h"
-#include "proxy/relay.h"
+#include "proxy/relay_host.h"
+#include "proxy/shm.h"
 
 /* The proxy process around the relay is not part of this target. */
 struct bh_vm_client_request *bh_vm_client_request(
@@ -54,12 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bh_log_set_level(BH_LOG_SILENT);
 		once = 1;
 	}
-	bh_relay_set_compression(size % 2 == 0);
+	bh_relay_host_set_compression(size % 2 == 0);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
 		return 0;
 	}
-	struct bh_relay_client *client = bh_relay_client_create("fuzz", NULL, sv[0]);
+	struct bh_relay_host *client = bh_relay_host_create("fuzz", NULL, sv[0]);
 	if (client == NULL) {
 		close(sv[1]);
 		return 0;
@@ -68,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t prelude[1 + 12] = {BH_RELAY_WL};
 	uint32_t get_registry[3] = {1, 12u << 16 | 1, 2};
 	memcpy(prelude + 1, get_registry, 12);
-	bool ok = bh_relay_client_handle_frame(client, prelude, sizeof(prelude));
+	bool ok = bh_relay_host_handle_frame(client, prelude, sizeof(prelude));
 	uint8_t events[1024];
 	size_t n = 0;
 	n += put_global(events + n, 1, "wl_compositor", 4);
@@ -77,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n += put_global(events + n, 4, "wl_seat", 7);
 	n += put_global(events + n, 5, "zwp_linux_dmabuf_v1", 3);
 	n += put_global(events + n, 6, "wl_data_device_manager", 3);
-	ok = ok && bh_relay_client_feed_events(client, events, n);
+	ok = ok && bh_relay_host_feed_events(client, events, n);
 	uint8_t drain[65536];
 	while (ok && size >= 2) {
 		size_t len = (size_t)data[0] | (size_t)data[1] << 8;
@@ -86,13 +89,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size) {
 			len = size;
 		}
-		ok = bh_relay_client_handle_frame(client, data, len);
+		ok = bh_relay_host_handle_frame(client, data, len);
 		data += len;
 		size -= len;
 		while (read(sv[1], drain, sizeof(drain)) > 0) {
 		}
 	}
-	bh_relay_client_destroy(client);
+	bh_relay_host_destroy(client);
 	close(sv[1]);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* libFuzzer target: the relay's Wayland message walker
- * (bh_relay_wire_parse) on one connection per input that has already
+ * (bh_wl_wire_parse) on one connection per input that has already
  * bound every global the tables know, so deep interfaces are a message
  * or two away.
  * Input: records, each one byte whose low bit is the direction (1: an
@@ -12,7 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
+
+/* The version of name's interface table the walker parses with, 0 when
+ * a bind may not name it. */
+static uint32_t table_version(const char *name)
+{
+	const struct bh_guest_global *g = bh_guest_global_find(name);
+	return g != NULL ? (uint32_t)g->interface->version : 0;
+}
 
 /* The preamble's ids: wl_registry 2, these globals from 3 in this order,
  * then a wl_surface (seeds in make-wl-msg-seeds.py rely on them). */
@@ -44,12 +54,12 @@ static void put32(uint8_t *buf, size_t *len, uint32_t v)
 }
 
 static bool parse_checked(
-	struct bh_relay_wire *wire, enum bh_relay_dir dir, const uint8_t *data, size_t size)
+	struct bh_wl_wire *wire, enum bh_wl_dir dir, const uint8_t *data, size_t size)
 {
-	struct bh_relay_msg msg;
+	struct bh_wl_msg msg;
 	char err[128];
 	err[0] = '\0';
-	bool ok = bh_relay_wire_parse(wire, dir, data, size, &msg, err, sizeof(err));
+	bool ok = bh_wl_wire_parse(wire, dir, data, size, &msg, err, sizeof(err));
 	/* Beyond not crashing: what a parse reports must be safe for the
 	 * relay's handlers to use as it is. */
 	if (!ok) {
@@ -61,7 +71,7 @@ static bool parse_checked(
 	uint32_t head[2];
 	memcpy(head, data, 8);
 	if (msg.object != head[0] || msg.opcode != (head[1] & 0xffff) || msg.interface == NULL ||
-		msg.name == NULL || msg.nargs > BH_RELAY_MAX_ARGS || msg.nfds > msg.nargs) {
+		msg.name == NULL || msg.nargs > BH_WL_MAX_ARGS || msg.nfds > msg.nargs) {
 		abort();
 	}
 	for (uint32_t i = 0; i < msg.nargs; i++) {
@@ -81,7 +91,7 @@ static bool parse_checked(
 /* A message of its own exact size on the heap, so reading past its end
  * is an AddressSanitizer report and not a read of the next record. */
 static bool parse_copy(
-	struct bh_relay_wire *wire, enum bh_relay_dir dir, const uint8_t *data, size_t size)
+	struct bh_wl_wire *wire, enum bh_wl_dir dir, const uint8_t *data, size_t size)
 {
 	uint8_t *copy = malloc(size ? size : 1);
 	if (copy == NULL) {
@@ -93,14 +103,14 @@ static bool parse_copy(
 	return ok;
 }
 
-static void preamble(struct bh_relay_wire *wire)
+static void preamble(struct bh_wl_wire *wire)
 {
 	uint8_t buf[128];
 	size_t len = 0;
 	put32(buf, &len, 1);
 	put32(buf, &len, 12u << 16 | 1); /* wl_display.get_registry */
 	put32(buf, &len, 2);
-	bool ok = parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+	bool ok = parse_copy(wire, BH_WL_REQUEST, buf, len);
 	for (uint32_t i = 0; i < NGLOBALS; i++) {
 		const char *name = globals[i];
 		uint32_t slen = (uint32_t)strlen(name) + 1;
@@ -114,15 +124,15 @@ static void preamble(struct bh_relay_wire *wire)
 		memset(buf + len, 0, padded);
 		memcpy(buf + len, name, slen);
 		len += padded;
-		put32(buf, &len, bh_relay_wire_interface_version(name));
+		put32(buf, &len, table_version(name));
 		put32(buf, &len, 3 + i);
-		ok = ok && parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+		ok = ok && parse_copy(wire, BH_WL_REQUEST, buf, len);
 	}
 	len = 0;
 	put32(buf, &len, 3);
 	put32(buf, &len, 12u << 16 | 0); /* wl_compositor.create_surface */
 	put32(buf, &len, SURFACE_ID);
-	ok = ok && parse_copy(wire, BH_RELAY_REQUEST, buf, len);
+	ok = ok && parse_copy(wire, BH_WL_REQUEST, buf, len);
 	/* the fixed start must parse, or the fuzzing reaches little */
 	if (!ok) {
 		abort();
@@ -131,13 +141,13 @@ static void preamble(struct bh_relay_wire *wire)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bh_relay_wire wire;
-	if (!bh_relay_wire_init(&wire)) {
+	struct bh_wl_wire wire;
+	if (!bh_wl_wire_init(&wire)) {
 		return 0;
 	}
 	preamble(&wire);
 	while (size > 0) {
-		enum bh_relay_dir dir = data[0] & 1 ? BH_RELAY_EVENT : BH_RELAY_REQUEST;
+		enum bh_wl_dir dir = data[0] & 1 ? BH_WL_EVENT : BH_WL_REQUEST;
 		data++;
 		size--;
 		size_t len = size;
@@ -156,6 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 	}
-	bh_relay_wire_finish(&wire);
+	bh_wl_wire_finish(&wire);
 	return 0;
 }

@@ -15,7 +15,9 @@
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 
 static struct wl_event_loop *loop;
 static struct bh_endpoint *endpoint;

@@ -13,7 +13,8 @@
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "proxy/proxy.h"
-#include "proxy/relay.h"
+#include "proxy/relay_host.h"
+#include "proxy/shm.h"
 #include "tests/relay/relay-test.h"
 
 static struct wl_event_loop *loop;
@@ -29,7 +30,7 @@ static bool host_handle_open(struct bh_endpoint *endpoint, struct bh_stream *str
 	enum bh_stream_kind kind, void *user)
 {
 	if (kind == BH_STREAM_PIPE) {
-		return bh_relay_accept_pipe(loop, stream);
+		return bh_relay_host_accept_pipe(loop, stream);
 	}
 	if (kind != BH_STREAM_WAYLAND) {
 		return false;
@@ -50,7 +51,7 @@ static bool host_handle_open(struct bh_endpoint *endpoint, struct bh_stream *str
 		bh_log_errno(BH_LOG_ERROR, "connecting to %s", path);
 		return false;
 	}
-	return bh_relay_client_start("test", stream, loop, fd) != NULL;
+	return bh_relay_host_start("test", stream, loop, fd) != NULL;
 }
 
 static void host_handle_disconnected(struct bh_endpoint *endpoint, const char *reason, void *user)
@@ -98,7 +99,7 @@ int main(int argc, char *argv[])
 	struct bh_endpoint *endpoint =
 		bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &listener, NULL);
 	if (lz4 && endpoint != NULL) {
-		bh_relay_set_compression(true);
+		bh_relay_host_set_compression(true);
 		struct bh_msg msg;
 		bh_msg_init(&msg, 0);
 		bh_msg_u32(&msg, BH_CONTROL_VERSION);

@@ -25,7 +25,8 @@
 #include "guest-agent/agent.h"
 #include "bulkhead-vm-v1-protocol.h"
 #include "proxy/proxy.h"
-#include "proxy/relay.h"
+#include "proxy/relay_host.h"
+#include "proxy/shm.h"
 #include "tests/relay/relay-test.h"
 #include "tests/test.h"
 
@@ -633,7 +634,7 @@ static bool host_open(
 	struct bh_endpoint *ep, struct bh_stream *stream, enum bh_stream_kind kind, void *user)
 {
 	if (kind == BH_STREAM_PIPE) {
-		return bh_relay_accept_pipe(loop, stream);
+		return bh_relay_host_accept_pipe(loop, stream);
 	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -642,7 +643,7 @@ static bool host_open(
 	if (wl_client_create(server, sv[0]) == NULL) {
 		return false;
 	}
-	return bh_relay_client_start("test", stream, loop, sv[1]) != NULL;
+	return bh_relay_host_start("test", stream, loop, sv[1]) != NULL;
 }
 static bool channel_lost;
 static void host_disconnected(struct bh_endpoint *ep, const char *reason, void *user)

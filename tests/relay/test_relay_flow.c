@@ -20,16 +20,19 @@
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "guest-agent/agent.h"
-#include "proxy/relay.h"
+#include "proxy/relay_host.h"
+#include "proxy/shm.h"
 #include "tests/relay/relay-test.h"
 #include "tests/test.h"
 
 #define FLOOD_MESSAGES 400000 /* 24 bytes each: 9.6 MB of damage requests */
 
 static struct wl_event_loop *loop;
-static struct bh_relay_client *relay;
+static struct bh_relay_host *relay;
 static int compositor_fd = -1; /* our end of the relay's host connection */
 static bool channel_lost;
 
@@ -115,7 +118,7 @@ static bool host_open(
 		return false;
 	}
 	compositor_fd = sv[0];
-	relay = bh_relay_client_start("flow", stream, loop, sv[1]);
+	relay = bh_relay_host_start("flow", stream, loop, sv[1]);
 	return relay != NULL;
 }
 
@@ -190,7 +193,7 @@ int main(void)
 	CHECK(write(compositor_fd, global, 36) == 36);
 
 	run_for(3000);
-	size_t queued = relay != NULL ? bh_relay_client_queued(relay) : 0;
+	size_t queued = relay != NULL ? bh_relay_host_queued(relay) : 0;
 	fprintf(stderr,
 		"while the compositor does not read: %zu bytes queued in the proxy, "
 		"%zu in the channel\n",

@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "tests/test.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -29,7 +31,7 @@ static void drain(int fd)
 /* Parses every message in raw; returns how many parsed, stops at the first
  * error (printed). */
 static int parse_all(
-	struct bh_relay_wire *wire, enum bh_relay_dir dir, struct bh_relay_msg *out, int max)
+	struct bh_wl_wire *wire, enum bh_wl_dir dir, struct bh_wl_msg *out, int max)
 {
 	size_t pos = 0;
 	int count = 0;
@@ -38,7 +40,7 @@ static int parse_all(
 		uint32_t word;
 		memcpy(&word, raw + pos + 4, 4);
 		size_t size = word >> 16;
-		if (!bh_relay_wire_parse(
+		if (!bh_wl_wire_parse(
 			    wire, dir, raw + pos, size, &out[count], err, sizeof(err))) {
 			fprintf(stderr, "parse error: %s\n", err);
 			return count;
@@ -68,16 +70,16 @@ int main(void)
 	static struct wl_display *display;
 	display = wl_display_connect(NULL);
 	CHECK(display != NULL);
-	struct bh_relay_wire wire;
-	CHECK(bh_relay_wire_init(&wire));
-	struct bh_relay_msg m[16];
+	struct bh_wl_wire wire;
+	CHECK(bh_wl_wire_init(&wire));
+	struct bh_wl_msg m[16];
 
 	/* get_registry, then the compositor's globals */
 	struct wl_registry *registry = wl_display_get_registry(display);
 	wl_display_flush(display);
 	drain(sv[0]);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 1);
-	CHECK(strcmp(m[0].interface, "wl_display") == 0 && strcmp(m[0].name, "get_registry") == 0);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 1);
+	CHECK(strcmp(bh_wl_msg_interface(&m[0]), "wl_display") == 0 && strcmp(m[0].name, "get_registry") == 0);
 	CHECK_EQ_INT(m[0].args[0], 2);
 
 	uint8_t ev[512];
@@ -87,7 +89,7 @@ int main(void)
 	n += event(ev + n, 2, 0, g1, 7);
 	memcpy(raw, ev, n);
 	raw_len = n;
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_EVENT, m, 16), 1);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_EVENT, m, 16), 1);
 	CHECK(m[0].str[1] != NULL && strcmp(m[0].str[1], "wl_compositor") == 0);
 	CHECK_EQ_INT(m[0].args[2], 4);
 
@@ -102,15 +104,15 @@ int main(void)
 	wl_surface_commit(surface);
 	wl_display_flush(display);
 	drain(sv[0]);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 7);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 7);
 	CHECK(strcmp(m[0].name, "bind") == 0 && strcmp(m[0].str[1], "wl_compositor") == 0);
 	CHECK_EQ_INT(m[0].args[2], 4); /* version */
 	CHECK_EQ_INT(m[0].args[3], 3); /* new id */
-	CHECK(strcmp(m[3].interface, "xdg_wm_base") == 0 &&
+	CHECK(strcmp(bh_wl_msg_interface(&m[3]), "xdg_wm_base") == 0 &&
 		strcmp(m[3].name, "get_xdg_surface") == 0);
-	CHECK(strcmp(m[5].interface, "xdg_toplevel") == 0 && strcmp(m[5].name, "set_title") == 0);
+	CHECK(strcmp(bh_wl_msg_interface(&m[5]), "xdg_toplevel") == 0 && strcmp(m[5].name, "set_title") == 0);
 	CHECK(m[5].str[0] != NULL && strcmp(m[5].str[0], "a title") == 0);
-	CHECK(strcmp(m[6].interface, "wl_surface") == 0 && strcmp(m[6].name, "commit") == 0);
+	CHECK(strcmp(bh_wl_msg_interface(&m[6]), "wl_surface") == 0 && strcmp(m[6].name, "commit") == 0);
 
 	/* an fd is counted, not read from the bytes */
 	struct wl_shm *shm = wl_registry_bind(registry, 9, &wl_shm_interface, 1);
@@ -119,8 +121,8 @@ int main(void)
 	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, 4096);
 	wl_display_flush(display);
 	drain(sv[0]);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 2);
-	CHECK(strcmp(m[1].interface, "wl_shm") == 0 && strcmp(m[1].name, "create_pool") == 0);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 2);
+	CHECK(strcmp(bh_wl_msg_interface(&m[1]), "wl_shm") == 0 && strcmp(m[1].name, "create_pool") == 0);
 	CHECK_EQ_INT(m[1].nfds, 1);
 	CHECK_EQ_INT(m[1].args[2], 4096);
 
@@ -129,17 +131,17 @@ int main(void)
 	uint32_t reuse[] = {1, 12u << 16 | 1, pool_id};
 	memcpy(raw, reuse, 12);
 	raw_len = 12;
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 0);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 0);
 	wl_shm_pool_destroy(pool);
 	wl_display_flush(display);
 	drain(sv[0]);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 1);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 1);
 	uint32_t del[] = {pool_id};
 	raw_len = event(raw, 1, 1, del, 1);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_EVENT, m, 16), 1);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_EVENT, m, 16), 1);
 	memcpy(raw, reuse, 12);
 	raw_len = 12;
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 1);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 1);
 	CHECK(strcmp(m[0].name, "get_registry") == 0);
 
 	/* a server-created object (wl_data_device.data_offer) is known after */
@@ -149,7 +151,7 @@ int main(void)
 	struct wl_data_device *dd = wl_data_device_manager_get_data_device(ddm, seat);
 	wl_display_flush(display);
 	drain(sv[0]);
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 3);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 3);
 	uint32_t dd_id = wl_proxy_get_id((struct wl_proxy *)dd);
 	uint32_t offer_id = 0xff000001u;
 	uint32_t offer_args[] = {offer_id};
@@ -158,15 +160,15 @@ int main(void)
 	n = event(raw, dd_id, 0, offer_args, 1);
 	n += event(raw + n, offer_id, 0, mime, 4);
 	raw_len = n;
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_EVENT, m, 16), 2);
-	CHECK(strcmp(m[1].interface, "wl_data_offer") == 0 && strcmp(m[1].name, "offer") == 0);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_EVENT, m, 16), 2);
+	CHECK(strcmp(bh_wl_msg_interface(&m[1]), "wl_data_offer") == 0 && strcmp(m[1].name, "offer") == 0);
 	/* ...but a client may not create ids in the server's range */
 	uint32_t bad[] = {1, 12u << 16 | 0, 0xff000005u};
 	memcpy(raw, bad, 12);
 	raw_len = 12;
-	CHECK_EQ_INT(parse_all(&wire, BH_RELAY_REQUEST, m, 16), 0);
+	CHECK_EQ_INT(parse_all(&wire, BH_WL_REQUEST, m, 16), 0);
 
-	bh_relay_wire_finish(&wire);
+	bh_wl_wire_finish(&wire);
 	close(fd);
 	return bh_test_finish("test_relay_wire");
 }

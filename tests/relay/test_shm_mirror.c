@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/endpoint.h"
-#include "guest-agent/wl_guest.h"
+#include "guest-agent/shm_mirror.h"
 #include "tests/test.h"
 
 #define PAGE 4096

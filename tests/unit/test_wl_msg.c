@@ -1,4 +1,4 @@
-/* The relay's Wayland message walker (bh_relay_wire_parse): object ids
+/* The relay's Wayland message walker (bh_wl_wire_parse): object ids
  * created and deleted from both directions, arguments as the relay's
  * handlers see them, fds counted, and malformed messages refused without
  * disturbing the connection's object table. Messages are built by hand in
@@ -11,9 +11,19 @@
 
 #include <wayland-client-protocol.h>
 
-#include "common/wl_relay.h"
+#include "common/allowlist.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "tests/test.h"
 #include "xdg-shell-client-protocol.h"
+
+/* The version of name's interface table the walker parses with, 0 when
+ * a bind may not name it. */
+static uint32_t table_version(const char *name)
+{
+	const struct bh_guest_global *g = bh_guest_global_find(name);
+	return g != NULL ? (uint32_t)g->interface->version : 0;
+}
 
 /* The client headers name request opcodes only; these are the events'. */
 enum {
@@ -33,8 +43,8 @@ enum {
 	EV_XDG_TOPLEVEL_CONFIGURE = 0,
 };
 
-#define REQ BH_RELAY_REQUEST
-#define EV BH_RELAY_EVENT
+#define REQ BH_WL_REQUEST
+#define EV BH_WL_EVENT
 
 /* Ids of the standard connection made by setup(). */
 enum {
@@ -121,20 +131,20 @@ static void build(struct wmsg *m, uint32_t object, uint32_t opcode, const char *
 
 /* ---- parsing ---- */
 
-static struct bh_relay_msg msg;
+static struct bh_wl_msg msg;
 static char err[256];
 
-static bool parse(struct bh_relay_wire *w, enum bh_relay_dir dir, const struct wmsg *m)
+static bool parse(struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg *m)
 {
 	memset(err, 0, sizeof(err));
-	return bh_relay_wire_parse(w, dir, m->data, m->len, &msg, err, sizeof(err));
+	return bh_wl_wire_parse(w, dir, m->data, m->len, &msg, err, sizeof(err));
 }
 
 /* CHECK reports the helper's line; these say which call site it was. */
 #define PARSE_OK(w, dir, m) parse_ok(w, dir, m, __LINE__)
 #define PARSE_FAIL(w, dir, m, why) parse_fail(w, dir, m, why, __LINE__)
 
-static bool parse_ok(struct bh_relay_wire *w, enum bh_relay_dir dir, const struct wmsg *m, int line)
+static bool parse_ok(struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg *m, int line)
 {
 	bool ok = parse(w, dir, m);
 	if (!ok) {
@@ -144,7 +154,7 @@ static bool parse_ok(struct bh_relay_wire *w, enum bh_relay_dir dir, const struc
 	return ok;
 }
 
-static void parse_fail(struct bh_relay_wire *w, enum bh_relay_dir dir, const struct wmsg *m,
+static void parse_fail(struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg *m,
 	const char *why, int line)
 {
 	bool ok = parse(w, dir, m);
@@ -172,10 +182,10 @@ static bool inside(const char *p, const struct wmsg *m)
 
 /* The standard connection: a registry, the globals the tests use bound at
  * the version the tables know, a surface and an output. */
-static void setup(struct bh_relay_wire *w)
+static void setup(struct bh_wl_wire *w)
 {
 	struct wmsg m;
-	CHECK(bh_relay_wire_init(w));
+	CHECK(bh_wl_wire_init(w));
 	build(&m, DISPLAY, WL_DISPLAY_GET_REGISTRY, "u", REGISTRY);
 	PARSE_OK(w, REQ, &m);
 	static const struct {
@@ -192,7 +202,7 @@ static void setup(struct bh_relay_wire *w)
 	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
 		const char *name = globals[i].name;
 		build(&m, REGISTRY, WL_REGISTRY_BIND, "usuu", (uint32_t)i + 1, name,
-			bh_relay_wire_interface_version(name), globals[i].id);
+			table_version(name), globals[i].id);
 		PARSE_OK(w, REQ, &m);
 	}
 	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_SURFACE, "u", SURFACE);
@@ -203,7 +213,7 @@ static void setup(struct bh_relay_wire *w)
  * object can still be created, used and deleted, and the surface is
  * still a surface. */
 #define CHECK_USABLE(w) check_usable(w, __LINE__)
-static void check_usable(struct bh_relay_wire *w, int line)
+static void check_usable(struct bh_wl_wire *w, int line)
 {
 	struct wmsg m;
 	int failures = bh_test_failures;
@@ -211,14 +221,14 @@ static void check_usable(struct bh_relay_wire *w, int line)
 	PARSE_OK(w, REQ, &m);
 	build(&m, SPARE, EV_CALLBACK_DONE, "u", 42);
 	PARSE_OK(w, EV, &m);
-	CHECK(is(msg.interface, "wl_callback"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_callback"));
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", SPARE);
 	PARSE_OK(w, EV, &m);
 	build(&m, SPARE, EV_CALLBACK_DONE, "u", 42);
 	PARSE_FAIL(w, EV, &m, "unknown object");
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
 	PARSE_OK(w, REQ, &m);
-	CHECK(is(msg.interface, "wl_surface") && is(msg.name, "commit"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_surface") && is(msg.name, "commit"));
 	if (bh_test_failures != failures) {
 		fprintf(stderr, "line %d: the connection is disturbed\n", line);
 	}
@@ -228,9 +238,9 @@ static void check_usable(struct bh_relay_wire *w, int line)
 
 static void test_registry_and_bind(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
-	CHECK(bh_relay_wire_init(&w));
+	CHECK(bh_wl_wire_init(&w));
 
 	/* Only wl_display exists at first. */
 	build(&m, REGISTRY, EV_REGISTRY_GLOBAL, "usu", 1, "wl_compositor", 4);
@@ -241,7 +251,7 @@ static void test_registry_and_bind(void)
 	PARSE_OK(&w, REQ, &m);
 	CHECK_EQ_INT(msg.object, DISPLAY);
 	CHECK_EQ_INT(msg.opcode, WL_DISPLAY_GET_REGISTRY);
-	CHECK(is(msg.interface, "wl_display") && is(msg.name, "get_registry"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_display") && is(msg.name, "get_registry"));
 	CHECK_EQ_INT(msg.nargs, 1);
 	CHECK_EQ_INT(msg.args[0], REGISTRY);
 	CHECK_EQ_INT(msg.nfds, 0);
@@ -249,7 +259,7 @@ static void test_registry_and_bind(void)
 	/* The new id now parses as a wl_registry. */
 	build(&m, REGISTRY, EV_REGISTRY_GLOBAL, "usu", 7, "wl_compositor", 4);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_registry") && is(msg.name, "global"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_registry") && is(msg.name, "global"));
 	CHECK_EQ_INT(msg.nargs, 3);
 	CHECK_EQ_INT(msg.args[0], 7);
 	CHECK(msg.str[0] == NULL);
@@ -268,11 +278,11 @@ static void test_registry_and_bind(void)
 	CHECK_EQ_INT(msg.args[0], 8);
 
 	/* bind's untyped new_id is "sun": interface, version, id. */
-	uint32_t version = bh_relay_wire_interface_version("wl_compositor");
+	uint32_t version = table_version("wl_compositor");
 	CHECK(version >= 4);
 	build(&m, REGISTRY, WL_REGISTRY_BIND, "usuu", 7, "wl_compositor", version, COMPOSITOR);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_registry") && is(msg.name, "bind"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_registry") && is(msg.name, "bind"));
 	CHECK_EQ_INT(msg.nargs, 4);
 	CHECK_EQ_INT(msg.args[0], 7);
 	CHECK(is(msg.str[1], "wl_compositor"));
@@ -283,11 +293,11 @@ static void test_registry_and_bind(void)
 	/* The bound object has that interface, and what it creates has theirs. */
 	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_SURFACE, "u", SURFACE);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_compositor") && is(msg.name, "create_surface"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_compositor") && is(msg.name, "create_surface"));
 	CHECK_EQ_INT(msg.args[0], SURFACE);
 	build(&m, SURFACE, WL_SURFACE_ATTACH, "uuu", 0, 0, 0); /* ?o: null buffer */
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_surface") && is(msg.name, "attach"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_surface") && is(msg.name, "attach"));
 	CHECK_EQ_INT(msg.args[0], 0);
 	build(&m, SURFACE, WL_SURFACE_DAMAGE, "uuuu", (uint32_t)-5, 6, 100, 200);
 	PARSE_OK(&w, REQ, &m);
@@ -300,7 +310,7 @@ static void test_registry_and_bind(void)
 	PARSE_OK(&w, REQ, &m);
 	build(&m, 20, EV_CALLBACK_DONE, "u", 1234);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_callback") && is(msg.name, "done"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_callback") && is(msg.name, "done"));
 	CHECK_EQ_INT(msg.args[0], 1234);
 	/* wl_callback has an event but no requests */
 	PARSE_FAIL(&w, REQ, &m, "wl_callback 20 has no request with opcode 0");
@@ -325,29 +335,29 @@ static void test_registry_and_bind(void)
 	build(&m, 32, EV_SEAT_NAME, "s", "seat0");
 	PARSE_FAIL(&w, EV, &m, "needs version 2");
 
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 	CHECK(w.objects == NULL);
-	bh_relay_wire_finish(&w); /* twice is harmless */
+	bh_wl_wire_finish(&w); /* twice is harmless */
 }
 
 static void test_xdg_shell(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
 	setup(&w);
 
 	build(&m, WM_BASE, XDG_WM_BASE_GET_XDG_SURFACE, "uu", 20, SURFACE);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_wm_base") && is(msg.name, "get_xdg_surface"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_wm_base") && is(msg.name, "get_xdg_surface"));
 	CHECK_EQ_INT(msg.nargs, 2);
 	CHECK_EQ_INT(msg.args[0], 20);
 	CHECK_EQ_INT(msg.args[1], SURFACE);
 	build(&m, 20, XDG_SURFACE_GET_TOPLEVEL, "u", 21);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_surface") && is(msg.name, "get_toplevel"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_surface") && is(msg.name, "get_toplevel"));
 	build(&m, 21, XDG_TOPLEVEL_SET_TITLE, "s", "a window title");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_toplevel") && is(msg.name, "set_title"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_toplevel") && is(msg.name, "set_title"));
 	CHECK_EQ_INT(msg.nargs, 1);
 	CHECK(is(msg.str[0], "a window title"));
 	CHECK(inside(msg.str[0], &m));
@@ -369,7 +379,7 @@ static void test_xdg_shell(void)
 	put_bytes(&m, sizeof(states), states, sizeof(states));
 	end(&m);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "xdg_toplevel") && is(msg.name, "configure"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_toplevel") && is(msg.name, "configure"));
 	CHECK_EQ_INT(msg.nargs, 3);
 	CHECK_EQ_INT(msg.args[0], 800);
 	CHECK_EQ_INT(msg.args[1], 600);
@@ -398,29 +408,29 @@ static void test_xdg_shell(void)
 	/* Destructors parse; the ids stay until the compositor frees them. */
 	build(&m, 21, XDG_TOPLEVEL_DESTROY, "");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_toplevel") && is(msg.name, "destroy"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_toplevel") && is(msg.name, "destroy"));
 	build(&m, 20, XDG_SURFACE_DESTROY, "");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_surface") && is(msg.name, "destroy"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_surface") && is(msg.name, "destroy"));
 	CHECK_USABLE(&w);
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 static void test_destroy_and_delete_id(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
 	setup(&w);
 
 	build(&m, SURFACE, WL_SURFACE_DESTROY, "");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_surface") && is(msg.name, "destroy"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_surface") && is(msg.name, "destroy"));
 	CHECK_EQ_INT(msg.nargs, 0);
 	/* An event the compositor sent before it saw the destroy is still a
 	 * surface's, and the client may not reuse the id yet. */
 	build(&m, SURFACE, EV_SURFACE_ENTER, "u", OUTPUT);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_surface") && is(msg.name, "enter"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_surface") && is(msg.name, "enter"));
 	CHECK_EQ_INT(msg.args[0], OUTPUT);
 	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_SURFACE, "u", SURFACE);
 	PARSE_FAIL(&w, REQ, &m, "still in use by a wl_surface");
@@ -428,7 +438,7 @@ static void test_destroy_and_delete_id(void)
 	/* wl_display.delete_id frees it. */
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", SURFACE);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_display") && is(msg.name, "delete_id"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_display") && is(msg.name, "delete_id"));
 	CHECK_EQ_INT(msg.args[0], SURFACE);
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
 	PARSE_FAIL(&w, REQ, &m, "unknown object 8");
@@ -443,7 +453,7 @@ static void test_destroy_and_delete_id(void)
 	PARSE_OK(&w, REQ, &m);
 	build(&m, SURFACE, 1 /* wl_region.add */, "uuuu", 0, 0, 5, 5);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_region") && is(msg.name, "add"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_region") && is(msg.name, "add"));
 	build(&m, SURFACE, WL_SURFACE_COMMIT, ""); /* wl_region has no opcode 6 */
 	PARSE_FAIL(&w, REQ, &m, "wl_region 8 has no request with opcode 6");
 	build(&m, SURFACE, 0 /* wl_region.destroy */, "");
@@ -454,7 +464,7 @@ static void test_destroy_and_delete_id(void)
 	PARSE_OK(&w, REQ, &m);
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_surface"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_surface"));
 
 	/* delete_id of an id nobody uses changes nothing. */
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", 777);
@@ -470,12 +480,12 @@ static void test_destroy_and_delete_id(void)
 	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", SURFACE);
 	PARSE_FAIL(&w, REQ, &m, "new id 8 is still in use by a wl_surface");
 	CHECK_USABLE(&w);
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 static void test_server_ids(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
 	setup(&w);
 
@@ -485,11 +495,11 @@ static void test_server_ids(void)
 	/* The compositor creates objects from 0xff000000 up. */
 	build(&m, 20, EV_DATA_DEVICE_DATA_OFFER, "u", SERVER_ID);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_data_device") && is(msg.name, "data_offer"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_data_device") && is(msg.name, "data_offer"));
 	CHECK_EQ_INT(msg.args[0], SERVER_ID);
 	build(&m, SERVER_ID, EV_DATA_OFFER_OFFER, "s", "text/plain;charset=utf-8");
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_data_offer") && is(msg.str[0], "text/plain;charset=utf-8"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_data_offer") && is(msg.str[0], "text/plain;charset=utf-8"));
 	/* accept(u, ?s): a null string is length 0 */
 	build(&m, SERVER_ID, WL_DATA_OFFER_ACCEPT, "uu", 5, 0);
 	PARSE_OK(&w, REQ, &m);
@@ -518,14 +528,14 @@ static void test_server_ids(void)
 	PARSE_OK(&w, EV, &m);
 	build(&m, SERVER_ID, EV_DATA_OFFER_OFFER, "s", "text/plain");
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_data_offer"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_data_offer"));
 	CHECK_USABLE(&w);
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 static void test_fds(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
 	setup(&w);
 
@@ -533,7 +543,7 @@ static void test_fds(void)
 	build(&m, SHM, WL_SHM_CREATE_POOL, "uu", 20, 4096);
 	CHECK_EQ_INT(m.len, 16);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_shm") && is(msg.name, "create_pool"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_shm") && is(msg.name, "create_pool"));
 	CHECK_EQ_INT(msg.nfds, 1);
 	CHECK_EQ_INT(msg.nargs, 3);
 	CHECK_EQ_INT(msg.args[0], 20);
@@ -541,7 +551,7 @@ static void test_fds(void)
 	CHECK_EQ_INT(msg.args[2], 4096);
 	build(&m, 20, WL_SHM_POOL_CREATE_BUFFER, "uuuuuu", 21, 0, 16, 16, 64, 0);
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "wl_shm_pool") && msg.nfds == 0 && msg.nargs == 6);
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_shm_pool") && msg.nfds == 0 && msg.nargs == 6);
 	/* a word where the fd is would make the message too long */
 	build(&m, SHM, WL_SHM_CREATE_POOL, "uuu", 22, 99, 4096);
 	PARSE_FAIL(&w, REQ, &m, "its arguments take 16");
@@ -552,7 +562,7 @@ static void test_fds(void)
 	CHECK_EQ_INT(msg.nfds, 0);
 	build(&m, 30, EV_KEYBOARD_KEYMAP, "uu", WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, 48000);
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(msg.interface, "wl_keyboard") && is(msg.name, "keymap"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_keyboard") && is(msg.name, "keymap"));
 	CHECK_EQ_INT(msg.nfds, 1);
 	CHECK_EQ_INT(msg.nargs, 3);
 	CHECK_EQ_INT(msg.args[0], WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1);
@@ -584,14 +594,14 @@ static void test_fds(void)
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
 	PARSE_OK(&w, REQ, &m);
 	CHECK_EQ_INT(msg.nfds, 0);
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 /* Every malformed message is refused with a reason and leaves the
  * connection as it was. */
 static void test_malformed(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
 	setup(&w);
 	build(&m, WM_BASE, XDG_WM_BASE_GET_XDG_SURFACE, "uu", 20, SURFACE);
@@ -670,7 +680,7 @@ static void test_malformed(void)
 	PARSE_FAIL(&w, REQ, &m, "still in use by a xdg_toplevel");
 	build(&m, 21, XDG_TOPLEVEL_SET_TITLE, "s", "still a toplevel");
 	PARSE_OK(&w, REQ, &m);
-	CHECK(is(msg.interface, "xdg_toplevel"));
+	CHECK(is(bh_wl_msg_interface(&msg), "xdg_toplevel"));
 	CHECK_USABLE(&w);
 	/* new id 0, and one past what the table holds */
 	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_SURFACE, "u", 0);
@@ -739,9 +749,9 @@ static void test_malformed(void)
 	PARSE_FAIL(&w, REQ, &m, "unknown interface wl_not_an_interface");
 	build(&m, 27, 0, "");
 	PARSE_FAIL(&w, REQ, &m, "unknown object 27");
-	uint32_t known = bh_relay_wire_interface_version("wl_seat");
+	uint32_t known = table_version("wl_seat");
 	CHECK(known > 0);
-	CHECK_EQ_INT(bh_relay_wire_interface_version("wl_not_an_interface"), 0);
+	CHECK_EQ_INT(table_version("wl_not_an_interface"), 0);
 	build(&m, REGISTRY, WL_REGISTRY_BIND, "usuu", 4, "wl_seat", known + 1, 27);
 	PARSE_FAIL(&w, REQ, &m, "known up to");
 	build(&m, REGISTRY, WL_REGISTRY_BIND, "usuu", 4, "wl_seat", 0, 27);
@@ -767,8 +777,8 @@ static void test_malformed(void)
 	/* Headers: under 8 bytes, a size that is not the message's or not a
 	 * multiple of 4. */
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
-	CHECK(!bh_relay_wire_parse(&w, REQ, m.data, 4, &msg, err, sizeof(err)) && err[0]);
-	CHECK(!bh_relay_wire_parse(&w, REQ, m.data, 0, &msg, err, sizeof(err)) && err[0]);
+	CHECK(!bh_wl_wire_parse(&w, REQ, m.data, 4, &msg, err, sizeof(err)) && err[0]);
+	CHECK(!bh_wl_wire_parse(&w, REQ, m.data, 0, &msg, err, sizeof(err)) && err[0]);
 	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
 	m.data[6] = 4; /* size field 4 on an 8-byte message */
 	PARSE_FAIL(&w, REQ, &m, "message size 4 disagrees with its 8 bytes");
@@ -791,18 +801,18 @@ static void test_malformed(void)
 	char small[8];
 	memset(small, 'x', sizeof(small));
 	build(&m, 555, 0, "");
-	CHECK(!bh_relay_wire_parse(&w, REQ, m.data, m.len, &msg, small, sizeof(small)));
+	CHECK(!bh_wl_wire_parse(&w, REQ, m.data, m.len, &msg, small, sizeof(small)));
 	CHECK(memchr(small, '\0', sizeof(small)) != NULL && small[0] != '\0');
 	CHECK_USABLE(&w);
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 /* The table holds a bounded number of objects; deleting one makes room. */
 static void test_object_limit(void)
 {
-	struct bh_relay_wire w;
+	struct bh_wl_wire w;
 	struct wmsg m;
-	CHECK(bh_relay_wire_init(&w));
+	CHECK(bh_wl_wire_init(&w));
 	build(&m, DISPLAY, WL_DISPLAY_GET_REGISTRY, "u", REGISTRY);
 	PARSE_OK(&w, REQ, &m);
 	build(&m, REGISTRY, WL_REGISTRY_BIND, "usuu", 1, "wl_compositor", 4, COMPOSITOR);
@@ -825,7 +835,7 @@ static void test_object_limit(void)
 	PARSE_OK(&w, REQ, &m);
 	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_REGION, "u", id + 1);
 	PARSE_FAIL(&w, REQ, &m, "more than");
-	bh_relay_wire_finish(&w);
+	bh_wl_wire_finish(&w);
 }
 
 int main(void)

@@ -1,16 +1,15 @@
-/* The agent's half of the Wayland relay: the guest Wayland socket, one
- * channel stream per guest client, and the mirrors of the clients' shm
- * pools (the public entry points are in guest-agent/agent.h). */
-#ifndef GUEST_AGENT_WL_GUEST_H
-#define GUEST_AGENT_WL_GUEST_H
+/* The agent's mirror of one guest client's shm pool: what the host pool
+ * holds, so that a commit sends only the bytes that changed. */
+#ifndef GUEST_AGENT_SHM_MIRROR_H
+#define GUEST_AGENT_SHM_MIRROR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/wl_relay.h"
+struct bh_borrow;
 
-/* shm_mirror.c: one guest pool. */
+/* One guest pool. */
 struct bh_shm_mirror {
 	uint32_t serial; /* the number the host knows the pool by */
 	int fd;          /* the client's fd */
@@ -18,7 +17,7 @@ struct bh_shm_mirror {
 	/* map's owner: queued frames may borrow its bytes (bh_shm_mirror_borrow),
 	 * so a resize maps anew and the old mapping goes with its last frame. */
 	struct bh_mirror_map *mapping;
-	uint8_t *copy;   /* what the host pool holds */
+	uint8_t *copy; /* what the host pool holds */
 	uint64_t size;
 	int refs; /* the wl_shm_pool and each of its wl_buffers */
 	/* The byte ranges of the last BH_MIRROR_SYNC_LOG syncs, so a buffer

@@ -1,6 +1,8 @@
-/* The guest Wayland socket: each guest client becomes one channel stream;
- * its shm pools are mirrored and changed buffer bytes are sent before each
- * commit; fds from the host side (keymaps, pipes) are recreated here. */
+/* The guest end of the Wayland relay (its host end is proxy/relay_host.c):
+ * the guest Wayland socket, where each guest client becomes one channel
+ * stream; the handlers of the relay table's requests, which mirror shm pools
+ * and send changed buffer bytes before each commit; and the fds from the
+ * host side (keymaps, pipes), recreated here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,15 +20,18 @@
 #include "common/channel.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "common/wl_relay.h"
+#include "common/le.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "guest-agent/agent.h"
-#include "guest-agent/wl_guest.h"
+#include "guest-agent/relay_guest.h"
+#include "guest-agent/shm_mirror.h"
 
 /* Pool bytes compared per step of a commit's sync; between steps the
  * client waits if the stream is over its high-water mark. */
 #define SYNC_STEP (1u << 20)
 
-struct bh_wl_guest {
+struct bh_relay_guest {
 	struct bh_agent *agent;
 	struct wl_event_loop *loop;
 	char *socket_path;
@@ -71,12 +76,12 @@ struct extra {
 
 struct guest_client {
 	struct wl_list link;
-	struct bh_wl_guest *guest;
+	struct bh_relay_guest *guest;
 	struct bh_wl_conn conn;
 	struct wl_event_source *source;
 	uint32_t mask; /* the events source waits for */
 	struct bh_stream *stream;
-	struct bh_relay_wire wire; /* message parsing and object tables */
+	struct bh_wl_wire wire; /* message parsing and object tables */
 	uint32_t next_pool;
 	uint32_t surface_gens; /* surfaces created so far */
 	struct extra *extras;
@@ -156,8 +161,8 @@ static void pool_unref(struct bh_shm_mirror *pool)
 /* ---- towards the host ---- */
 
 /* Queues one frame; false when the client must end (already failed). */
-static bool send_parts(struct guest_client *client, const void *head, size_t hlen,
-	const void *body, size_t blen, struct bh_borrow *borrow)
+static bool send_parts(struct guest_client *client, const void *head, size_t hlen, const void *body,
+	size_t blen, struct bh_borrow *borrow)
 {
 	errno = 0;
 	if (borrow != NULL ? bh_stream_send_borrowed(client->stream, head, hlen, body, blen, borrow)
@@ -197,21 +202,11 @@ static bool batch_append(struct guest_client *client, const uint8_t *msg, size_t
 	return true;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4); /* the channel is little-endian, as are our targets */
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
 static bool compress_lz4;
 /* One compressed message: the 17-byte head's room in a frame, at most. */
 static char lz4_out[BH_CHANNEL_MAX_PAYLOAD];
 
-void bh_wl_guest_set_compression(bool lz4)
+void bh_relay_guest_set_compression(bool lz4)
 {
 	compress_lz4 = lz4;
 }
@@ -221,11 +216,10 @@ void bh_wl_guest_set_compression(bool lz4)
  * which it may be drawing into meanwhile: the block then expands to a mix
  * of old and new pixels of that client's window, and the region is stale,
  * so its next sync sends it whole again. */
-static bool send_compressed(
-	struct guest_client *client, uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t n,
-	bool *ok)
+static bool send_compressed(struct guest_client *client, uint32_t serial, uint64_t offset,
+	const uint8_t *bytes, size_t n, bool *ok)
 {
-	size_t room = client->max_payload - 17;
+	size_t room = client->max_payload - BH_RELAY_SHM_LZ4_HEAD;
 	if (n < 256 || n > BH_CHANNEL_MAX_PAYLOAD) {
 		return false;
 	}
@@ -234,11 +228,11 @@ static bool send_compressed(
 	if (c <= 0) {
 		return false; /* would not shrink */
 	}
-	uint8_t head[17];
+	uint8_t head[BH_RELAY_SHM_LZ4_HEAD];
 	head[0] = BH_RELAY_SHM_LZ4;
-	put32(head + 1, serial);
-	put64(head + 5, offset);
-	put32(head + 13, (uint32_t)n);
+	bh_le32_put(head + 1, serial);
+	bh_le64_put(head + 5, offset);
+	bh_le32_put(head + 13, (uint32_t)n);
 	*ok = send_parts(client, head, sizeof(head), lz4_out, (size_t)c, NULL);
 	return true;
 }
@@ -247,7 +241,7 @@ static bool emit_shm_data(
 	uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data)
 {
 	struct guest_client *client = data;
-	size_t room = client->max_payload - 13;
+	size_t room = client->max_payload - BH_RELAY_SHM_HEAD;
 	/* Bytes straight from the client's pool (a region sent without
 	 * compare) go out from there, not copied into the frame first. */
 	struct bh_shm_mirror *pool = client->sync_pool;
@@ -267,10 +261,10 @@ static bool emit_shm_data(
 			len -= n;
 			continue;
 		}
-		uint8_t head[13];
+		uint8_t head[BH_RELAY_SHM_HEAD];
 		head[0] = BH_RELAY_SHM_DATA;
-		put32(head + 1, serial);
-		put64(head + 5, offset);
+		bh_le32_put(head + 1, serial);
+		bh_le64_put(head + 5, offset);
 		if (!send_parts(client, head, sizeof(head), bytes, n, borrow)) {
 			return false;
 		}
@@ -294,7 +288,7 @@ static bool sync_step(struct guest_client *client, bool *failed)
 		 * synced whole and can be found current again. */
 		uint64_t step_end = (client->sync_pos / SYNC_STEP + 1) * SYNC_STEP;
 		uint64_t n = (step_end < client->sync_end ? step_end : client->sync_end) -
-			client->sync_pos;
+			     client->sync_pos;
 		if (!bh_shm_mirror_sync(
 			    client->sync_pool, client->sync_pos, n, emit_shm_data, client)) {
 			if (client->stream != NULL) {
@@ -314,8 +308,8 @@ static bool sync_step(struct guest_client *client, bool *failed)
  * differ from what the host pool holds: the union of the damage of every
  * commit since the buffer was last synced, if the surface remembers them
  * all and no other buffer's sync touched its bytes since; else all rows. */
-static void buffer_changed_rows(const struct extra *surface, const struct extra *buffer,
-	int32_t *y0, int32_t *y1)
+static void buffer_changed_rows(
+	const struct extra *surface, const struct extra *buffer, int32_t *y0, int32_t *y1)
 {
 	*y0 = 0;
 	*y1 = buffer->height;
@@ -383,8 +377,9 @@ static bool surface_commit(struct guest_client *client, struct extra *surface, b
 	struct bh_shm_mirror *pool = buffer->pool;
 	uint32_t i = pool->syncs % BH_MIRROR_SYNC_LOG;
 	pool->sync_lo[i] = (uint64_t)(buffer->offset > 0 ? buffer->offset : 0);
-	pool->sync_hi[i] = pool->sync_lo[i] + (uint64_t)(buffer->height > 0 ? buffer->height : 0) *
-		(uint64_t)(buffer->stride > 0 ? buffer->stride : 0);
+	pool->sync_hi[i] =
+		pool->sync_lo[i] + (uint64_t)(buffer->height > 0 ? buffer->height : 0) *
+					   (uint64_t)(buffer->stride > 0 ? buffer->stride : 0);
 	buffer->synced_pool_sync = pool->syncs++;
 	buffer->synced_surface = surface->gen;
 	buffer->synced_commit = n;
@@ -433,187 +428,296 @@ static bool extra_damage_rows(struct extra *surface, int32_t y, int32_t h)
 	return true;
 }
 
+/* One request, as its handler sees it. */
+struct guest_msg {
+	const struct bh_wl_msg *m;
+	const char *interface; /* m's interface name, for messages */
+	int fd;                /* the fd it carries (the handler takes it), -1 if none */
+	bool held;             /* set: the message waits until a sync is queued */
+};
+
+/* False when the client ended (the handler said why). */
+typedef bool (*guest_handler)(struct guest_client *client, struct guest_msg *msg);
+
+/* create_pool(new_id, fd, int size): the pool is mirrored, and the host
+ * makes one of its own (FD_SHM). */
+static bool request_create_pool(struct guest_client *client, struct guest_msg *msg)
+{
+	const struct bh_wl_msg *m = msg->m;
+	int32_t size = (int32_t)m->args[2];
+	struct bh_shm_mirror *pool = calloc(1, sizeof(*pool));
+	if (pool == NULL || size <= 0 ||
+		!bh_shm_mirror_init(pool, ++client->next_pool, msg->fd, (uint64_t)size)) {
+		if (pool == NULL) {
+			close(msg->fd);
+		}
+		free(pool);
+		client_fail(
+			client, "cannot map its shm pool of %d bytes: %s", size, strerror(errno));
+		return false;
+	}
+	struct extra *e = extra_get(client, m->args[0], true);
+	if (e == NULL) {
+		pool_unref(pool);
+		client_fail(client, "out of memory");
+		return false;
+	}
+	memset(e, 0, sizeof(*e));
+	e->kind = EXTRA_POOL;
+	e->pool = pool;
+	uint8_t frame[BH_RELAY_FD_SHM_LEN] = {BH_RELAY_FD_SHM};
+	bh_le32_put(frame + 1, pool->serial);
+	bh_le64_put(frame + 5, (uint64_t)size);
+	return flush_batch(client) && send_frame(client, frame, sizeof(frame));
+}
+
+/* receive(mime, fd): the client reads what the host sends on a pipe stream
+ * we open. */
+static bool request_receive(struct guest_client *client, struct guest_msg *msg)
+{
+	uint32_t id;
+	if (!bh_relay_pipe_sink_open(
+		    client->guest->pipes, bh_stream_endpoint(client->stream), msg->fd, &id)) {
+		client_fail(client, "could not open a pipe stream for %s.receive", msg->interface);
+		return false;
+	}
+	uint8_t frame[BH_RELAY_FD_PIPE_LEN] = {BH_RELAY_FD_PIPE};
+	bh_le32_put(frame + 1, id);
+	return flush_batch(client) && send_frame(client, frame, sizeof(frame));
+}
+
+/* The extra of the object a request is sent to, of the kind expected. */
+static struct extra *request_extra(struct guest_client *client, struct guest_msg *msg, uint8_t kind)
+{
+	struct extra *e = extra_get(client, msg->m->object, false);
+	if (e == NULL || e->kind != kind) {
+		client_fail(client, "%s %u is not known", msg->interface, msg->m->object);
+		return NULL;
+	}
+	return e;
+}
+
+/* create_buffer(new_id, offset, width, height, stride, format) */
+static bool request_create_buffer(struct guest_client *client, struct guest_msg *msg)
+{
+	const struct bh_wl_msg *m = msg->m;
+	struct extra *pe = request_extra(client, msg, EXTRA_POOL);
+	if (pe == NULL) {
+		return false;
+	}
+	struct extra *b = extra_get(client, m->args[0], true);
+	if (b == NULL) {
+		client_fail(client, "out of memory");
+		return false;
+	}
+	memset(b, 0, sizeof(*b));
+	b->kind = EXTRA_BUFFER;
+	b->pool = pe->pool;
+	b->pool->refs++;
+	b->offset = (int32_t)m->args[1];
+	b->height = (int32_t)m->args[3];
+	b->stride = (int32_t)m->args[4];
+	return true;
+}
+
+static bool request_pool_destroy(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *pe = request_extra(client, msg, EXTRA_POOL);
+	if (pe == NULL) {
+		return false;
+	}
+	pool_unref(pe->pool);
+	memset(pe, 0, sizeof(*pe));
+	return true;
+}
+
+static bool request_pool_resize(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *pe = request_extra(client, msg, EXTRA_POOL);
+	if (pe == NULL) {
+		return false;
+	}
+	int32_t size = (int32_t)msg->m->args[0];
+	if (size <= 0 || !bh_shm_mirror_resize(pe->pool, (uint64_t)size)) {
+		client_fail(client, "cannot resize its shm pool to %d bytes: %s", size,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool request_buffer_destroy(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *b = extra_get(client, msg->m->object, false);
+	if (b != NULL && b->kind == EXTRA_BUFFER) {
+		pool_unref(b->pool);
+		memset(b, 0, sizeof(*b));
+	}
+	return true;
+}
+
+static bool request_create_surface(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = extra_get(client, msg->m->args[0], true);
+	if (s == NULL) {
+		client_fail(client, "out of memory");
+		return false;
+	}
+	memset(s, 0, sizeof(*s));
+	s->kind = EXTRA_SURFACE;
+	s->plain = true;
+	s->scale = 1;
+	s->gen = ++client->surface_gens;
+	return true;
+}
+
+/* get_viewport(id, surface): the buffer is scaled or cropped */
+static bool request_get_viewport(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = extra_get(client, msg->m->args[1], false);
+	if (s != NULL && s->kind == EXTRA_SURFACE) {
+		s->plain = false;
+		s->damage_full = true;
+	}
+	return true;
+}
+
+static bool surface_destroy(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s != NULL) {
+		memset(s, 0, sizeof(*s));
+	}
+	return s != NULL;
+}
+
+/* attach(buffer, x, y) */
+static bool surface_attach(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s != NULL) {
+		s->pending = msg->m->args[0];
+		s->attached = true;
+	}
+	return s != NULL;
+}
+
+/* damage(x, y, w, h), in surface coordinates */
+static bool surface_damage(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s == NULL) {
+		return false;
+	}
+	if (s->plain && s->scale >= 1 && s->scale <= 16) {
+		int64_t y = (int64_t)(int32_t)msg->m->args[1] * s->scale;
+		int64_t h = (int64_t)(int32_t)msg->m->args[3] * s->scale;
+		y = y < INT32_MIN ? INT32_MIN : y > INT32_MAX ? INT32_MAX : y;
+		h = h > INT32_MAX ? INT32_MAX : h;
+		extra_damage_rows(s, (int32_t)y, (int32_t)h);
+	} else {
+		/* a transform or viewport moves rows: compare all */
+		s->damage_full = true;
+	}
+	return true;
+}
+
+/* damage_buffer(x, y, w, h) */
+static bool surface_damage_buffer(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s != NULL) {
+		extra_damage_rows(s, (int32_t)msg->m->args[1], (int32_t)msg->m->args[3]);
+	}
+	return s != NULL;
+}
+
+/* set_buffer_transform: rows move, compare all once */
+static bool surface_set_transform(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s != NULL) {
+		s->plain = s->plain && msg->m->args[0] == 0;
+		s->damage_full = true;
+	}
+	return s != NULL;
+}
+
+static bool surface_set_scale(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	if (s != NULL) {
+		s->scale = (int32_t)msg->m->args[0];
+		s->damage_full = true;
+	}
+	return s != NULL;
+}
+
+static bool request_commit(struct guest_client *client, struct guest_msg *msg)
+{
+	struct extra *s = request_extra(client, msg, EXTRA_SURFACE);
+	return s != NULL && surface_commit(client, s, &msg->held);
+}
+
+/* The guest's handlers of the relay table (common/relay.c). Events need
+ * none here: the fds they carry arrive as frames from the host, in order. */
+static const guest_handler handlers[BH_RELAY_OP_COUNT] = {
+	[BH_RELAY_OP_CREATE_POOL] = request_create_pool,
+	[BH_RELAY_OP_CREATE_BUFFER] = request_create_buffer,
+	[BH_RELAY_OP_POOL_DESTROY] = request_pool_destroy,
+	[BH_RELAY_OP_POOL_RESIZE] = request_pool_resize,
+	[BH_RELAY_OP_BUFFER_DESTROY] = request_buffer_destroy,
+	[BH_RELAY_OP_CREATE_SURFACE] = request_create_surface,
+	[BH_RELAY_OP_GET_VIEWPORT] = request_get_viewport,
+	[BH_RELAY_OP_SURFACE_DESTROY] = surface_destroy,
+	[BH_RELAY_OP_ATTACH] = surface_attach,
+	[BH_RELAY_OP_DAMAGE] = surface_damage,
+	[BH_RELAY_OP_DAMAGE_BUFFER] = surface_damage_buffer,
+	[BH_RELAY_OP_SET_TRANSFORM] = surface_set_transform,
+	[BH_RELAY_OP_SET_SCALE] = surface_set_scale,
+	[BH_RELAY_OP_COMMIT] = request_commit,
+	[BH_RELAY_OP_RECEIVE] = request_receive,
+};
+
 /* One request of the guest client. *held = the message waits for a sync.
  * False when the client ended. */
 static bool handle_request(
 	struct guest_client *client, const uint8_t *data, size_t size, bool *held)
 {
 	*held = false;
-	struct bh_relay_msg m;
+	struct bh_wl_msg m;
 	char err[256];
-	if (!bh_relay_wire_parse(
-		    &client->wire, BH_RELAY_REQUEST, data, size, &m, err, sizeof(err))) {
+	if (!bh_wl_wire_parse(&client->wire, BH_WL_REQUEST, data, size, &m, err, sizeof(err))) {
 		client_fail(client, "%s", err);
 		return false;
 	}
-	const char *iface = m.interface;
+	struct guest_msg msg = {.m = &m, .interface = bh_wl_msg_interface(&m), .fd = -1};
+	const struct bh_relay_rule *rule = bh_relay_rule_find(BH_WL_REQUEST, &m);
+	guest_handler handler = rule != NULL ? handlers[rule->op] : NULL;
 	if (m.nfds > 0) {
+		if (rule == NULL || rule->fd == 0 || handler == NULL) {
+			client_fail(client, "%s.%s carries an fd the relay does not pass",
+				msg.interface, m.name);
+			return false;
+		}
 		if (m.nfds > client->conn.in_nfds) {
-			client_fail(client, "%s.%s needs %u fds that did not arrive", iface, m.name,
-				m.nfds);
+			client_fail(client, "%s.%s needs %u fds that did not arrive", msg.interface,
+				m.name, m.nfds);
 			return false;
 		}
-		if (strcmp(iface, "wl_shm") == 0 && m.opcode == 0) {
-			/* create_pool(new_id, fd, int size) */
-			int fd = bh_wl_conn_take_fd(&client->conn);
-			int32_t size = (int32_t)m.args[2];
-			struct bh_shm_mirror *pool = calloc(1, sizeof(*pool));
-			if (pool == NULL || size <= 0 ||
-				!bh_shm_mirror_init(
-					pool, ++client->next_pool, fd, (uint64_t)size)) {
-				if (pool == NULL) {
-					close(fd);
-				}
-				free(pool);
-				client_fail(client, "cannot map its shm pool of %d bytes: %s", size,
-					strerror(errno));
-				return false;
-			}
-			struct extra *e = extra_get(client, m.args[0], true);
-			if (e == NULL) {
-				pool_unref(pool);
-				client_fail(client, "out of memory");
-				return false;
-			}
-			memset(e, 0, sizeof(*e));
-			e->kind = EXTRA_POOL;
-			e->pool = pool;
-			uint8_t frame[13] = {BH_RELAY_FD_SHM};
-			put32(frame + 1, pool->serial);
-			put64(frame + 5, (uint64_t)size);
-			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
-				return false;
-			}
-		} else if ((strcmp(iface, "wl_data_offer") == 0 && m.opcode == 1) ||
-			   (strcmp(iface, "zwp_primary_selection_offer_v1") == 0 &&
-				   m.opcode == 0)) {
-			/* receive(mime, fd): the client reads what the host sends */
-			int fd = bh_wl_conn_take_fd(&client->conn);
-			uint32_t id;
-			if (!bh_relay_pipe_sink_open(client->guest->pipes,
-				    bh_stream_endpoint(client->stream), fd, &id)) {
-				client_fail(client, "could not open a pipe stream for %s.receive",
-					iface);
-				return false;
-			}
-			uint8_t frame[5] = {BH_RELAY_FD_PIPE};
-			put32(frame + 1, id);
-			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
-				return false;
-			}
-		} else {
-			client_fail(client, "%s.%s carries an fd the relay does not pass", iface,
-				m.name);
-			return false;
-		}
-	} else if (strcmp(iface, "wl_shm_pool") == 0) {
-		struct extra *pe = extra_get(client, m.object, false);
-		if (pe == NULL || pe->kind != EXTRA_POOL) {
-			client_fail(client, "wl_shm_pool %u is not known", m.object);
-			return false;
-		}
-		if (m.opcode == 0) {
-			/* create_buffer(new_id, offset, width, height, stride, format) */
-			struct extra *b = extra_get(client, m.args[0], true);
-			if (b == NULL) {
-				client_fail(client, "out of memory");
-				return false;
-			}
-			memset(b, 0, sizeof(*b));
-			b->kind = EXTRA_BUFFER;
-			b->pool = pe->pool;
-			b->pool->refs++;
-			b->offset = (int32_t)m.args[1];
-			b->height = (int32_t)m.args[3];
-			b->stride = (int32_t)m.args[4];
-		} else if (m.opcode == 1) {
-			pool_unref(pe->pool);
-			memset(pe, 0, sizeof(*pe));
-		} else if (m.opcode == 2) {
-			int32_t size = (int32_t)m.args[0];
-			if (size <= 0 || !bh_shm_mirror_resize(pe->pool, (uint64_t)size)) {
-				client_fail(client, "cannot resize its shm pool to %d bytes: %s",
-					size, strerror(errno));
-				return false;
-			}
-		}
-	} else if (strcmp(iface, "wl_buffer") == 0 && m.opcode == 0) {
-		struct extra *b = extra_get(client, m.object, false);
-		if (b != NULL && b->kind == EXTRA_BUFFER) {
-			pool_unref(b->pool);
-			memset(b, 0, sizeof(*b));
-		}
-	} else if (strcmp(iface, "wl_compositor") == 0 && m.opcode == 0) {
-		struct extra *s = extra_get(client, m.args[0], true);
-		if (s == NULL) {
-			client_fail(client, "out of memory");
-			return false;
-		}
-		memset(s, 0, sizeof(*s));
-		s->kind = EXTRA_SURFACE;
-		s->plain = true;
-		s->scale = 1;
-		s->gen = ++client->surface_gens;
-	} else if (strcmp(iface, "wp_viewporter") == 0 && m.opcode == 1) {
-		/* get_viewport(id, surface): the buffer is scaled or cropped */
-		struct extra *s = extra_get(client, m.args[1], false);
-		if (s != NULL && s->kind == EXTRA_SURFACE) {
-			s->plain = false;
-			s->damage_full = true;
-		}
-	} else if (strcmp(iface, "wl_surface") == 0) {
-		struct extra *s = extra_get(client, m.object, false);
-		if (s == NULL || s->kind != EXTRA_SURFACE) {
-			client_fail(client, "wl_surface %u is not known", m.object);
-			return false;
-		}
-		switch (m.opcode) {
-		case 0: /* destroy */
-			memset(s, 0, sizeof(*s));
-			break;
-		case 1: /* attach(buffer, x, y) */
-			s->pending = m.args[0];
-			s->attached = true;
-			break;
-		case 2: /* damage(x, y, w, h), in surface coordinates */
-			if (s->plain && s->scale >= 1 && s->scale <= 16) {
-				int64_t y = (int64_t)(int32_t)m.args[1] * s->scale;
-				int64_t h = (int64_t)(int32_t)m.args[3] * s->scale;
-				y = y < INT32_MIN ? INT32_MIN : y > INT32_MAX ? INT32_MAX : y;
-				h = h > INT32_MAX ? INT32_MAX : h;
-				extra_damage_rows(s, (int32_t)y, (int32_t)h);
-			} else {
-				/* a transform or viewport moves rows: compare all */
-				s->damage_full = true;
-			}
-			break;
-		case 7: /* set_buffer_transform: rows move, compare all once */
-			s->plain = s->plain && m.args[0] == 0;
-			s->damage_full = true;
-			break;
-		case 8: /* set_buffer_scale */
-			s->scale = (int32_t)m.args[0];
-			s->damage_full = true;
-			break;
-		case 6: /* commit */
-			if (!surface_commit(client, s, held)) {
-				return false;
-			}
-			break;
-		case 9: /* damage_buffer(x, y, w, h) */
-			extra_damage_rows(s, (int32_t)m.args[1], (int32_t)m.args[3]);
-			break;
-		default:
-			break;
-		}
+		msg.fd = bh_wl_conn_take_fd(&client->conn);
 	}
-	if (*held) {
+	if (handler != NULL && !handler(client, &msg)) {
+		return false;
+	}
+	if (msg.held) {
 		if (size > sizeof(client->held)) {
 			client_fail(client, "internal: held message too large");
 			return false;
 		}
 		memcpy(client->held, data, size);
 		client->held_len = size;
+		*held = true;
 		return true;
 	}
 	return batch_append(client, data, size);
@@ -738,29 +842,32 @@ static bool push_host_fd(struct guest_client *client, int fd)
 static bool handle_host_messages(struct guest_client *client, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
-		if (len < 8) {
-			bh_stream_fail(client->stream, "truncated Wayland message from the host");
+		size_t size = bh_wl_message_size(p, len);
+		if (size == 0) {
+			bh_stream_fail(client->stream,
+				"a Wayland message from the host has an invalid size or is cut");
 			return false;
 		}
-		uint32_t word;
-		memcpy(&word, p + 4, 4);
-		size_t size = word >> 16;
-		if (size < 8 || size % 4 != 0 || size > len) {
-			bh_stream_fail(
-				client->stream, "Wayland message from the host has size %zu", size);
-			return false;
-		}
-		struct bh_relay_msg m;
+		struct bh_wl_msg m;
 		char err[256];
-		if (!bh_relay_wire_parse(
-			    &client->wire, BH_RELAY_EVENT, p, size, &m, err, sizeof(err))) {
+		if (!bh_wl_wire_parse(&client->wire, BH_WL_EVENT, p, size, &m, err, sizeof(err))) {
 			bh_stream_fail(client->stream, "event from the host: %s", err);
 			return false;
 		}
-		if (m.nfds > client->host_nfds) {
-			bh_stream_fail(client->stream, "%s.%s from the host lacks its fd",
-				m.interface, m.name);
-			return false;
+		if (m.nfds > 0) {
+			/* The host relays only the fds the table names; each came
+			 * as a frame before its message. */
+			const struct bh_relay_rule *rule = bh_relay_rule_find(BH_WL_EVENT, &m);
+			if (rule == NULL || rule->fd == 0) {
+				bh_stream_fail(client->stream, "%s.%s from the host carries an fd",
+					bh_wl_msg_interface(&m), m.name);
+				return false;
+			}
+			if (m.nfds > client->host_nfds) {
+				bh_stream_fail(client->stream, "%s.%s from the host lacks its fd",
+					bh_wl_msg_interface(&m), m.name);
+				return false;
+			}
 		}
 		for (uint32_t i = 0; i < m.nfds; i++) {
 			if (!bh_wl_conn_queue_fd(&client->conn, client->host_fds[0])) {
@@ -798,11 +905,11 @@ static bool client_stream_data(
 		}
 		break;
 	case BH_RELAY_FD_FILE:
-		if (len != 5 || client->file_fd >= 0) {
+		if (len != BH_RELAY_FD_FILE_LEN || client->file_fd >= 0) {
 			bh_stream_fail(stream, "bad FD_FILE frame");
 			return false;
 		}
-		memcpy(&v, payload + 1, 4);
+		v = bh_le32_get(payload + 1);
 		if (v > BH_RELAY_MAX_FILE_SIZE) {
 			bh_stream_fail(
 				stream, "file of %u bytes from the host is over the limit", v);
@@ -829,11 +936,11 @@ static bool client_stream_data(
 		client->file_got += len - 1;
 		break;
 	case BH_RELAY_FD_PIPE: {
-		if (len != 5) {
+		if (len != BH_RELAY_FD_PIPE_LEN) {
 			bh_stream_fail(stream, "bad FD_PIPE frame");
 			return false;
 		}
-		memcpy(&v, payload + 1, 4);
+		v = bh_le32_get(payload + 1);
 		int fd = bh_relay_pipe_claim(client->guest->pipes, bh_stream_endpoint(stream), v);
 		if (fd < 0) {
 			bh_stream_fail(stream, "FD_PIPE for stream %u cannot be served", v);
@@ -918,7 +1025,7 @@ static void client_destroy(struct guest_client *client)
 	if (client->file_fd >= 0) {
 		close(client->file_fd);
 	}
-	bh_relay_wire_finish(&client->wire);
+	bh_wl_wire_finish(&client->wire);
 	bh_wl_conn_finish(&client->conn);
 	free(client);
 }
@@ -927,7 +1034,7 @@ static void client_destroy(struct guest_client *client)
 
 static int guest_handle_accept(int fd, uint32_t mask, void *data)
 {
-	struct bh_wl_guest *guest = data;
+	struct bh_relay_guest *guest = data;
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0) {
 		if (errno != EAGAIN && errno != EINTR) {
@@ -950,7 +1057,7 @@ static int guest_handle_accept(int fd, uint32_t mask, void *data)
 		client->max_payload = sizeof(client->batch);
 	}
 	wl_list_init(&client->link);
-	if (!bh_relay_wire_init(&client->wire)) {
+	if (!bh_wl_wire_init(&client->wire)) {
 		bh_wl_conn_finish(&client->conn);
 		free(client);
 		return 0;
@@ -972,14 +1079,14 @@ static int guest_handle_accept(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-struct bh_wl_guest *bh_wl_guest_create(struct bh_agent *agent, const char *socket_path)
+struct bh_relay_guest *bh_relay_guest_create(struct bh_agent *agent, const char *socket_path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(socket_path) >= sizeof(addr.sun_path)) {
 		bh_log(BH_LOG_ERROR, "guest Wayland socket path too long: %s", socket_path);
 		return NULL;
 	}
-	struct bh_wl_guest *guest = calloc(1, sizeof(*guest));
+	struct bh_relay_guest *guest = calloc(1, sizeof(*guest));
 	if (guest == NULL) {
 		return NULL;
 	}
@@ -1015,16 +1122,16 @@ struct bh_wl_guest *bh_wl_guest_create(struct bh_agent *agent, const char *socke
 	}
 	return guest;
 error:
-	bh_wl_guest_destroy(guest);
+	bh_relay_guest_destroy(guest);
 	return NULL;
 }
 
-bool bh_wl_guest_open_pipe(struct bh_wl_guest *guest, struct bh_stream *stream)
+bool bh_relay_guest_open_pipe(struct bh_relay_guest *guest, struct bh_stream *stream)
 {
 	return bh_relay_pipe_accept(guest->pipes, stream);
 }
 
-void bh_wl_guest_destroy(struct bh_wl_guest *guest)
+void bh_relay_guest_destroy(struct bh_relay_guest *guest)
 {
 	if (guest == NULL) {
 		return;

@@ -1,6 +1,6 @@
-/* The proxy's half of the Wayland relay: per guest stream, a tagged Wayland
- * connection to the compositor; everything from the guest is validated
- * again here (messages, fds, pools, binds) before the compositor sees it. */
+/* The host end of the Wayland relay (see relay_host.h): the handlers of the
+ * relay table's messages that concern the host, the relay frames from the
+ * agent, and the tagged connection to the compositor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,22 +12,21 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "common/allowlist.h"
 #include "common/channel.h"
 #include "common/endpoint.h"
+#include "common/le.h"
 #include "common/log.h"
+#include "common/relay.h"
+#include "common/relay_pipes.h"
 #include "common/util.h"
-#include "common/wl_relay.h"
 #include "proxy/proxy.h"
-#include "proxy/relay.h"
-
-enum placeholder_kind {
-	PH_SHM = BH_RELAY_FD_SHM,
-	PH_PIPE = BH_RELAY_FD_PIPE,
-};
+#include "proxy/relay_host.h"
+#include "proxy/shm.h"
 
 /* An fd announced by the agent, waiting for the message that carries it. */
 struct placeholder {
-	uint8_t kind;
+	uint8_t kind;   /* BH_RELAY_FD_SHM or BH_RELAY_FD_PIPE */
 	uint32_t value; /* pool serial or pipe stream id */
 	uint64_t size;
 };
@@ -35,11 +34,11 @@ struct placeholder {
 /* A global shown to the client, so a bind can be checked. */
 struct shown_global {
 	uint32_t name;
-	const char *interface; /* from the allowlist */
+	const struct bh_guest_global *global;
 	uint32_t version;
 };
 
-struct bh_relay_client {
+struct bh_relay_host {
 	char tag[128];
 	struct bh_proxy *proxy; /* NULL in tests */
 	struct bh_stream *stream;
@@ -47,7 +46,7 @@ struct bh_relay_client {
 	struct bh_wl_conn conn; /* fd -1 until the compositor answers */
 	struct wl_event_source *source;
 	uint32_t mask; /* the events source waits for */
-	struct bh_relay_wire wire;
+	struct bh_wl_wire wire;
 	struct bh_host_pools pools;
 	struct placeholder ph[BH_RELAY_MAX_FDS];
 	size_t nph;
@@ -69,16 +68,16 @@ struct bh_relay_client {
 static struct bh_relay_pipes *proxy_pipes;
 static bool accept_lz4;
 
-void bh_relay_set_compression(bool lz4)
+void bh_relay_host_set_compression(bool lz4)
 {
 	accept_lz4 = lz4;
 }
 static uint8_t scratch[64 * 1024];
 
-static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
+static bool client_error(struct bh_relay_host *client, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
+static bool client_error(struct bh_relay_host *client, const char *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
@@ -91,17 +90,17 @@ static bool client_error(struct bh_relay_client *client, const char *fmt, ...)
 	return false;
 }
 
-size_t bh_relay_client_queued(const struct bh_relay_client *client)
+size_t bh_relay_host_queued(const struct bh_relay_host *client)
 {
 	return bh_wl_conn_pending(&client->conn);
 }
 
-const char *bh_relay_client_error(const struct bh_relay_client *client)
+const char *bh_relay_host_error(const struct bh_relay_host *client)
 {
 	return client->error;
 }
 
-static uint32_t *obj_pool_slot(struct bh_relay_client *client, uint32_t id, bool create)
+static uint32_t *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool create)
 {
 	if (id == 0 || id >= 0xff000000u) {
 		return NULL;
@@ -125,7 +124,7 @@ static uint32_t *obj_pool_slot(struct bh_relay_client *client, uint32_t id, bool
 	return &client->obj_pool[id];
 }
 
-static void pool_release(struct bh_relay_client *client, uint32_t id)
+static void pool_release(struct bh_relay_host *client, uint32_t id)
 {
 	uint32_t *slot = obj_pool_slot(client, id, false);
 	if (slot == NULL || *slot == 0) {
@@ -138,28 +137,44 @@ static void pool_release(struct bh_relay_client *client, uint32_t id)
 	*slot = 0;
 }
 
-static bool take_placeholder(struct bh_relay_client *client, uint8_t kind, struct placeholder *out,
-	const struct bh_relay_msg *m)
+/* One message of either direction, as its handler sees it. */
+struct host_msg {
+	const struct bh_wl_msg *m;
+	const char *interface; /* m's interface name, for messages */
+	/* requests: the fd frame that stood for its fd */
+	struct placeholder ph;
+	/* events: the message's bytes (rewritable in place), the fd it
+	 * carries (the handler takes it), and whether it goes on at all */
+	uint8_t *data;
+	size_t size;
+	int fd;
+	bool pass;
+};
+
+typedef bool (*host_handler)(struct bh_relay_host *client, struct host_msg *msg);
+
+static bool take_placeholder(struct bh_relay_host *client, uint8_t kind, struct host_msg *msg)
 {
 	if (client->nph == 0) {
 		return client_error(client, "%s.%s carries an fd the agent did not announce",
-			m->interface, m->name);
+			msg->interface, msg->m->name);
 	}
-	*out = client->ph[0];
+	msg->ph = client->ph[0];
 	client->nph--;
 	memmove(client->ph, client->ph + 1, client->nph * sizeof(client->ph[0]));
-	if (out->kind != kind) {
+	if (msg->ph.kind != kind) {
 		return client_error(client, "%s.%s got an fd of the wrong kind (%u, expected %u)",
-			m->interface, m->name, out->kind, kind);
+			msg->interface, msg->m->name, msg->ph.kind, kind);
 	}
 	return true;
 }
 
 /* ---- requests from the guest ---- */
 
-static bool handle_bind(struct bh_relay_client *client, const struct bh_relay_msg *m)
+/* bind(name, interface, version, id) */
+static bool request_bind(struct bh_relay_host *client, struct host_msg *msg)
 {
-	/* bind(name, interface, version, id) */
+	const struct bh_wl_msg *m = msg->m;
 	uint32_t name = m->args[0];
 	const char *iface = m->str[1];
 	uint32_t version = m->args[2];
@@ -168,13 +183,14 @@ static bool handle_bind(struct bh_relay_client *client, const struct bh_relay_ms
 		if (g->name != name) {
 			continue;
 		}
-		if (iface == NULL || strcmp(iface, g->interface) != 0) {
+		const char *shown = g->global->interface->name;
+		if (iface == NULL || strcmp(iface, shown) != 0) {
 			return client_error(client, "bind of global %u as %s, but it is %s", name,
-				iface ? iface : "(none)", g->interface);
+				iface ? iface : "(none)", shown);
 		}
 		if (version == 0 || version > g->version) {
-			return client_error(client, "bind of %s version %u, allowed 1..%u",
-				g->interface, version, g->version);
+			return client_error(client, "bind of %s version %u, allowed 1..%u", shown,
+				version, g->version);
 		}
 		return true;
 	}
@@ -182,100 +198,230 @@ static bool handle_bind(struct bh_relay_client *client, const struct bh_relay_ms
 		iface ? iface : "?");
 }
 
-static bool handle_request(struct bh_relay_client *client, const uint8_t *data, size_t size)
+/* create_pool(new_id, fd, int size): the fd becomes a host pool of ours. */
+static bool request_create_pool(struct bh_relay_host *client, struct host_msg *msg)
 {
-	struct bh_relay_msg m;
+	const struct bh_wl_msg *m = msg->m;
+	int32_t size = (int32_t)m->args[2];
+	if (size <= 0 || (uint64_t)size != msg->ph.size) {
+		return client_error(client,
+			"create_pool of %" PRId32 " bytes, but the pool announced has %" PRIu64,
+			size, msg->ph.size);
+	}
+	if (msg->ph.value == 0) {
+		return client_error(client, "shm pool number 0 is reserved");
+	}
 	char err[256];
-	if (!bh_relay_wire_parse(
-		    &client->wire, BH_RELAY_REQUEST, data, size, &m, err, sizeof(err))) {
+	struct bh_host_pool *pool =
+		bh_host_pool_create(&client->pools, msg->ph.value, msg->ph.size, err, sizeof(err));
+	if (pool == NULL) {
 		return client_error(client, "%s", err);
 	}
-	const char *iface = m.interface;
-	if (strcmp(iface, "wl_registry") == 0 && m.opcode == 0) {
-		if (!handle_bind(client, &m)) {
-			return false;
+	uint32_t *slot = obj_pool_slot(client, m->args[0], true);
+	int fd = slot != NULL ? fcntl(pool->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		bh_host_pool_unref(&client->pools, pool);
+		return client_error(client, "out of memory or fds for a pool");
+	}
+	*slot = pool->serial;
+	if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
+		return client_error(client, "too many fds queued for the compositor");
+	}
+	return true;
+}
+
+static struct bh_host_pool *request_pool(struct bh_relay_host *client, const struct bh_wl_msg *m)
+{
+	uint32_t *slot = obj_pool_slot(client, m->object, false);
+	struct bh_host_pool *pool = slot != NULL ? bh_host_pool_find(&client->pools, *slot) : NULL;
+	if (pool == NULL) {
+		client_error(client, "wl_shm_pool %u has no pool", m->object);
+	}
+	return pool;
+}
+
+/* create_buffer(new_id, ...): the buffer keeps its pool alive. */
+static bool request_create_buffer(struct bh_relay_host *client, struct host_msg *msg)
+{
+	struct bh_host_pool *pool = request_pool(client, msg->m);
+	if (pool == NULL) {
+		return false;
+	}
+	uint32_t *b = obj_pool_slot(client, msg->m->args[0], true);
+	if (b == NULL) {
+		return client_error(client, "out of memory");
+	}
+	*b = pool->serial;
+	pool->refs++;
+	return true;
+}
+
+/* wl_shm_pool.destroy and wl_buffer.destroy */
+static bool request_release_pool(struct bh_relay_host *client, struct host_msg *msg)
+{
+	pool_release(client, msg->m->object);
+	return true;
+}
+
+static bool request_pool_resize(struct bh_relay_host *client, struct host_msg *msg)
+{
+	struct bh_host_pool *pool = request_pool(client, msg->m);
+	if (pool == NULL) {
+		return false;
+	}
+	int32_t size = (int32_t)msg->m->args[0];
+	char err[256];
+	if (size <= 0 ||
+		!bh_host_pool_resize(&client->pools, pool, (uint64_t)size, err, sizeof(err))) {
+		return client_error(
+			client, "resize to %" PRId32 ": %s", size, size <= 0 ? "not a size" : err);
+	}
+	return true;
+}
+
+/* receive(mime, fd): the agent's pipe stream stands for the fd. */
+static bool request_receive(struct bh_relay_host *client, struct host_msg *msg)
+{
+	if (proxy_pipes == NULL || client->stream == NULL) {
+		return client_error(client, "pipes cannot be relayed here");
+	}
+	int fd =
+		bh_relay_pipe_claim(proxy_pipes, bh_stream_endpoint(client->stream), msg->ph.value);
+	if (fd < 0) {
+		return client_error(client, "pipe stream %u cannot be used", msg->ph.value);
+	}
+	if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
+		return client_error(client, "too many fds queued for the compositor");
+	}
+	return true;
+}
+
+/* ---- events from the compositor ---- */
+
+static bool send_frame(struct bh_relay_host *client, const void *data, size_t len);
+static bool flush_batch(struct bh_relay_host *client);
+static bool send_file(struct bh_relay_host *client, int fd, uint32_t size);
+
+/* global(name, interface, version): only allowed globals, at most at their
+ * cap; remembered so that a bind can be checked. */
+static bool event_global(struct bh_relay_host *client, struct host_msg *msg)
+{
+	const struct bh_wl_msg *m = msg->m;
+	const struct bh_guest_global *allowed = bh_guest_global_find(m->str[1]);
+	if (allowed == NULL) {
+		msg->pass = false; /* hidden */
+		return true;
+	}
+	uint32_t cap = bh_guest_global_version(allowed);
+	uint32_t version = m->args[2] < cap ? m->args[2] : cap;
+	if (client->nshown == client->shown_cap) {
+		size_t n = client->shown_cap ? client->shown_cap * 2 : 32;
+		struct shown_global *s = realloc(client->shown, n * sizeof(*s));
+		if (s == NULL) {
+			return client_error(client, "out of memory");
 		}
-	} else if (strcmp(iface, "wl_shm") == 0 && m.opcode == 0) {
-		/* create_pool(new_id, fd, int size) */
-		struct placeholder ph;
-		if (!take_placeholder(client, PH_SHM, &ph, &m)) {
-			return false;
+		client->shown = s;
+		client->shown_cap = n;
+	}
+	client->shown[client->nshown++] = (struct shown_global){
+		.name = m->args[0],
+		.global = allowed,
+		.version = version,
+	};
+	/* version is the last word; Wayland's byte order is the host's */
+	memcpy(msg->data + msg->size - 4, &version, 4);
+	return true;
+}
+
+static bool event_global_remove(struct bh_relay_host *client, struct host_msg *msg)
+{
+	for (size_t i = 0; i < client->nshown; i++) {
+		if (client->shown[i].name == msg->m->args[0]) {
+			client->shown[i] = client->shown[--client->nshown];
+			return true;
 		}
-		int32_t size = (int32_t)m.args[2];
-		if (size <= 0 || (uint64_t)size != ph.size) {
-			return client_error(client,
-				"create_pool of %" PRId32
-				" bytes, but the pool announced has %" PRIu64,
-				size, ph.size);
-		}
-		if (ph.value == 0) {
-			return client_error(client, "shm pool number 0 is reserved");
-		}
-		struct bh_host_pool *pool =
-			bh_host_pool_create(&client->pools, ph.value, ph.size, err, sizeof(err));
-		if (pool == NULL) {
-			return client_error(client, "%s", err);
-		}
-		uint32_t *slot = obj_pool_slot(client, m.args[0], true);
-		int fd = slot != NULL ? fcntl(pool->fd, F_DUPFD_CLOEXEC, 0) : -1;
-		if (fd < 0) {
-			bh_host_pool_unref(&client->pools, pool);
-			return client_error(client, "out of memory or fds for a pool");
-		}
-		*slot = pool->serial;
-		if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
-			return client_error(client, "too many fds queued for the compositor");
-		}
-	} else if (m.nfds > 0) {
-		if ((strcmp(iface, "wl_data_offer") == 0 && m.opcode == 1) ||
-			(strcmp(iface, "zwp_primary_selection_offer_v1") == 0 && m.opcode == 0)) {
-			struct placeholder ph;
-			if (!take_placeholder(client, PH_PIPE, &ph, &m)) {
-				return false;
-			}
-			if (proxy_pipes == NULL || client->stream == NULL) {
-				return client_error(client, "pipes cannot be relayed here");
-			}
-			int fd = bh_relay_pipe_claim(
-				proxy_pipes, bh_stream_endpoint(client->stream), ph.value);
-			if (fd < 0) {
-				return client_error(
-					client, "pipe stream %u cannot be used", ph.value);
-			}
-			if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
-				return client_error(
-					client, "too many fds queued for the compositor");
-			}
-		} else {
-			return client_error(
-				client, "%s.%s carries an fd, which is not relayed", iface, m.name);
-		}
-	} else if (strcmp(iface, "wl_shm_pool") == 0) {
-		uint32_t *slot = obj_pool_slot(client, m.object, false);
-		struct bh_host_pool *pool =
-			slot != NULL ? bh_host_pool_find(&client->pools, *slot) : NULL;
-		if (pool == NULL) {
-			return client_error(client, "wl_shm_pool %u has no pool", m.object);
-		}
-		if (m.opcode == 0) {
-			uint32_t *b = obj_pool_slot(client, m.args[0], true);
-			if (b == NULL) {
-				return client_error(client, "out of memory");
-			}
-			*b = pool->serial;
-			pool->refs++;
-		} else if (m.opcode == 1) {
-			pool_release(client, m.object);
-		} else if (m.opcode == 2) {
-			int32_t size = (int32_t)m.args[0];
-			if (size <= 0 || !bh_host_pool_resize(&client->pools, pool, (uint64_t)size,
-						 err, sizeof(err))) {
-				return client_error(client, "resize to %" PRId32 ": %s", size,
-					size <= 0 ? "not a size" : err);
-			}
-		}
-	} else if (strcmp(iface, "wl_buffer") == 0 && m.opcode == 0) {
-		pool_release(client, m.object);
+	}
+	msg->pass = false; /* never shown */
+	return true;
+}
+
+/* keymap(format, fd, size): the file goes by content. */
+static bool event_keymap(struct bh_relay_host *client, struct host_msg *msg)
+{
+	bool ok = send_file(client, msg->fd, msg->m->args[2]);
+	close(msg->fd);
+	return ok;
+}
+
+/* send(mime, fd): the compositor reads what the guest writes, through a
+ * pipe stream we open. */
+static bool event_send(struct bh_relay_host *client, struct host_msg *msg)
+{
+	uint32_t id;
+	if (proxy_pipes == NULL || client->stream == NULL) {
+		close(msg->fd);
+		return client_error(client, "pipes cannot be relayed here");
+	}
+	if (!bh_relay_pipe_sink_open(
+		    proxy_pipes, bh_stream_endpoint(client->stream), msg->fd, &id)) {
+		return client_error(
+			client, "could not open a pipe stream for %s.send", msg->interface);
+	}
+	uint8_t frame[BH_RELAY_FD_PIPE_LEN] = {BH_RELAY_FD_PIPE};
+	bh_le32_put(frame + 1, id);
+	return flush_batch(client) && send_frame(client, frame, sizeof(frame));
+}
+
+/* The host's handlers of the relay table (common/relay.c). */
+static const host_handler handlers[BH_RELAY_OP_COUNT] = {
+	[BH_RELAY_OP_BIND] = request_bind,
+	[BH_RELAY_OP_CREATE_POOL] = request_create_pool,
+	[BH_RELAY_OP_CREATE_BUFFER] = request_create_buffer,
+	[BH_RELAY_OP_POOL_DESTROY] = request_release_pool,
+	[BH_RELAY_OP_POOL_RESIZE] = request_pool_resize,
+	[BH_RELAY_OP_BUFFER_DESTROY] = request_release_pool,
+	[BH_RELAY_OP_RECEIVE] = request_receive,
+	[BH_RELAY_OP_GLOBAL] = event_global,
+	[BH_RELAY_OP_GLOBAL_REMOVE] = event_global_remove,
+	[BH_RELAY_OP_KEYMAP] = event_keymap,
+	[BH_RELAY_OP_SEND] = event_send,
+};
+
+/* The handler of a message (NULL: it passes as bytes) and the frame that
+ * stands for its fd. One that carries an fd must have a rule naming that
+ * fd and a handler here. */
+static bool find_handler(struct bh_relay_host *client, enum bh_wl_dir dir, struct host_msg *msg,
+	host_handler *handler, uint8_t *fd_kind)
+{
+	const struct bh_relay_rule *rule = bh_relay_rule_find(dir, msg->m);
+	*handler = rule != NULL ? handlers[rule->op] : NULL;
+	*fd_kind = rule != NULL ? rule->fd : 0;
+	if (msg->m->nfds > 0 && (*fd_kind == 0 || *handler == NULL)) {
+		return client_error(client, "%s.%s%s carries an fd, which is not relayed",
+			msg->interface, msg->m->name,
+			dir == BH_WL_EVENT ? " from the compositor" : "");
+	}
+	return true;
+}
+
+static bool handle_request(struct bh_relay_host *client, const uint8_t *data, size_t size)
+{
+	struct bh_wl_msg m;
+	char err[256];
+	if (!bh_wl_wire_parse(&client->wire, BH_WL_REQUEST, data, size, &m, err, sizeof(err))) {
+		return client_error(client, "%s", err);
+	}
+	struct host_msg msg = {.m = &m, .interface = bh_wl_msg_interface(&m), .fd = -1};
+	host_handler handler;
+	uint8_t fd_kind;
+	if (!find_handler(client, BH_WL_REQUEST, &msg, &handler, &fd_kind)) {
+		return false;
+	}
+	if (m.nfds > 0 && !take_placeholder(client, fd_kind, &msg)) {
+		return false;
+	}
+	if (handler != NULL && !handler(client, &msg)) {
+		return false;
 	}
 	if (!bh_wl_conn_queue(&client->conn, data, size)) {
 		return client_error(client, "the compositor does not read this client's requests");
@@ -283,21 +429,15 @@ static bool handle_request(struct bh_relay_client *client, const uint8_t *data, 
 	return true;
 }
 
-static bool handle_messages(struct bh_relay_client *client, const uint8_t *p, size_t len)
+static bool handle_messages(struct bh_relay_host *client, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
-		if (len < 8) {
-			return client_error(client, "truncated Wayland message (%zu bytes)", len);
-		}
-		uint32_t word;
-		memcpy(&word, p + 4, 4);
-		size_t size = word >> 16;
-		if (size < 8 || size % 4 != 0 || size > BH_WL_MAX_MESSAGE) {
-			return client_error(client, "Wayland message with invalid size %zu", size);
-		}
-		if (size > len) {
+		size_t size = bh_wl_message_size(p, len);
+		if (size == 0) {
 			return client_error(client,
-				"Wayland message of %zu bytes cut at %zu bytes by its frame", size,
+				"a Wayland message in its relay frame has an invalid size or is "
+				"cut "
+				"(%zu bytes left)",
 				len);
 		}
 		if (!handle_request(client, p, size)) {
@@ -309,24 +449,9 @@ static bool handle_messages(struct bh_relay_client *client, const uint8_t *p, si
 	return true;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
+static void client_update_mask(struct bh_relay_host *client);
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void client_update_mask(struct bh_relay_client *client);
-
-bool bh_relay_client_handle_frame(
-	struct bh_relay_client *client, const uint8_t *payload, size_t len)
+bool bh_relay_host_handle_frame(struct bh_relay_host *client, const uint8_t *payload, size_t len)
 {
 	if (len == 0) {
 		return client_error(client, "empty relay frame");
@@ -339,7 +464,8 @@ bool bh_relay_client_handle_frame(
 		break;
 	case BH_RELAY_FD_SHM:
 	case BH_RELAY_FD_PIPE: {
-		size_t want = payload[0] == BH_RELAY_FD_SHM ? 13 : 5;
+		size_t want =
+			payload[0] == BH_RELAY_FD_SHM ? BH_RELAY_FD_SHM_LEN : BH_RELAY_FD_PIPE_LEN;
 		if (len != want) {
 			return client_error(client, "relay fd frame %u of %zu bytes, expected %zu",
 				payload[0], len, want);
@@ -351,9 +477,10 @@ bool bh_relay_client_handle_frame(
 		}
 		struct placeholder *ph = &client->ph[client->nph++];
 		ph->kind = payload[0];
-		ph->value = get32(payload + 1);
-		ph->size = payload[0] == BH_RELAY_FD_SHM ? get64(payload + 5) : 0;
-		if (ph->kind == PH_SHM && (ph->size == 0 || ph->size > BH_RELAY_MAX_POOL_SIZE)) {
+		ph->value = bh_le32_get(payload + 1);
+		ph->size = payload[0] == BH_RELAY_FD_SHM ? bh_le64_get(payload + 5) : 0;
+		if (ph->kind == BH_RELAY_FD_SHM &&
+			(ph->size == 0 || ph->size > BH_RELAY_MAX_POOL_SIZE)) {
 			return client_error(client,
 				"shm pool of %" PRIu64 " bytes announced, the limit is %u",
 				ph->size, BH_RELAY_MAX_POOL_SIZE);
@@ -365,15 +492,16 @@ bool bh_relay_client_handle_frame(
 		/* u32 pool, u64 offset, then the bytes, or (LZ4) u32 length
 		 * and the block that expands to them. */
 		bool lz4 = payload[0] == BH_RELAY_SHM_LZ4;
-		size_t head = lz4 ? 17 : 13;
+		size_t head = lz4 ? BH_RELAY_SHM_LZ4_HEAD : BH_RELAY_SHM_HEAD;
 		if (lz4 && !accept_lz4) {
-			return client_error(client, "compressed buffer data, but none was asked for");
+			return client_error(
+				client, "compressed buffer data, but none was asked for");
 		}
 		if (len < head) {
 			return client_error(client, "short buffer data frame (%zu bytes)", len);
 		}
-		uint32_t serial = get32(payload + 1);
-		size_t raw = lz4 ? get32(payload + 13) : len - head;
+		uint32_t serial = bh_le32_get(payload + 1);
+		size_t raw = lz4 ? bh_le32_get(payload + BH_RELAY_SHM_HEAD) : len - head;
 		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, serial);
 		if (pool == NULL) {
 			return client_error(
@@ -383,7 +511,8 @@ bool bh_relay_client_handle_frame(
 			return client_error(client, "compressed buffer data over 64 KiB");
 		}
 		char err[256];
-		uint8_t *dest = bh_host_pool_span(pool, get64(payload + 5), raw, err, sizeof(err));
+		uint8_t *dest =
+			bh_host_pool_span(pool, bh_le64_get(payload + 5), raw, err, sizeof(err));
 		if (dest == NULL) {
 			return client_error(client, "%s", err);
 		}
@@ -417,9 +546,9 @@ bool bh_relay_client_handle_frame(
 	return true;
 }
 
-/* ---- events from the compositor ---- */
+/* ---- frames to the agent ---- */
 
-static bool send_frame(struct bh_relay_client *client, const void *data, size_t len)
+static bool send_frame(struct bh_relay_host *client, const void *data, size_t len)
 {
 	if (client->stream == NULL) {
 		return true; /* tests: events are dropped */
@@ -435,7 +564,7 @@ static bool send_frame(struct bh_relay_client *client, const void *data, size_t 
 	return true;
 }
 
-static bool flush_batch(struct bh_relay_client *client)
+static bool flush_batch(struct bh_relay_host *client)
 {
 	if (client->batch_len <= 1) {
 		return true;
@@ -445,14 +574,14 @@ static bool flush_batch(struct bh_relay_client *client)
 	return send_frame(client, client->batch, len);
 }
 
-static bool send_file(struct bh_relay_client *client, int fd, uint32_t size)
+static bool send_file(struct bh_relay_host *client, int fd, uint32_t size)
 {
 	if (size > BH_RELAY_MAX_FILE_SIZE) {
 		return client_error(
 			client, "a %u-byte file from the compositor is over the limit", size);
 	}
-	uint8_t head[5] = {BH_RELAY_FD_FILE};
-	memcpy(head + 1, &size, 4);
+	uint8_t head[BH_RELAY_FD_FILE_LEN] = {BH_RELAY_FD_FILE};
+	bh_le32_put(head + 1, size);
 	if (!flush_batch(client) || !send_frame(client, head, sizeof(head))) {
 		return false;
 	}
@@ -473,94 +602,38 @@ static bool send_file(struct bh_relay_client *client, int fd, uint32_t size)
 	return true;
 }
 
-static bool handle_event(struct bh_relay_client *client, const uint8_t *data, size_t size)
+static bool handle_event(struct bh_relay_host *client, uint8_t *data, size_t size)
 {
-	struct bh_relay_msg m;
+	struct bh_wl_msg m;
 	char err[256];
-	if (!bh_relay_wire_parse(&client->wire, BH_RELAY_EVENT, data, size, &m, err, sizeof(err))) {
+	if (!bh_wl_wire_parse(&client->wire, BH_WL_EVENT, data, size, &m, err, sizeof(err))) {
 		return client_error(client, "event from the compositor: %s", err);
 	}
+	struct host_msg msg = {
+		.m = &m,
+		.interface = bh_wl_msg_interface(&m),
+		.data = data,
+		.size = size,
+		.fd = -1,
+		.pass = true,
+	};
 	if (m.nfds > client->conn.in_nfds) {
 		return client_error(
-			client, "%s.%s from the compositor lacks its fd", m.interface, m.name);
+			client, "%s.%s from the compositor lacks its fd", msg.interface, m.name);
 	}
-	const char *iface = m.interface;
-	uint8_t rewritten[BH_WL_MAX_MESSAGE];
-	if (strcmp(iface, "wl_registry") == 0 && m.opcode == 0) {
-		/* global(name, interface, version) */
-		const struct bh_allowed_global *allowed = bh_registry_allowed(m.str[1]);
-		if (allowed == NULL) {
-			return true; /* hidden */
-		}
-		uint32_t version = m.args[2] < allowed->version ? m.args[2] : allowed->version;
-		uint32_t table = bh_relay_wire_interface_version(allowed->interface);
-		if (table != 0 && version > table) {
-			version = table;
-		}
-		if (client->nshown == client->shown_cap) {
-			size_t cap = client->shown_cap ? client->shown_cap * 2 : 32;
-			struct shown_global *s = realloc(client->shown, cap * sizeof(*s));
-			if (s == NULL) {
-				return client_error(client, "out of memory");
-			}
-			client->shown = s;
-			client->shown_cap = cap;
-		}
-		client->shown[client->nshown++] = (struct shown_global){
-			.name = m.args[0],
-			.interface = allowed->interface,
-			.version = version,
-		};
-		memcpy(rewritten, data, size);
-		memcpy(rewritten + size - 4, &version, 4); /* version is the last word */
-		data = rewritten;
-	} else if (strcmp(iface, "wl_registry") == 0 && m.opcode == 1) {
-		bool shown = false;
-		for (size_t i = 0; i < client->nshown; i++) {
-			if (client->shown[i].name == m.args[0]) {
-				client->shown[i] = client->shown[--client->nshown];
-				shown = true;
-				break;
-			}
-		}
-		if (!shown) {
-			return true;
-		}
-	} else if (m.nfds > 0) {
-		int fd = bh_wl_conn_take_fd(&client->conn);
-		if (strcmp(iface, "wl_keyboard") == 0 && m.opcode == 0) {
-			/* keymap(format, fd, size) */
-			bool ok = send_file(client, fd, m.args[2]);
-			close(fd);
-			if (!ok) {
-				return false;
-			}
-		} else if ((strcmp(iface, "wl_data_source") == 0 && m.opcode == 1) ||
-			   (strcmp(iface, "zwp_primary_selection_source_v1") == 0 &&
-				   m.opcode == 0)) {
-			/* send(mime, fd): the compositor reads what the guest writes */
-			uint32_t id;
-			if (proxy_pipes == NULL || client->stream == NULL ||
-				!bh_relay_pipe_sink_open(
-					proxy_pipes, bh_stream_endpoint(client->stream), fd, &id)) {
-				if (proxy_pipes == NULL || client->stream == NULL) {
-					close(fd);
-				}
-				return client_error(
-					client, "could not open a pipe stream for %s.send", iface);
-			}
-			uint8_t frame[5] = {BH_RELAY_FD_PIPE};
-			memcpy(frame + 1, &id, 4);
-			if (!flush_batch(client) || !send_frame(client, frame, sizeof(frame))) {
-				return false;
-			}
-		} else {
-			close(fd);
-			return client_error(client,
-				"%s.%s from the compositor carries an fd the relay "
-				"does not pass",
-				iface, m.name);
-		}
+	host_handler handler;
+	uint8_t fd_kind;
+	if (!find_handler(client, BH_WL_EVENT, &msg, &handler, &fd_kind)) {
+		return false;
+	}
+	if (m.nfds > 0) {
+		msg.fd = bh_wl_conn_take_fd(&client->conn);
+	}
+	if (handler != NULL && !handler(client, &msg)) {
+		return false;
+	}
+	if (!msg.pass) {
+		return true;
 	}
 	if (client->batch_len + size > client->max_payload && !flush_batch(client)) {
 		return false;
@@ -570,7 +643,7 @@ static bool handle_event(struct bh_relay_client *client, const uint8_t *data, si
 	return true;
 }
 
-bool bh_relay_client_feed_events(struct bh_relay_client *client, const uint8_t *data, size_t len)
+bool bh_relay_host_feed_events(struct bh_relay_host *client, const uint8_t *data, size_t len)
 {
 	while (len > 0) {
 		size_t room = sizeof(client->conn.in) - client->conn.in_len;
@@ -597,19 +670,19 @@ bool bh_relay_client_feed_events(struct bh_relay_client *client, const uint8_t *
 	return flush_batch(client);
 }
 
-static void client_end(struct bh_relay_client *client)
+static void client_end(struct bh_relay_host *client)
 {
 	if (client->stream != NULL) {
 		struct bh_stream *stream = client->stream;
 		client->stream = NULL;
 		bh_stream_close(stream, client->error[0] ? client->error : NULL);
 	}
-	bh_relay_client_destroy(client);
+	bh_relay_host_destroy(client);
 }
 
 static int client_handle_fd(int fd, uint32_t mask, void *data)
 {
-	struct bh_relay_client *client = data;
+	struct bh_relay_host *client = data;
 	if (mask & WL_EVENT_WRITABLE) {
 		if (bh_wl_conn_flush(&client->conn) < 0) {
 			client_error(client, "writing to the compositor: %s", strerror(errno));
@@ -659,7 +732,7 @@ static int client_handle_fd(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-static void client_update_mask(struct bh_relay_client *client)
+static void client_update_mask(struct bh_relay_host *client)
 {
 	if (client->source == NULL) {
 		return;
@@ -679,11 +752,11 @@ static void client_update_mask(struct bh_relay_client *client)
 
 static bool stream_data(struct bh_stream *stream, const uint8_t *payload, size_t len, void *user)
 {
-	struct bh_relay_client *client = user;
-	if (!bh_relay_client_handle_frame(client, payload, len)) {
+	struct bh_relay_host *client = user;
+	if (!bh_relay_host_handle_frame(client, payload, len)) {
 		client->stream = NULL;
 		bh_stream_fail(stream, "%s", client->error);
-		bh_relay_client_destroy(client);
+		bh_relay_host_destroy(client);
 		return false;
 	}
 	return true;
@@ -694,16 +767,16 @@ static bool stream_data(struct bh_stream *stream, const uint8_t *payload, size_t
 static uint8_t *stream_place(
 	struct bh_stream *stream, const uint8_t *prefix, size_t len, void *user)
 {
-	struct bh_relay_client *client = user;
-	const size_t head = 13;
+	struct bh_relay_host *client = user;
+	const size_t head = BH_RELAY_SHM_HEAD;
 	if (prefix[0] != BH_RELAY_SHM_DATA || len < BH_CHANNEL_PLACE_PREFIX) {
 		return NULL;
 	}
-	struct bh_host_pool *pool = bh_host_pool_find(&client->pools, get32(prefix + 1));
+	struct bh_host_pool *pool = bh_host_pool_find(&client->pools, bh_le32_get(prefix + 1));
 	char err[160];
-	uint8_t *dest = pool != NULL ?
-		bh_host_pool_span(pool, get64(prefix + 5), len - head, err, sizeof(err)) :
-		NULL;
+	uint8_t *dest = pool != NULL ? bh_host_pool_span(pool, bh_le64_get(prefix + 5), len - head,
+					       err, sizeof(err))
+				     : NULL;
 	if (dest == NULL) {
 		return NULL;
 	}
@@ -715,7 +788,7 @@ static uint8_t *stream_place(
 
 static void stream_closed(struct bh_stream *stream, const char *reason, void *user)
 {
-	struct bh_relay_client *client = user;
+	struct bh_relay_host *client = user;
 	if (client->stream == NULL) {
 		return;
 	}
@@ -734,12 +807,12 @@ static void stream_closed(struct bh_stream *stream, const char *reason, void *us
 	if (client->conn.fd >= 0) {
 		bh_wl_conn_flush(&client->conn);
 	}
-	bh_relay_client_destroy(client);
+	bh_relay_host_destroy(client);
 }
 
 static void stream_writable(struct bh_stream *stream, void *user)
 {
-	struct bh_relay_client *client = user;
+	struct bh_relay_host *client = user;
 	client->read_blocked = false;
 	client_update_mask(client);
 }
@@ -751,7 +824,7 @@ static const struct bh_stream_handler stream_handler = {
 	.place = stream_place,
 };
 
-static bool client_connect(struct bh_relay_client *client, struct wl_event_loop *loop, int fd)
+static bool client_connect(struct bh_relay_host *client, struct wl_event_loop *loop, int fd)
 {
 	client->conn.fd = fd;
 	client->source =
@@ -772,7 +845,7 @@ static bool client_connect(struct bh_relay_client *client, struct wl_event_loop 
 
 static void request_done(int fd, const char *refused_reason, void *data)
 {
-	struct bh_relay_client *client = data;
+	struct bh_relay_host *client = data;
 	client->request = NULL;
 	if (fd < 0) {
 		client_error(client, "the compositor refused a connection: %s", refused_reason);
@@ -785,10 +858,9 @@ static void request_done(int fd, const char *refused_reason, void *data)
 	}
 }
 
-struct bh_relay_client *bh_relay_client_create(
-	const char *tag, struct bh_stream *stream, int host_fd)
+struct bh_relay_host *bh_relay_host_create(const char *tag, struct bh_stream *stream, int host_fd)
 {
-	struct bh_relay_client *client = calloc(1, sizeof(*client));
+	struct bh_relay_host *client = calloc(1, sizeof(*client));
 	if (client == NULL) {
 		if (host_fd >= 0) {
 			close(host_fd);
@@ -804,7 +876,7 @@ struct bh_relay_client *bh_relay_client_create(
 	if (client->max_payload > sizeof(client->batch)) {
 		client->max_payload = sizeof(client->batch);
 	}
-	if (!bh_relay_wire_init(&client->wire)) {
+	if (!bh_wl_wire_init(&client->wire)) {
 		bh_wl_conn_finish(&client->conn);
 		free(client);
 		return NULL;
@@ -812,7 +884,7 @@ struct bh_relay_client *bh_relay_client_create(
 	return client;
 }
 
-void bh_relay_client_destroy(struct bh_relay_client *client)
+void bh_relay_host_destroy(struct bh_relay_host *client)
 {
 	if (client == NULL) {
 		return;
@@ -824,7 +896,7 @@ void bh_relay_client_destroy(struct bh_relay_client *client)
 	if (client->stream != NULL) {
 		bh_stream_close(client->stream, NULL);
 	}
-	bh_relay_wire_finish(&client->wire);
+	bh_wl_wire_finish(&client->wire);
 	bh_host_pools_finish(&client->pools);
 	bh_wl_conn_finish(&client->conn);
 	free(client->obj_pool);
@@ -840,13 +912,13 @@ static bool ensure_pipes(struct wl_event_loop *loop)
 	return proxy_pipes != NULL;
 }
 
-struct bh_relay_client *bh_relay_client_start(
+struct bh_relay_host *bh_relay_host_start(
 	const char *tag, struct bh_stream *stream, struct wl_event_loop *loop, int host_fd)
 {
-	struct bh_relay_client *client = bh_relay_client_create(tag, stream, -1);
+	struct bh_relay_host *client = bh_relay_host_create(tag, stream, -1);
 	if (client == NULL || !ensure_pipes(loop)) {
 		close(host_fd);
-		bh_relay_client_destroy(client);
+		bh_relay_host_destroy(client);
 		return NULL;
 	}
 	bh_stream_set_handler(stream, &stream_handler, client);
@@ -858,20 +930,20 @@ struct bh_relay_client *bh_relay_client_start(
 	return client;
 }
 
-bool bh_relay_accept_pipe(struct wl_event_loop *loop, struct bh_stream *stream)
+bool bh_relay_host_accept_pipe(struct wl_event_loop *loop, struct bh_stream *stream)
 {
 	return ensure_pipes(loop) && bh_relay_pipe_accept(proxy_pipes, stream);
 }
 
-bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream)
+bool bh_relay_host_open(struct bh_proxy *proxy, struct bh_stream *stream)
 {
-	struct bh_relay_client *client = bh_relay_client_create(bh_proxy_tag(proxy), stream, -1);
+	struct bh_relay_host *client = bh_relay_host_create(bh_proxy_tag(proxy), stream, -1);
 	if (client == NULL) {
 		return false;
 	}
 	client->proxy = proxy;
 	if (!ensure_pipes(bh_proxy_event_loop(proxy))) {
-		bh_relay_client_destroy(client);
+		bh_relay_host_destroy(client);
 		return false;
 	}
 	/* Frames are accepted (and queued) while the compositor makes the
@@ -883,14 +955,14 @@ bool bh_relay_open(struct bh_proxy *proxy, struct bh_stream *stream)
 		bh_log(BH_LOG_ERROR, "tag %s: could not ask the compositor for a connection",
 			client->tag);
 		client->stream = NULL;
-		bh_relay_client_destroy(client);
+		bh_relay_host_destroy(client);
 		return false;
 	}
 	bh_stream_set_handler(stream, &stream_handler, client);
 	return true;
 }
 
-bool bh_relay_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream)
+bool bh_relay_host_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream)
 {
-	return bh_relay_accept_pipe(bh_proxy_event_loop(proxy), stream);
+	return bh_relay_host_accept_pipe(bh_proxy_event_loop(proxy), stream);
 }

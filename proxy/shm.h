@@ -1,0 +1,41 @@
+/* The host pools of one guest client: memfds backing the host-side wl_shm
+ * pools, written with the buffer contents the agent sends after bounds
+ * checks. A pool lives while its wl_shm_pool or any wl_buffer made from it
+ * does (refs). */
+#ifndef PROXY_SHM_H
+#define PROXY_SHM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bh_host_pool {
+	uint32_t serial; /* the agent's number (BH_RELAY_FD_SHM) */
+	int fd;          /* memfd; a dup goes to the compositor */
+	uint8_t *map;    /* all of it, written with memcpy */
+	uint64_t size;
+	int refs;
+};
+
+struct bh_host_pools {
+	struct bh_host_pool *pools;
+	size_t count, cap;
+	uint64_t total; /* bytes of all live pools */
+};
+
+void bh_host_pools_finish(struct bh_host_pools *pools);
+/* Makes the memfd of a new pool. False with a reason in err (limits, a
+ * serial already in use, or a system error). */
+struct bh_host_pool *bh_host_pool_create(
+	struct bh_host_pools *pools, uint32_t serial, uint64_t size, char *err, size_t err_size);
+struct bh_host_pool *bh_host_pool_find(struct bh_host_pools *pools, uint32_t serial);
+/* Grows a pool (never shrinks it). */
+bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool, uint64_t size,
+	char *err, size_t err_size);
+/* Where len bytes at offset of the pool are, or NULL (err says why) when
+ * they do not all lie inside it. */
+uint8_t *bh_host_pool_span(
+	struct bh_host_pool *pool, uint64_t offset, size_t len, char *err, size_t err_size);
+void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool);
+
+#endif
