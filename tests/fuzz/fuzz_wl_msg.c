@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wayland-util.h>
+
 #include "common/allowlist.h"
 #include "common/relay.h"
 #include "common/relay_pipes.h"
@@ -26,26 +28,10 @@ static uint32_t table_version(const char *name)
 
 /* The preamble's ids: wl_registry 2, these globals from 3 in this order,
  * then a wl_surface (seeds in make-wl-msg-seeds.py rely on them). */
-static const char *const globals[] = {
-	"wl_compositor",
-	"wl_subcompositor",
-	"wl_shm",
-	"wl_seat",
-	"wl_output",
-	"wl_data_device_manager",
-	"xdg_wm_base",
-	"zxdg_decoration_manager_v1",
-	"wp_viewporter",
-	"wp_presentation",
-	"zxdg_output_manager_v1",
-	"zwp_primary_selection_device_manager_v1",
-	"zwp_relative_pointer_manager_v1",
-	"zwp_pointer_constraints_v1",
-	"xdg_activation_v1",
-	"zwp_linux_dmabuf_v1",
-};
-#define NGLOBALS (sizeof(globals) / sizeof(globals[0]))
-#define SURFACE_ID (3 + NGLOBALS)
+/* The preamble binds every guest global (common/allowlist.h) as objects
+ * 3, 4, …, then makes a surface; the surface keeps the id the committed
+ * corpus was made with. */
+#define SURFACE_ID 19u
 
 static void put32(uint8_t *buf, size_t *len, uint32_t v)
 {
@@ -111,8 +97,9 @@ static void preamble(struct bh_wl_wire *wire)
 	put32(buf, &len, 12u << 16 | 1); /* wl_display.get_registry */
 	put32(buf, &len, 2);
 	bool ok = parse_copy(wire, BH_WL_REQUEST, buf, len);
-	for (uint32_t i = 0; i < NGLOBALS; i++) {
-		const char *name = globals[i];
+	const struct bh_guest_global *g;
+	for (uint32_t i = 0; (g = bh_guest_global_at(i)) != NULL; i++) {
+		const char *name = g->interface->name;
 		uint32_t slen = (uint32_t)strlen(name) + 1;
 		uint32_t padded = (slen + 3) & ~3u;
 		uint32_t size = 8 + 4 + 4 + padded + 4 + 4;
