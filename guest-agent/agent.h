@@ -47,9 +47,8 @@ struct bh_stream *bh_agent_open_stream(struct bh_agent *agent, enum bh_stream_ki
 	const struct bh_stream_handler *handler, void *user);
 
 /*
- * Implemented by guest-agent/wl_guest.c (the relay engineer); declared here
- * so the agent can call them. Compiled in when wl_guest.c exists
- * (BH_AGENT_HAVE_WAYLAND).
+ * Implemented by guest-agent/wl_guest.c; declared here so the agent can
+ * call them.
  *
  * bh_wl_guest_create: create and listen on the guest Wayland socket at
  *   socket_path (owned by uid/gid, mode 0700 dir already made by the agent),

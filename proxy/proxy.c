@@ -280,14 +280,12 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	if (!proxy->ready) {
 		return false;
 	}
-#ifdef BH_PROXY_HAVE_RELAY
 	if (kind == BH_STREAM_WAYLAND) {
 		return bh_relay_open(proxy, stream);
 	}
 	if (kind == BH_STREAM_PIPE) {
 		return bh_relay_open_pipe(proxy, stream);
 	}
-#endif
 	bh_log(BH_LOG_WARN, "tag %s: the agent opened stream %u of kind %u, which is not served",
 		proxy->tag, bh_stream_id(stream), kind);
 	return false;
@@ -652,9 +650,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 		proxy->channel = strdup(ct->channel);
 	}
 	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
-#ifdef BH_PROXY_HAVE_RELAY
 	bh_relay_set_compression(proxy->compress_lz4);
-#endif
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;
 	}

@@ -49,8 +49,7 @@ struct bh_vm_client_request *bh_vm_client_request(struct bh_proxy *proxy, uint32
 void bh_vm_client_request_cancel(struct bh_vm_client_request *request);
 
 /*
- * Implemented by proxy/relay.c (the relay engineer); the proxy calls them.
- * Compiled in when relay.c exists (BH_PROXY_HAVE_RELAY).
+ * Implemented by proxy/relay.c; the proxy calls them.
  *
  * bh_relay_open: the agent opened a BH_STREAM_WAYLAND stream (one guest
  *   client). The relay accepts it with bh_stream_set_handler (its data()
