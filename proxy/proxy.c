@@ -18,6 +18,7 @@
 #include "proxy/proxy.h"
 #include "proxy/sandbox.h"
 #include "vm/config.h"
+#include "vm/paths.h"
 #include "vm/vm.h"
 
 #define RETRY_MIN_MSEC 100
@@ -663,7 +664,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	proxy->connect_start_usec = bh_now_usec();
 	proxy_handle_retry(proxy);
 	char path[4096];
-	if (bh_control_socket_path(proxy->tag, path, sizeof(path))) {
+	if (bh_paths_control_socket(proxy->tag, path, sizeof(path), NULL)) {
 		proxy->control = bh_control_create(proxy, path);
 	}
 	if (proxy->control == NULL) {
