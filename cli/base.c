@@ -11,10 +11,6 @@
 #include "vm/image.h"
 #include "vm/paths.h"
 
-#ifdef BH_CLI_HAVE_BASE_BUILD
-int bh_cli_base_build(int argc, char *argv[]);
-#endif
-
 static int base_list(int argc, char *argv[])
 {
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
@@ -163,13 +159,7 @@ int bh_cli_base(int argc, char *argv[])
 		return base_gc(argc - 1, argv + 1);
 	}
 	if (strcmp(argv[1], "build") == 0) {
-#ifdef BH_CLI_HAVE_BASE_BUILD
 		return bh_cli_base_build(argc - 1, argv + 1);
-#else
-		bh_cli_error("`base build` is not available in this build yet; register a base "
-			     "with `bulkheadctl base add`");
-		return 2;
-#endif
 	}
 	bh_cli_error("base: unknown subcommand \"%s\" (list, add, gc, build)", argv[1]);
 	return 2;

@@ -49,6 +49,8 @@ int bh_cli_clean(int argc, char *argv[]);
 int bh_cli_rebase(int argc, char *argv[]);
 int bh_cli_console(int argc, char *argv[]);
 int bh_cli_base(int argc, char *argv[]);
+/* `base build`, in base_build.c; argv[0] is "build". */
+int bh_cli_base_build(int argc, char *argv[]);
 int bh_cli_windows(int argc, char *argv[]);
 int bh_cli_spawn(int argc, char *argv[]);
 int bh_cli_boot_trace(int argc, char *argv[]);

@@ -19,7 +19,7 @@
 #include "common/exec_msg.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "proxy/proxy.h"
+#include "vm/paths.h"
 
 /* ---- the connection to the proxy ---- */
 
@@ -76,10 +76,10 @@ bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
 	signal(SIGPIPE, SIG_IGN);
 	bh_log_init("bulkheadctl", BH_LOG_ERROR);
 	char path[4096];
-	if (!bh_control_socket_path(tag, path, sizeof(path))) {
-		fprintf(stderr, "bulkheadctl: cannot find the control socket of tag %s "
-				"(XDG_RUNTIME_DIR is not set)\n",
-			tag);
+	const char *why = NULL;
+	if (!bh_paths_control_socket(tag, path, sizeof(path), &why)) {
+		fprintf(stderr, "bulkheadctl: cannot find the control socket of tag %s (%s)\n", tag,
+			why);
 		return false;
 	}
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -553,7 +553,8 @@ int bh_cli_run(int argc, char *argv[])
 	char sock[4096];
 	const char *session = getenv("BULKHEAD_SOCKET");
 	if (session != NULL && session[0] != '\0' &&
-		(!bh_control_socket_path(tag, sock, sizeof(sock)) || access(sock, F_OK) != 0)) {
+		(!bh_paths_control_socket(tag, sock, sizeof(sock), NULL) ||
+			access(sock, F_OK) != 0)) {
 		json_object *req = json_object_new_object();
 		json_object_object_add(req, "cmd", json_object_new_string("run"));
 		json_object_object_add(req, "tag", json_object_new_string(tag));

@@ -17,16 +17,60 @@ bool bh_set_nonblock(int fd, bool nonblock);
 bool bh_write_all(int fd, const void *buf, size_t len);
 bool bh_read_exact(int fd, void *buf, size_t len);
 
-/* Starts argv[0] (searched in PATH) in a new process group with stdin from
- * /dev/null unless keep_stdio. env_set holds "NAME=value" strings to set (NULL
- * ends it; may itself be NULL); keep_fds lists fds (ended by -1, may be NULL)
- * that stay open in the child with CLOEXEC cleared. Returns the pid, or -1
- * with errno set and a logged error. */
+/* Where a child's stdin, stdout or stderr comes from: an fd of ours, or */
+#define BH_SPAWN_INHERIT (-1) /* ours, unchanged */
+#define BH_SPAWN_NULL (-2)    /* /dev/null */
+
+enum bh_spawn_group {
+	BH_SPAWN_SAME_GROUP = 0, /* our process group: a terminal's ^C reaches both */
+	BH_SPAWN_NEW_GROUP,      /* a process group of its own */
+	BH_SPAWN_NEW_SESSION,    /* a session of its own, so no controlling terminal */
+};
+
+/* Who a child becomes, for good, before it runs anything (needs root). */
+struct bh_spawn_user {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups; /* the supplementary groups, n_groups of them */
+	size_t n_groups;
+};
+
+struct bh_spawn_options {
+	const char *const *argv; /* argv[0] is searched in our PATH */
+	/* The child's environment: env (NULL: ours) with the "NAME=value"
+	 * entries of env_set set on top; both NULL-ended. */
+	const char *const *env;
+	const char *const *env_set;
+	/* stdin, stdout, stderr: an fd of ours, BH_SPAWN_INHERIT or
+	 * BH_SPAWN_NULL. No default: set all three. */
+	int stdio[3];
+	/* Fds that stay open in the child (ended by -1, may be NULL); every
+	 * other fd above stderr is closed. */
+	const int *keep_fds;
+	enum bh_spawn_group group;
+	bool controlling_tty;             /* stdin becomes it (with BH_SPAWN_NEW_SESSION) */
+	const struct bh_spawn_user *user; /* NULL: stay who we are */
+	const char *cwd;                  /* NULL: ours; "/" when it cannot be entered */
+};
+
+/* The one way processes are started. The child has every signal at its
+ * default and none blocked. Returns the pid, or -1 with errno set and a
+ * logged error. When the program cannot be run the child says why on its
+ * stderr and exits 127 (126 when it cannot become opts->user). */
+pid_t bh_spawn_process(const struct bh_spawn_options *opts);
+/* argv in a new process group with our stdout and stderr, stdin from
+ * /dev/null unless keep_stdio; env_set and keep_fds as above. */
 pid_t bh_spawn(const char *const argv[], const char *const env_set[], const int keep_fds[],
 	bool keep_stdio);
 /* The same for a command line run by /bin/sh -c. */
 pid_t bh_spawn_shell(const char *command, const char *const env_set[], const int keep_fds[],
 	bool keep_stdio);
+/* Runs argv (stdin from /dev/null, in our process group) to its end and
+ * collects its standard output and error (out, err may be NULL; the
+ * strings are malloc'd). Returns the exit status (127 with the reason in
+ * *err when the program could not be run), or -1 when it could not be
+ * started or was killed. */
+int bh_run_tool(const char *const argv[], char **out, char **err);
 
 /* Monotonic clock in microseconds. */
 uint64_t bh_now_usec(void);

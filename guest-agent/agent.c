@@ -111,10 +111,7 @@ static void send_hello(struct bh_agent *agent)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY;
-#ifdef BH_AGENT_HAVE_WAYLAND
-	caps |= BH_CAP_WAYLAND | BH_CAP_LZ4;
-#endif
+	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4;
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
 	bh_msg_u32(&msg, n);
@@ -177,13 +174,11 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 				BH_CONTROL_VERSION);
 			return false;
 		}
-#ifdef BH_AGENT_HAVE_WAYLAND
 		/* For this connection's guest clients from now on. */
 		bh_relay_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
 		if (host_caps & BH_CAP_LZ4) {
 			bh_log(BH_LOG_INFO, "the host asked for lz4-compressed buffer data");
 		}
-#endif
 		return true;
 	}
 	case BH_CTL_LAUNCH: {
@@ -247,11 +242,7 @@ static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 		return agent->exe_path[0] != '\0' &&
 			bh_agent_files_open(agent, stream, kind == BH_STREAM_PUSH);
 	case BH_STREAM_PIPE:
-#ifdef BH_AGENT_HAVE_WAYLAND
 		return agent->relay != NULL && bh_relay_guest_open_pipe(agent->relay, stream);
-#else
-		return false;
-#endif
 	default:
 		return false;
 	}
@@ -463,7 +454,6 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		agent->listen_source = wl_event_loop_add_fd(loop, agent->listen_fd,
 			WL_EVENT_READABLE, agent_handle_accept, agent);
 	}
-#ifdef BH_AGENT_HAVE_WAYLAND
 	char socket_path[4400];
 	snprintf(socket_path, sizeof(socket_path), "%s/%s", agent->runtime_dir,
 		agent->wayland_display);
@@ -473,7 +463,6 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		bh_agent_destroy(agent);
 		return NULL;
 	}
-#endif
 	if (!agent->listen) {
 		agent_handle_retry(agent);
 	}
@@ -502,9 +491,7 @@ void bh_agent_destroy(struct bh_agent *agent)
 		return;
 	}
 	bh_endpoint_destroy(agent->endpoint);
-#ifdef BH_AGENT_HAVE_WAYLAND
 	bh_relay_guest_destroy(agent->relay);
-#endif
 	if (agent->listen_source != NULL) {
 		wl_event_source_remove(agent->listen_source);
 	}

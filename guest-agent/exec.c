@@ -1,7 +1,6 @@
 /* Commands in the guest: detached launches and exec sessions whose stdio and
  * exit status travel on one channel stream, always as the guest user. */
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,67 +47,40 @@ static void put_u32(uint8_t *p, uint32_t v)
 pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
 	bool controlling_tty)
 {
-	/* Built before fork: the child only does async-signal-safe calls. */
-	char home[4200], user[300], shell[4200], runtime[4200], display[300], path[] =
-		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+	char home[4200], user[300], shell[4200], runtime[4200], display[300];
 	snprintf(home, sizeof(home), "HOME=%s", bh_agent_home(agent));
 	snprintf(user, sizeof(user), "USER=%s", bh_agent_user_name(agent));
 	snprintf(shell, sizeof(shell), "SHELL=%s", bh_agent_shell(agent));
 	snprintf(runtime, sizeof(runtime), "XDG_RUNTIME_DIR=%s", bh_agent_runtime_dir(agent));
 	snprintf(display, sizeof(display), "WAYLAND_DISPLAY=%s", bh_agent_wayland_display(agent));
-	char *envp[] = {home, user, shell, runtime, display, path, "LANG=C.UTF-8", "TERM=xterm-256color",
-		"XDG_SESSION_TYPE=wayland", NULL};
-	uid_t uid = bh_agent_uid(agent);
+	const char *const env[] = {home, user, shell, runtime, display,
+		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "LANG=C.UTF-8",
+		"TERM=xterm-256color", "XDG_SESSION_TYPE=wayland", NULL};
+	/* Only root can switch users; an agent run as a user runs as itself. */
 	gid_t gid = bh_agent_gid(agent);
+	const struct bh_spawn_user guest = {
+		.uid = bh_agent_uid(agent), .gid = gid, .groups = &gid, .n_groups = 1};
 	bool switch_user = geteuid() == 0;
-	if (switch_user && uid == 0) {
+	if (switch_user && guest.uid == 0) {
 		bh_log(BH_LOG_ERROR, "refusing to run %s as root: start the agent with --user",
 			argv[0]);
 		errno = EPERM;
 		return -1;
 	}
-
-	pid_t pid = fork();
-	if (pid < 0) {
-		bh_log_errno(BH_LOG_ERROR, "fork for %s failed", argv[0]);
-		return -1;
-	}
-	if (pid > 0) {
-		return pid;
-	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigprocmask(SIG_SETMASK, &set, NULL);
-	/* Nothing the agent ignores (it may have been started with SIGINT
-	 * ignored) is inherited: ^C in a guest shell must work. */
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP) {
-			signal(sig, SIG_DFL);
-		}
-	}
-	setsid();
-	int null = open("/dev/null", O_RDWR);
 	/* A launched app writes to the agent's stderr (the guest console,
 	 * `bulkheadctl console TAG`), so its failures can be read there. */
-	for (int i = 0; i < 3; i++) {
-		int fd = stdio != NULL && stdio[i] >= 0 ? stdio[i] : i == 0 ? null : STDERR_FILENO;
-		if (fd >= 0) {
-			dup2(fd, i);
-		}
-	}
-	if (controlling_tty) {
-		ioctl(STDIN_FILENO, TIOCSCTTY, 0);
-	}
-	/* Drop to the guest user for good: groups, gid, then uid. */
-	if (switch_user && (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
-		_exit(126);
-	}
-	if (chdir(home + 5) != 0) {
-		chdir("/");
-	}
-	execvpe(argv[0], (char *const *)argv, envp);
-	dprintf(STDERR_FILENO, "bulkhead-agent: could not run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	const struct bh_spawn_options opts = {
+		.argv = argv,
+		.env = env,
+		.stdio = {stdio != NULL && stdio[0] >= 0 ? stdio[0] : BH_SPAWN_NULL,
+			stdio != NULL && stdio[1] >= 0 ? stdio[1] : STDERR_FILENO,
+			stdio != NULL && stdio[2] >= 0 ? stdio[2] : BH_SPAWN_INHERIT},
+		.group = BH_SPAWN_NEW_SESSION,
+		.controlling_tty = controlling_tty,
+		.user = switch_user ? &guest : NULL,
+		.cwd = bh_agent_home(agent),
+	};
+	return bh_spawn_process(&opts);
 }
 
 /* Launches a shell command line detached from the agent (menu, `run`). */

@@ -49,32 +49,6 @@ struct splice {
 	struct bh_exec_reader from_guest, from_host;
 };
 
-bool bh_control_socket_path(const char *tag, char *out, size_t size)
-{
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
-	if (runtime == NULL || runtime[0] != '/') {
-		return false;
-	}
-	/* The directory name keeps [A-Za-z0-9_-] and writes every other byte
-	 * as %XX, so any tag maps to one safe, reversible name. */
-	char dir[1024];
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)tag; *p && o + 4 < sizeof(dir); p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || *p == '_' || *p == '-') {
-			dir[o++] = (char)*p;
-		} else {
-			o += (size_t)snprintf(dir + o, sizeof(dir) - o, "%%%02X", *p);
-		}
-	}
-	dir[o] = '\0';
-	if (o == 0) {
-		return false;
-	}
-	int n = snprintf(out, size, "%s/bulkhead/tags/%s/control.sock", runtime, dir);
-	return n > 0 && (size_t)n < size;
-}
-
 /* Which archive messages may go which way, and their size rules; anything
  * else ends the session. from_guest: the message came from the agent. */
 static bool archive_message_ok(enum bh_stream_kind kind, bool from_guest, const uint8_t *p,

@@ -19,6 +19,7 @@
 #include "proxy/relay_host.h"
 #include "proxy/sandbox.h"
 #include "vm/config.h"
+#include "vm/paths.h"
 #include "vm/vm.h"
 
 #define RETRY_MIN_MSEC 100
@@ -281,14 +282,12 @@ static bool proxy_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	if (!proxy->ready) {
 		return false;
 	}
-#ifdef BH_PROXY_HAVE_RELAY
 	if (kind == BH_STREAM_WAYLAND) {
 		return bh_relay_host_open(proxy, stream);
 	}
 	if (kind == BH_STREAM_PIPE) {
 		return bh_relay_host_open_pipe(proxy, stream);
 	}
-#endif
 	bh_log(BH_LOG_WARN, "tag %s: the agent opened stream %u of kind %u, which is not served",
 		proxy->tag, bh_stream_id(stream), kind);
 	return false;
@@ -653,9 +652,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 		proxy->channel = strdup(ct->channel);
 	}
 	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
-#ifdef BH_PROXY_HAVE_RELAY
 	bh_relay_host_set_compression(proxy->compress_lz4);
-#endif
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;
 	}
@@ -668,7 +665,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	proxy->connect_start_usec = bh_now_usec();
 	proxy_handle_retry(proxy);
 	char path[4096];
-	if (bh_control_socket_path(proxy->tag, path, sizeof(path))) {
+	if (bh_paths_control_socket(proxy->tag, path, sizeof(path), NULL)) {
 		proxy->control = bh_control_create(proxy, path);
 	}
 	if (proxy->control == NULL) {

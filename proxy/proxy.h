@@ -61,8 +61,6 @@ uint32_t bh_proxy_launch(struct bh_proxy *proxy, const char *command);
 
 /* control.c: the control socket for bulkheadctl (protocols/CONTROL.md). */
 struct bh_control;
-/* The socket path of a tag: $XDG_RUNTIME_DIR/bulkhead/tags/<dir>/control.sock. */
-bool bh_control_socket_path(const char *tag, char *out, size_t size);
 struct bh_control *bh_control_create(struct bh_proxy *proxy, const char *path);
 /* The socket file is left in place when the control goes: the keeper
  * removes it when the proxy ends (a sandboxed proxy cannot unlink). */

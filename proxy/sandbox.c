@@ -16,22 +16,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bh-config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "proxy/sandbox.h"
 
-#if BH_HAVE_SECCOMP
 #include <seccomp.h>
-#endif
 
 static bool sandbox_wanted(void)
 {
 	const char *env = getenv("BULKHEAD_PROXY_SANDBOX");
 	return env == NULL || strcmp(env, "0") != 0;
 }
-
-#if BH_HAVE_SECCOMP
 
 /* Every call the started proxy makes without argument rules, by what needs
  * it; SANDBOX.md explains each group. Names that do not exist on this
@@ -435,25 +430,3 @@ int bh_sandbox_check(void)
 	all = check_stop() && all;
 	return all ? EXIT_SUCCESS : EXIT_FAILURE;
 }
-
-#else /* !BH_HAVE_SECCOMP */
-
-bool bh_sandbox_enter(const char *tag)
-{
-	if (sandbox_wanted()) {
-		bh_log(BH_LOG_WARN,
-			"tag %s: this proxy was built without libseccomp and runs without its "
-			"sandbox: a guest that takes it over can reach your files",
-			tag);
-	}
-	/* Still no new privileges: nothing the proxy runs may gain any. */
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
-}
-
-int bh_sandbox_check(void)
-{
-	printf("bulkhead-proxy was built without libseccomp: it has no sandbox\n");
-	return EXIT_FAILURE;
-}
-
-#endif

@@ -1,16 +1,13 @@
 /* qemu-img operations and base image registration (see image.h). */
 #include <dirent.h>
 #include <errno.h>
-#include <spawn.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,105 +15,6 @@
 #include "common/util.h"
 #include "vm/image.h"
 #include "vm/paths.h"
-
-struct buffer {
-	char *data;
-	size_t len;
-};
-
-static bool buffer_read(struct buffer *b, int fd)
-{
-	char chunk[4096];
-	ssize_t n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && errno == EINTR) {
-		return true;
-	}
-	if (n <= 0) {
-		return false;
-	}
-	char *data = realloc(b->data, b->len + (size_t)n + 1);
-	if (data == NULL) {
-		return false;
-	}
-	memcpy(data + b->len, chunk, (size_t)n);
-	b->data = data;
-	b->len += (size_t)n;
-	b->data[b->len] = '\0';
-	return true;
-}
-
-int bh_run_tool(const char *const argv[], char **out, char **err)
-{
-	int pipes[2][2] = {{-1, -1}, {-1, -1}};
-	struct buffer bufs[2] = {0};
-	int status = -1;
-	if (pipe2(pipes[0], O_CLOEXEC) != 0 || pipe2(pipes[1], O_CLOEXEC) != 0) {
-		bh_log_errno(BH_LOG_ERROR, "pipe for %s", argv[0]);
-		goto out;
-	}
-	/* The tool's stdout and stderr go to the pipes, stdin is /dev/null; the
-	 * moves happen in the child, whatever numbers the pipes have. */
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&actions, pipes[0][1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&actions, pipes[1][1], STDERR_FILENO);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], &actions, &attr, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		errno = rc;
-		bh_log_errno(BH_LOG_ERROR, "cannot run %s", argv[0]);
-		goto out;
-	}
-	close(pipes[0][1]);
-	close(pipes[1][1]);
-	pipes[0][1] = pipes[1][1] = -1;
-	struct pollfd fds[2] = {
-		{.fd = pipes[0][0], .events = POLLIN}, {.fd = pipes[1][0], .events = POLLIN}};
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd >= 0 && fds[i].revents != 0 &&
-				!buffer_read(&bufs[i], fds[i].fd)) {
-				fds[i].fd = -1;
-			}
-		}
-	}
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-	}
-	status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-out:
-	for (int i = 0; i < 2; i++) {
-		for (int j = 0; j < 2; j++) {
-			if (pipes[i][j] >= 0) {
-				close(pipes[i][j]);
-			}
-		}
-	}
-	char **dest[2] = {out, err};
-	for (int i = 0; i < 2; i++) {
-		if (dest[i] != NULL) {
-			*dest[i] = bufs[i].data != NULL ? bufs[i].data : strdup("");
-		} else {
-			free(bufs[i].data);
-		}
-	}
-	return status;
-}
 
 /* Runs qemu-img; on failure logs what it said. */
 static bool qemu_img(const char *const argv[], char **out)

@@ -12,11 +12,6 @@
 #define BH_HOME_DISK_MIB (8 * 1024)
 #define BH_BLANK_ROOT_MIB (8 * 1024)
 
-/* Runs argv (argv[0] searched in PATH) and collects its standard output
- * and error (each may be NULL; the strings are malloc'd). Returns the exit
- * status, or -1 when it could not run or was killed. */
-int bh_run_tool(const char *const argv[], char **out, char **err);
-
 /* qcow2 overlay at path backed by the qcow2 backing (written as an
  * absolute path with -F qcow2, so no format probing ever happens). Creates
  * under a temporary name and renames, so path is whole or absent. */

@@ -99,6 +99,11 @@ bool bh_paths_tag_runtime(
 	return tag_path(true, tag, file, out, size, error);
 }
 
+bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char **error)
+{
+	return tag_path(true, tag, "control.sock", out, size, error);
+}
+
 bool bh_paths_base(const char *id, const char *file, char *out, size_t size)
 {
 	char root[4096];

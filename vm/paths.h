@@ -22,6 +22,9 @@ bool bh_paths_tag_state(
 /* <runtime root>/tags/<dirname>[/file]: channel.sock, control.sock, lock. */
 bool bh_paths_tag_runtime(
 	const char *tag, const char *file, char *out, size_t size, const char **error);
+/* <runtime root>/tags/<dirname>/control.sock: where the tag's proxy serves
+ * bulkheadctl (protocols/CONTROL.md). */
+bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char **error);
 /* <bases root>/<id>[/file]: root.qcow2, vmlinuz, initrd.img, manifest.json. */
 bool bh_paths_base(const char *id, const char *file, char *out, size_t size);
 

@@ -5,13 +5,11 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
-#include <linux/vm_sockets.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -20,6 +18,7 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "common/transport.h"
 #include "common/util.h"
 #include "vm/lock.h"
 #include "vm/paths.h"
@@ -518,42 +517,17 @@ static const struct bh_endpoint_listener wait_listener = {
 	.disconnected = wait_handle_disconnected,
 };
 
-static int connect_channel(const char *channel)
-{
-	if (strncmp(channel, "unix:", 5) == 0) {
-		struct sockaddr_un addr = {.sun_family = AF_UNIX};
-		if (strlen(channel + 5) >= sizeof(addr.sun_path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		strcpy(addr.sun_path, channel + 5);
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-			close(fd);
-			fd = -1;
-		}
-		return fd;
-	}
-	unsigned cid, port;
-	if (sscanf(channel, "vsock:%u:%u", &cid, &port) == 2) {
-		struct sockaddr_vm addr = {
-			.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
-		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-			close(fd);
-			fd = -1;
-		}
-		return fd;
-	}
-	errno = EINVAL;
-	return -1;
-}
-
 bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, unsigned timeout_sec,
 	char error[BH_VM_ERROR_SIZE])
 {
 	struct tag_paths p;
 	if (!tag_paths(tag, &p, error)) {
+		return false;
+	}
+	struct bh_address addr;
+	char reason[256];
+	if (!bh_address_parse(channel, &addr, reason, sizeof(reason))) {
+		set_error(error, "tag %s: cannot reach its agent: %s", tag, reason);
 		return false;
 	}
 	if (timeout_sec == 0) {
@@ -600,7 +574,7 @@ bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, un
 			break;
 		}
 		if (ep == NULL) {
-			int fd = connect_channel(channel);
+			int fd = bh_transport_connect(&addr, reason, sizeof(reason));
 			if (fd < 0) {
 				usleep(200 * 1000);
 				continue;
