@@ -12,6 +12,7 @@
 #include <wayland-server-core.h>
 
 #include "common/exec_msg.h"
+#include "common/le.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
@@ -35,14 +36,6 @@ struct exec_session {
 };
 
 static struct wl_list sessions = {&sessions, &sessions};
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
 	bool controlling_tty)
@@ -130,11 +123,11 @@ static void session_maybe_finish(struct exec_session *s)
 	}
 	uint8_t msg[9] = {BH_EXEC_EXIT};
 	if (WIFSIGNALED(s->status)) {
-		put_u32(msg + 1, 1);
-		put_u32(msg + 5, WTERMSIG(s->status));
+		bh_le32_put(msg + 1, 1);
+		bh_le32_put(msg + 5, WTERMSIG(s->status));
 	} else {
-		put_u32(msg + 1, 0);
-		put_u32(msg + 5, WEXITSTATUS(s->status));
+		bh_le32_put(msg + 1, 0);
+		bh_le32_put(msg + 5, WEXITSTATUS(s->status));
 	}
 	bh_stream_send(s->stream, msg, sizeof(msg));
 	bh_stream_close(s->stream, NULL);
