@@ -121,6 +121,8 @@ static void test_rules_name_real_messages(void)
 		CHECK(find(r->interface, r->dir, r->opcode) == r);
 		const struct bh_relay_rule *other = find(r->interface,
 			r->dir == BH_WL_REQUEST ? BH_WL_EVENT : BH_WL_REQUEST, r->opcode);
+		/* a lookup that ignored the direction would find r itself */
+		CHECK(other != r);
 		CHECK(other == NULL || other->dir != r->dir);
 	}
 	CHECK(n > 0);
