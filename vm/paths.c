@@ -49,15 +49,11 @@ bool bh_paths_state_root(char *out, size_t size)
 	return xdg_dir("XDG_STATE_HOME", ".local/state", "bulkhead", out, size);
 }
 
-bool bh_paths_runtime_root(char *out, size_t size)
+/* $XDG_RUNTIME_DIR/bulkhead; the callers say why not in *error. */
+static bool runtime_root(char *out, size_t size)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
-	if (dir == NULL || dir[0] != '/') {
-		bh_log(BH_LOG_ERROR, "XDG_RUNTIME_DIR is not set: log in through a session "
-				     "manager or set it to a private directory");
-		return false;
-	}
-	return bh_path_fmt(out, size, "%s/bulkhead", dir);
+	return dir != NULL && dir[0] == '/' && bh_path_fmt(out, size, "%s/bulkhead", dir);
 }
 
 bool bh_paths_bases_root(char *out, size_t size)
@@ -72,7 +68,7 @@ static bool tag_path(
 	if (!bh_tag_dirname(tag, dir, error)) {
 		return false;
 	}
-	if (!(runtime ? bh_paths_runtime_root : bh_paths_state_root)(root, sizeof(root))) {
+	if (!(runtime ? runtime_root : bh_paths_state_root)(root, sizeof(root))) {
 		if (error != NULL) {
 			*error = runtime ? "XDG_RUNTIME_DIR is not set"
 					 : "neither XDG_STATE_HOME nor HOME is set";

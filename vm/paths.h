@@ -9,8 +9,6 @@
 
 /* $XDG_STATE_HOME/bulkhead (default ~/.local/state/bulkhead). */
 bool bh_paths_state_root(char *out, size_t size);
-/* $XDG_RUNTIME_DIR/bulkhead; false when XDG_RUNTIME_DIR is unset. */
-bool bh_paths_runtime_root(char *out, size_t size);
 /* $XDG_DATA_HOME/bulkhead/bases (default ~/.local/share/bulkhead/bases). */
 bool bh_paths_bases_root(char *out, size_t size);
 
@@ -19,10 +17,10 @@ bool bh_paths_bases_root(char *out, size_t size);
  * that bh_tag_check refuses or a path that does not fit. */
 bool bh_paths_tag_state(
 	const char *tag, const char *file, char *out, size_t size, const char **error);
-/* <runtime root>/tags/<dirname>[/file]: channel.sock, control.sock, lock. */
+/* $XDG_RUNTIME_DIR/bulkhead/tags/<dirname>[/file]: channel.sock, lock. */
 bool bh_paths_tag_runtime(
 	const char *tag, const char *file, char *out, size_t size, const char **error);
-/* <runtime root>/tags/<dirname>/control.sock: where the tag's proxy serves
+/* $XDG_RUNTIME_DIR/bulkhead/tags/<dirname>/control.sock: where the tag's proxy serves
  * bulkheadctl (protocols/CONTROL.md). */
 bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char **error);
 /* <bases root>/<id>[/file]: root.qcow2, vmlinuz, initrd.img, manifest.json. */
