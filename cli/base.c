@@ -15,8 +15,7 @@ static int base_list(int argc, char *argv[])
 {
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	if (argc > (json ? 2 : 1)) {
-		bh_cli_error("usage: bulkheadctl base list [--json]");
-		return 2;
+		return bh_cli_usage("list [--json]");
 	}
 	struct bh_base *bases;
 	int n = bh_base_list(&bases);
@@ -82,9 +81,8 @@ static int base_add(int argc, char *argv[])
 		} else if (argv[i][0] != '-' && dir == NULL) {
 			dir = argv[i];
 		} else {
-			bh_cli_error("usage: bulkheadctl base add DIR | --kernel K [--initrd I] "
-				     "[--root R] [--cmdline C] [--no-rebase]");
-			return 2;
+			return bh_cli_usage("add DIR | add --kernel K [--initrd I] [--root R] "
+					    "[--cmdline C] [--no-rebase]");
 		}
 	}
 	char k[PATH_MAX], in[PATH_MAX], r[PATH_MAX];

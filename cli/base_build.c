@@ -23,8 +23,8 @@
 
 #define RECIPE "build-debian-base.sh"
 #define USAGE                                                                                      \
-	"usage: bulkheadctl base build [--packages LIST] [--suite SUITE] [--mirror URL]\n"         \
-	"                              [--size GIB] [--output DIR] [--no-rebase]"
+	"build [--packages LIST] [--suite SUITE] [--mirror URL] [--size GIB] [--output DIR] "      \
+	"[--no-rebase]"
 
 /* The recipe's stages in the order it reports them, then ours; the
  * percentages are where each starts, from measured builds. */
@@ -78,7 +78,7 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 			continue;
 		}
 		if (i + 1 >= argc || opt[0] != '-') {
-			bh_cli_error("%s", USAGE);
+			bh_cli_usage(USAGE);
 			return false;
 		}
 		const char *value = argv[++i];
@@ -115,7 +115,7 @@ static bool parse_args(int argc, char *argv[], struct options *o)
 			}
 			o->size_gib = (unsigned)v;
 		} else {
-			bh_cli_error("%s", USAGE);
+			bh_cli_usage(USAGE);
 			return false;
 		}
 	}
@@ -277,7 +277,7 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 	uint64_t kill_at = 0;
 	while (!exited) {
 		if (interrupted && kill_at == 0) {
-			fprintf(stderr, "base build: interrupted; stopping the recipe\n");
+			bh_cli_note("base build: interrupted; stopping the recipe");
 			kill(-pid, SIGTERM);
 			kill_at = bh_now_usec() + 60 * 1000000u;
 		}
@@ -363,7 +363,9 @@ static void store_build_manifest(const char *dir, const char *id)
 	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
 	if (json_object_to_file_ext(tmp, m, flags) != 0 || rename(tmp, dst) != 0) {
 		unlink(tmp);
-		fprintf(stderr, "base build: could not store the build manifest of %s\n", id);
+		bh_cli_error("base build: could not store the build manifest of %s; the base is "
+			     "registered without it",
+			id);
 	}
 	json_object_put(m);
 }
@@ -490,7 +492,7 @@ int bh_cli_base_build(int argc, char *argv[])
 	}
 	bh_remove_tree(scratch);
 	if (interrupted) {
-		fprintf(stderr, "base build: stopped; nothing was registered\n");
+		bh_cli_error("base build: stopped; nothing was registered");
 	}
 	return status;
 }

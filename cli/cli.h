@@ -29,8 +29,19 @@ unsigned bh_cli_boot_timeout(const char *tag);
 /* Connects to libvirt or prints why not (NULL). */
 struct bh_vm *bh_cli_connect(void);
 
-/* Prints "bulkheadctl: message" to stderr. */
+/* Every message for the user on stderr is one line from these, errors
+ * written as what failed, then "; " and what to do. */
+/* "bulkheadctl: message" */
 void bh_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "bulkheadctl: tag TAG: message" */
+void bh_cli_tag_error(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same shape as bh_cli_error for what is not an error: progress, a
+ * summary, a skipped file. */
+void bh_cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "Usage: bulkheadctl COMMAND ARGS" on stderr for the running command,
+ * args NULL for those of its table entry; returns 2, the status of a
+ * command line that is wrong. */
+int bh_cli_usage(const char *args);
 /* True when argv[i] is --help/-h: prints the command's help first. */
 bool bh_cli_wants_help(int argc, char *argv[]);
 

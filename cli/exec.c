@@ -53,9 +53,10 @@ static void conn_handle_disconnected(struct bh_endpoint *endpoint, const char *r
 {
 	struct bh_cli_conn *conn = user;
 	if (!conn->done) {
-		fprintf(stderr, "bulkheadctl: tag %s: lost the connection to its proxy (%s); "
-				"check the tag with `bulkheadctl tags`\n",
-			conn->tag, reason);
+		bh_cli_tag_error(conn->tag,
+			"lost the connection to its proxy (%s); check the tag with `bulkheadctl "
+			"tags`",
+			reason);
 		conn->status = 255;
 	}
 	conn->done = true;
@@ -78,21 +79,23 @@ bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
 	char path[4096];
 	const char *why = NULL;
 	if (!bh_paths_control_socket(tag, path, sizeof(path), &why)) {
-		fprintf(stderr, "bulkheadctl: cannot find the control socket of tag %s (%s)\n", tag,
-			why);
+		bh_cli_tag_error(tag, "cannot find its control socket: %s", why);
 		return false;
 	}
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "bulkheadctl: the control socket path of tag %s is too long\n", tag);
+		bh_cli_tag_error(tag,
+			"its control socket path %s is too long for a unix socket; use a shorter "
+			"XDG_RUNTIME_DIR",
+			path);
 		return false;
 	}
 	strcpy(addr.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		fprintf(stderr, "bulkheadctl: tag %s is not running (no proxy at %s): "
-				"start it with `bulkheadctl spawn %s`\n",
-			tag, path, tag);
+		bh_cli_tag_error(tag,
+			"not running (no proxy at %s); start it with `bulkheadctl spawn %s`", path,
+			tag);
 		if (fd >= 0) {
 			close(fd);
 		}
@@ -266,8 +269,7 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 		s->conn.status = msg.how == 0 ? (int)(msg.code & 0xff) : 128 + (int)(msg.code & 0x7f);
 		return true;
 	case BH_EXEC_ERROR:
-		fprintf(stderr, "bulkheadctl: tag %s: %.*s\n", s->conn.tag, (int)msg.len,
-			(const char *)msg.data);
+		bh_cli_tag_error(s->conn.tag, "%.*s", (int)msg.len, (const char *)msg.data);
 		s->conn.status = 127;
 		return true;
 	default:
@@ -281,7 +283,7 @@ static void session_handle_closed(struct bh_stream *stream, const char *reason, 
 	s->stream = NULL;
 	s->conn.done = true;
 	if (reason != NULL) {
-		fprintf(stderr, "bulkheadctl: tag %s: the session ended: %s\n", s->conn.tag, reason);
+		bh_cli_tag_error(s->conn.tag, "the session ended: %s", reason);
 		/* Broken after an exit status too: that status is not to be
 		 * trusted, so it is not passed on. */
 		s->conn.status = 255;
@@ -385,7 +387,8 @@ static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 		bh_msg_str(&msg, argv[i]);
 	}
 	if (!msg.ok) {
-		fprintf(stderr, "bulkheadctl: the command line is too long (64 KiB at most)\n");
+		bh_cli_tag_error(tag, "the command line is too long (64 KiB at most); pass long "
+				      "input on stdin");
 		bh_cli_conn_close(&s.conn);
 		return 255;
 	}
@@ -465,8 +468,7 @@ int bh_cli_exec(int argc, char *argv[])
 	const char *tag;
 	int i;
 	if (parse_tag_and_command(argc, argv, &tag, &i) < 0) {
-		fprintf(stderr, "Usage: bulkheadctl exec TAG -- COMMAND [ARG...]\n");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	return exec_command(tag, argc - i, argv + i, false);
 }
@@ -474,8 +476,7 @@ int bh_cli_exec(int argc, char *argv[])
 int bh_cli_shell(int argc, char *argv[])
 {
 	if (argc != 2) {
-		fprintf(stderr, "Usage: bulkheadctl shell TAG\n");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	/* The agent sets SHELL to the guest user's login shell. */
 	char *shell_argv[] = {"/bin/sh", "-c", "exec \"${SHELL:-/bin/sh}\" -l", NULL};
@@ -518,8 +519,7 @@ static void run_handle_launched(struct bh_cli_conn *conn, int32_t pid, const cha
 		printf("%d\n", (int)pid);
 		conn->status = 0;
 	} else {
-		fprintf(stderr, "bulkheadctl: tag %s: could not launch the command: %s\n", conn->tag,
-			error);
+		bh_cli_tag_error(conn->tag, "could not launch the command: %s", error);
 		conn->status = 1;
 	}
 	conn->done = true;
@@ -530,8 +530,7 @@ int bh_cli_run(int argc, char *argv[])
 	const char *tag;
 	int i;
 	if (parse_tag_and_command(argc, argv, &tag, &i) < 0) {
-		fprintf(stderr, "Usage: bulkheadctl run TAG -- COMMAND [ARG...]\n");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	/* LAUNCH takes one shell command line (as the menu's launches do):
 	 * each argument becomes one quoted word, so it arrives as given. */
@@ -544,7 +543,7 @@ int bh_cli_run(int argc, char *argv[])
 			command[o++] = ' ';
 		}
 		if (!fits || !append_quoted(command, sizeof(command), &o, argv[k])) {
-			fprintf(stderr, "bulkheadctl: the command line is too long (16 KiB at most)\n");
+			bh_cli_tag_error(tag, "the command line is too long (16 KiB at most)");
 			return 2;
 		}
 	}
@@ -564,8 +563,8 @@ int bh_cli_run(int argc, char *argv[])
 			return 1;
 		}
 		json_object_put(reply);
-		fprintf(stderr, "bulkheadctl: tag %s is starting; the command opens when its VM is "
-				"ready (see `bulkheadctl tags`)\n",
+		bh_cli_note("tag %s: starting; the command opens when its VM is ready (see "
+			    "`bulkheadctl tags`)",
 			tag);
 		return 0;
 	}

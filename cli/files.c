@@ -33,8 +33,8 @@ static void session_error(struct files_session *s, const char *text)
 {
 	char shown[BH_ARCHIVE_ERROR_MAX + 1];
 	bh_archive_printable(text, strlen(text), shown, sizeof(shown));
-	fprintf(stderr, "bulkheadctl: tag %s: %s %s failed: %s\n", s->conn.tag,
-		s->push ? "push to" : "pull from", s->guest_path, shown);
+	bh_cli_tag_error(s->conn.tag, "%s %s failed: %s", s->push ? "push to" : "pull from",
+		s->guest_path, shown);
 }
 
 static void send_type(struct files_session *s, uint8_t type, const char *text)
@@ -136,7 +136,7 @@ static bool push_emit(const uint8_t *msg, size_t len, void *user)
 
 static void push_skip(const char *path, const char *why, void *user)
 {
-	fprintf(stderr, "bulkheadctl: skipped %s: %s\n", path, why);
+	bh_cli_note("skipped %s: %s", path, why);
 }
 
 static int handle_interrupt(int sig, void *data)
@@ -146,7 +146,7 @@ static int handle_interrupt(int sig, void *data)
 	if (s->stream != NULL) {
 		send_type(s, BH_FILE_ERROR, "interrupted on the host");
 	}
-	fprintf(stderr, "bulkheadctl: tag %s: copy interrupted\n", s->conn.tag);
+	bh_cli_tag_error(s->conn.tag, "copy interrupted");
 	finish(s, 130);
 	return 0;
 }
@@ -154,7 +154,7 @@ static int handle_interrupt(int sig, void *data)
 static void print_stats(bool push, const struct bh_archive_stats *st, const char *tag,
 	const char *guest_path)
 {
-	fprintf(stderr, "%s %llu files, %llu folders, %llu links (%llu bytes) %s %s:%s\n",
+	bh_cli_note("%s %llu files, %llu folders, %llu links (%llu bytes) %s %s:%s",
 		push ? "pushed" : "pulled", (unsigned long long)st->files,
 		(unsigned long long)st->dirs, (unsigned long long)st->links,
 		(unsigned long long)st->bytes, push ? "to" : "from", tag, guest_path);
@@ -163,9 +163,7 @@ static void print_stats(bool push, const struct bh_archive_stats *st, const char
 static int copy(int argc, char *argv[], bool push)
 {
 	if (argc != 4) {
-		bh_cli_error("usage: bulkheadctl %s TAG %s", argv[0],
-			push ? "HOST-PATH GUEST-PATH" : "GUEST-PATH HOST-PATH");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	const char *tag = argv[1];
 	struct files_session s = {.push = push, .guest_path = push ? argv[3] : argv[2]};
@@ -176,13 +174,13 @@ static int copy(int argc, char *argv[], bool push)
 		char *root_name = NULL;
 		int dirfd = bh_archive_target(host_path, NULL, &root_name, error, sizeof(error));
 		if (dirfd < 0) {
-			fprintf(stderr, "bulkheadctl: pull from tag %s: %s\n", tag, error);
+			bh_cli_tag_error(tag, "pull: %s", error);
 			return 1;
 		}
 		s.reader = bh_archive_reader_create(dirfd, root_name);
 		free(root_name);
 		if (s.reader == NULL) {
-			fprintf(stderr, "bulkheadctl: out of memory\n");
+			bh_cli_error("out of memory");
 			return 1;
 		}
 	}
@@ -197,7 +195,8 @@ static int copy(int argc, char *argv[], bool push)
 	s.stream = bh_endpoint_open_stream(s.conn.endpoint, push ? BH_STREAM_PUSH : BH_STREAM_PULL,
 		&session_handler, &s);
 	if (!msg.ok || s.stream == NULL || !bh_stream_send(s.stream, msg.buf, msg.len)) {
-		fprintf(stderr, "bulkheadctl: tag %s: could not start the copy\n", tag);
+		bh_cli_tag_error(
+			tag, "could not start the copy; check the tag with `bulkheadctl tags`");
 		bh_cli_conn_close(&s.conn);
 		bh_archive_reader_destroy(s.reader);
 		return 255;
@@ -212,8 +211,7 @@ static int copy(int argc, char *argv[], bool push)
 		if (!bh_archive_write(host_path, push_emit, push_skip, &s, &stats, error,
 			    sizeof(error)) &&
 			!s.conn.done) {
-			fprintf(stderr, "bulkheadctl: push to tag %s: %s\n", tag,
-				error[0] ? error : "the copy stopped");
+			bh_cli_tag_error(tag, "push: %s", error[0] ? error : "the copy stopped");
 			if (s.stream != NULL) {
 				send_type(&s, BH_FILE_ERROR, error[0] ? error : "stopped on the host");
 			}

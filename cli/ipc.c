@@ -129,8 +129,7 @@ int bh_cli_windows(int argc, char *argv[])
 {
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	if (argc > (json ? 2 : 1)) {
-		bh_cli_error("usage: bulkheadctl windows [--json]");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	json_object *reply = bh_cli_ipc_call(request("windows"), false);
 	if (reply == NULL) {
@@ -160,8 +159,7 @@ int bh_cli_windows(int argc, char *argv[])
 int bh_cli_spawn(int argc, char *argv[])
 {
 	if (argc != 2) {
-		bh_cli_error("usage: bulkheadctl spawn TAG");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	json_object *req = request("spawn");
 	json_object_object_add(req, "tag", json_object_new_string(argv[1]));
@@ -183,8 +181,7 @@ int bh_cli_boot_trace(int argc, char *argv[])
 {
 	bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
 	if (argc != (json ? 3 : 2)) {
-		bh_cli_error("usage: bulkheadctl boot-trace [--json] TAG");
-		return 2;
+		return bh_cli_usage(NULL);
 	}
 	const char *name = argv[json ? 2 : 1];
 	json_object *reply = bh_cli_ipc_call(request("tags"), false);
@@ -201,9 +198,10 @@ int bh_cli_boot_trace(int argc, char *argv[])
 	}
 	json_object *steps = NULL;
 	if (boot == NULL || !json_object_object_get_ex(boot, "steps", &steps)) {
-		bh_cli_error("tag %s has not booted in this session: start it with `bulkheadctl "
-			     "spawn %s`, then ask again",
-			name, name);
+		bh_cli_tag_error(name,
+			"it has not booted in this session; start it with `bulkheadctl spawn %s`, "
+			"then ask again",
+			name);
 		json_object_put(reply);
 		return 1;
 	}

@@ -1,5 +1,6 @@
-/* bulkheadctl: global options and the command table; each command lives in
- * the file of its concern (vm_cmds.c, base.c, ipc.c, exec.c, base_build.c). */
+/* bulkheadctl: global options, the command table and the messages to the
+ * user; each command lives in the file of its concern (vm_cmds.c, base.c,
+ * base_build.c, ipc.c, exec.c, files.c; settings.c reads the config). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,14 +100,49 @@ bool bh_cli_wants_help(int argc, char *argv[])
 	return false;
 }
 
+static void say(const char *tag, const char *fmt, va_list args)
+{
+	fputs("bulkheadctl: ", stderr);
+	if (tag != NULL) {
+		fprintf(stderr, "tag %s: ", tag);
+	}
+	vfprintf(stderr, fmt, args);
+	fputc('\n', stderr);
+}
+
 void bh_cli_error(const char *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
-	fputs("bulkheadctl: ", stderr);
-	vfprintf(stderr, fmt, args);
-	fputc('\n', stderr);
+	say(NULL, fmt, args);
 	va_end(args);
+}
+
+void bh_cli_tag_error(const char *tag, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	say(tag, fmt, args);
+	va_end(args);
+}
+
+void bh_cli_note(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	say(NULL, fmt, args);
+	va_end(args);
+}
+
+int bh_cli_usage(const char *args)
+{
+	if (current != NULL) {
+		fprintf(stderr, "Usage: bulkheadctl %s %s\n", current->name,
+			args != NULL ? args : current->args);
+	} else {
+		usage(stderr);
+	}
+	return 2;
 }
 
 int main(int argc, char *argv[])

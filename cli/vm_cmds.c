@@ -116,7 +116,7 @@ int bh_cli_tags(int argc, char *argv[])
 		return 1;
 	}
 	if (vm == NULL) {
-		bh_cli_error("warning: %s", error);
+		bh_cli_note("warning: %s", error);
 	}
 	char **tags = NULL;
 	int n = vm != NULL ? bh_vm_tags(vm, &tags, error) : 0;
@@ -308,8 +308,8 @@ int bh_cli_clean(int argc, char *argv[])
 	}
 	if (!yes) {
 		if (!isatty(STDIN_FILENO)) {
-			bh_cli_error("clean deletes every disk of tag %s (%s); confirm with --yes",
-				tag, state_dir);
+			bh_cli_tag_error(tag, "clean deletes every disk (%s); confirm with --yes",
+				state_dir);
 			return 1;
 		}
 		printf("Delete the disks and console log of tag %s (%s)? [y/N] ", tag, state_dir);
@@ -403,9 +403,9 @@ int bh_cli_console(int argc, char *argv[])
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		bh_cli_error("tag %s has no console log yet (%s): start it with `bulkheadctl start "
-			     "%s`",
-			tag, strerror(errno), tag);
+		bh_cli_tag_error(tag,
+			"no console log yet (%s); start it with `bulkheadctl start %s`",
+			strerror(errno), tag);
 		return 1;
 	}
 	char buf[65536];

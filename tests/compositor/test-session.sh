@@ -14,7 +14,7 @@ start_compositor
 
 # run: the tag starts and the command opens in it.
 "$CTL" run t1 -- weston-simple-shm 2>"$BH_TMP/run.err" || bh_fail "run failed: $(cat "$BH_TMP/run.err")"
-grep -q "tag t1 is starting" "$BH_TMP/run.err" || bh_fail "run did not say the tag is starting: $(cat "$BH_TMP/run.err")"
+grep -q "tag t1: starting" "$BH_TMP/run.err" || bh_fail "run did not say the tag is starting: $(cat "$BH_TMP/run.err")"
 window t1 '*'
 t1_id=$(field "$WIN" id)
 "$CTL" run t2 -- weston-simple-shm 2>/dev/null || bh_fail "run in t2 failed"

@@ -50,5 +50,5 @@ kill "$pid"
 # compositor starts it: tests/compositor/test-session.sh).
 env -u BULKHEAD_SOCKET "$CTL" run nosuchtag -- true 2>"$BH_TMP/err" &&
 	bh_fail "run on a tag without proxy succeeded"
-grep -q "nosuchtag is not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
+grep -q "tag nosuchtag: not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
 echo "exec and run work"

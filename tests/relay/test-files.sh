@@ -82,5 +82,5 @@ grep -q "tag t1: push to $G/ro/f failed" "$BH_TMP/err" || bh_fail "unclear error
 "$CTL" push t1 "$BH_TMP/no-such" "$G/y" 2>"$BH_TMP/err" && bh_fail "push of a missing file succeeded"
 grep -q "no-such" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
 "$CTL" push nosuchtag "$src" "$G" 2>"$BH_TMP/err" && bh_fail "push to a tag without proxy succeeded"
-grep -q "nosuchtag is not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
+grep -q "tag nosuchtag: not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
 echo PASS
