@@ -146,8 +146,7 @@ struct exec_session {
 	struct wl_event_source *stdin_source;
 	bool stdin_blocked;
 	/* Output not yet written to our stdout/stderr (a slow pipe reader). */
-	uint8_t *out_buf[2];
-	size_t out_len[2];
+	struct bh_byte_queue out[2];
 	struct wl_event_source *out_source[2];
 	int signals; /* termination signals received */
 };
@@ -197,7 +196,7 @@ static int handle_output_writable(int fd, uint32_t mask, void *data);
 static bool output(struct exec_session *s, int which, const uint8_t *p, size_t len)
 {
 	int fd = which == 0 ? STDOUT_FILENO : STDERR_FILENO;
-	if (s->out_len[which] == 0) {
+	if (s->out[which].len == 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return errno == EPIPE; /* reader gone: drop like a closed pipe */
@@ -210,13 +209,11 @@ static bool output(struct exec_session *s, int which, const uint8_t *p, size_t l
 	if (len == 0) {
 		return true;
 	}
-	uint8_t *b = realloc(s->out_buf[which], s->out_len[which] + len);
-	if (b == NULL) {
+	uint8_t *room = bh_byte_queue_extend(&s->out[which], len);
+	if (room == NULL) {
 		return false;
 	}
-	memcpy(b + s->out_len[which], p, len);
-	s->out_buf[which] = b;
-	s->out_len[which] += len;
+	memcpy(room, p, len);
 	if (s->out_source[which] == NULL) {
 		s->out_source[which] = wl_event_loop_add_fd(s->conn.loop, fd, WL_EVENT_WRITABLE,
 			handle_output_writable, s);
@@ -229,20 +226,13 @@ static int handle_output_writable(int fd, uint32_t mask, void *data)
 {
 	struct exec_session *s = data;
 	int which = fd == STDOUT_FILENO ? 0 : 1;
-	ssize_t n = write(fd, s->out_buf[which], s->out_len[which]);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		return 0;
+	if (!bh_byte_queue_write(&s->out[which], fd)) {
+		s->out[which].len = 0; /* our reader is gone: drop like a closed pipe */
 	}
-	if (n < 0) {
-		s->out_len[which] = 0;
-	} else {
-		memmove(s->out_buf[which], s->out_buf[which] + n, s->out_len[which] - (size_t)n);
-		s->out_len[which] -= (size_t)n;
-	}
-	if (s->out_len[which] == 0) {
+	if (s->out[which].len == 0) {
 		wl_event_source_remove(s->out_source[which]);
 		s->out_source[which] = NULL;
-		if (s->stream != NULL && s->out_len[1 - which] == 0) {
+		if (s->stream != NULL && s->out[1 - which].len == 0) {
 			bh_stream_set_paused(s->stream, false);
 		}
 	}
@@ -421,7 +411,7 @@ static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 	}
 	bh_cli_conn_run(&s.conn);
 	/* What the guest wrote before it ended still goes out. */
-	while (s.out_len[0] > 0 || s.out_len[1] > 0) {
+	while (s.out[0].len > 0 || s.out[1].len > 0) {
 		if (wl_event_loop_dispatch(s.conn.loop, -1) < 0 && errno != EINTR) {
 			break;
 		}
@@ -440,7 +430,7 @@ static int exec_command(const char *tag, int argc, char *argv[], bool pty)
 		if (s.out_source[i] != NULL) {
 			wl_event_source_remove(s.out_source[i]);
 		}
-		free(s.out_buf[i]);
+		bh_byte_queue_finish(&s.out[i]);
 	}
 	if (s.stdin_source != NULL) {
 		wl_event_source_remove(s.stdin_source);

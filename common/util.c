@@ -74,6 +74,44 @@ bool bh_read_exact(int fd, void *buf, size_t len)
 	return true;
 }
 
+uint8_t *bh_byte_queue_extend(struct bh_byte_queue *queue, size_t len)
+{
+	uint8_t *data = realloc(queue->data, queue->len + len + 1);
+	if (data == NULL) {
+		return NULL;
+	}
+	queue->data = data;
+	queue->len += len;
+	return data + queue->len - len;
+}
+
+bool bh_byte_queue_write(struct bh_byte_queue *queue, int fd)
+{
+	size_t done = 0;
+	bool ok = true;
+	while (done < queue->len) {
+		ssize_t n = write(fd, queue->data + done, queue->len - done);
+		if (n < 0) {
+			ok = errno == EAGAIN || errno == EINTR;
+			if (errno != EINTR) {
+				break;
+			}
+			continue;
+		}
+		done += (size_t)n;
+	}
+	memmove(queue->data, queue->data + done, queue->len - done);
+	queue->len -= done;
+	return ok;
+}
+
+void bh_byte_queue_finish(struct bh_byte_queue *queue)
+{
+	free(queue->data);
+	queue->data = NULL;
+	queue->len = 0;
+}
+
 /* Writes "PROG: could not WHAT ARG: ERROR" with async-signal-safe calls only. */
 static void child_fail(const char *what, const char *arg, int err)
 {

@@ -17,6 +17,21 @@ bool bh_set_nonblock(int fd, bool nonblock);
 bool bh_write_all(int fd, const void *buf, size_t len);
 bool bh_read_exact(int fd, void *buf, size_t len);
 
+/* Bytes waiting for a non-blocking fd that is not ready (a slow reader):
+ * appended at the end, written from the front. Zeroed is empty. */
+struct bh_byte_queue {
+	uint8_t *data;
+	size_t len;
+};
+
+/* Room for len more bytes at the end, to be filled by the caller; NULL
+ * (and the queue unchanged) when there is no memory. */
+uint8_t *bh_byte_queue_extend(struct bh_byte_queue *queue, size_t len);
+/* Writes from the front until the queue is empty or fd would block; what
+ * was written leaves the queue. False (errno kept) on any other error. */
+bool bh_byte_queue_write(struct bh_byte_queue *queue, int fd);
+void bh_byte_queue_finish(struct bh_byte_queue *queue);
+
 /* Where a child's stdin, stdout or stderr comes from: an fd of ours, or */
 #define BH_SPAWN_INHERIT (-1) /* ours, unchanged */
 #define BH_SPAWN_NULL (-2)    /* /dev/null */

@@ -29,8 +29,7 @@ struct exec_session {
 	int in_fd, out_fd, err_fd; /* -1 when closed; with a pty in_fd == out_fd */
 	struct wl_event_source *in_source, *out_source, *err_source;
 	struct bh_exec_reader reader; /* what the host sends: parsed, checked */
-	uint8_t *in_buf;
-	size_t in_len;
+	struct bh_byte_queue in;      /* for the process's stdin */
 	bool in_eof; /* host sent EOF: close stdin once the queue is written */
 	bool output_blocked;
 };
@@ -110,7 +109,7 @@ static void session_destroy(struct exec_session *s)
 	session_close_fd(s, &s->out_fd, &s->out_source);
 	session_close_fd(s, &s->err_fd, &s->err_source);
 	wl_list_remove(&s->link);
-	free(s->in_buf);
+	bh_byte_queue_finish(&s->in);
 	free(s);
 }
 
@@ -176,26 +175,17 @@ static int session_handle_input(int fd, uint32_t mask, void *data)
 {
 	struct exec_session *s = data;
 	if (mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) {
-		s->in_len = 0;
+		s->in.len = 0;
 	}
-	while (s->in_len > 0) {
-		ssize_t n = write(fd, s->in_buf, s->in_len);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				break;
-			}
-			/* The process closed its stdin: drop what it will not read. */
-			s->in_len = 0;
-			s->in_eof = true;
-			break;
-		}
-		memmove(s->in_buf, s->in_buf + n, s->in_len - (size_t)n);
-		s->in_len -= (size_t)n;
+	if (!bh_byte_queue_write(&s->in, fd)) {
+		/* The process closed its stdin: drop what it will not read. */
+		s->in.len = 0;
+		s->in_eof = true;
 	}
-	if (s->in_len < STDIN_QUEUE_MAX / 2) {
+	if (s->in.len < STDIN_QUEUE_MAX / 2) {
 		bh_stream_set_paused(s->stream, false);
 	}
-	if (s->in_len == 0 && s->in_eof && !s->pty) {
+	if (s->in.len == 0 && s->in_eof && !s->pty) {
 		session_close_fd(s, &s->in_fd, &s->in_source);
 	}
 	session_update_sources(s);
@@ -208,7 +198,7 @@ static void session_update_sources(struct exec_session *s)
 	uint32_t out_mask = s->output_blocked ? 0 : WL_EVENT_READABLE;
 	if (s->pty) {
 		/* One fd for both directions. */
-		uint32_t mask = out_mask | (s->in_len > 0 ? WL_EVENT_WRITABLE : 0);
+		uint32_t mask = out_mask | (s->in.len > 0 ? WL_EVENT_WRITABLE : 0);
 		if (s->out_source != NULL) {
 			wl_event_source_fd_update(s->out_source, mask);
 		}
@@ -224,7 +214,7 @@ static void session_update_sources(struct exec_session *s)
 		s->in_source = wl_event_loop_add_fd(loop, s->in_fd, 0, session_handle_input, s);
 	}
 	if (s->in_source != NULL) {
-		wl_event_source_fd_update(s->in_source, s->in_len > 0 ? WL_EVENT_WRITABLE : 0);
+		wl_event_source_fd_update(s->in_source, s->in.len > 0 ? WL_EVENT_WRITABLE : 0);
 	}
 }
 
@@ -353,19 +343,17 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 		if (s->in_eof || s->in_fd < 0) {
 			return true; /* the process stopped reading: drop, like a closed pipe */
 		}
-		if (s->in_len + msg.len > STDIN_QUEUE_MAX * 2) {
+		if (s->in.len + msg.len > STDIN_QUEUE_MAX * 2) {
 			bh_stream_fail(stream, "exec stdin queue over %u bytes", STDIN_QUEUE_MAX * 2);
 			return false;
 		}
-		uint8_t *nb = realloc(s->in_buf, s->in_len + msg.len);
-		if (nb == NULL && s->in_len + msg.len > 0) {
+		uint8_t *room = bh_byte_queue_extend(&s->in, msg.len);
+		if (room == NULL) {
 			bh_stream_fail(stream, "out of memory");
 			return false;
 		}
-		s->in_buf = nb;
-		memcpy(s->in_buf + s->in_len, msg.data, msg.len);
-		s->in_len += msg.len;
-		if (s->in_len >= STDIN_QUEUE_MAX) {
+		memcpy(room, msg.data, msg.len);
+		if (s->in.len >= STDIN_QUEUE_MAX) {
 			bh_stream_set_paused(stream, true);
 		}
 		session_update_sources(s);
@@ -374,13 +362,11 @@ static bool session_handle_data(struct bh_stream *stream, const uint8_t *p, size
 		s->in_eof = true;
 		if (s->pty) {
 			/* A terminal's end of input is ^D. */
-			uint8_t eot = 4;
-			uint8_t *b = realloc(s->in_buf, s->in_len + 1);
-			if (b != NULL) {
-				s->in_buf = b;
-				s->in_buf[s->in_len++] = eot;
+			uint8_t *eot = bh_byte_queue_extend(&s->in, 1);
+			if (eot != NULL) {
+				*eot = 4;
 			}
-		} else if (s->in_len == 0) {
+		} else if (s->in.len == 0) {
 			session_close_fd(s, &s->in_fd, &s->in_source);
 		}
 		session_update_sources(s);

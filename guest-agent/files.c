@@ -30,8 +30,7 @@ struct files_session {
 	pid_t pid;
 	int to_fd, from_fd; /* the helper's stdin and stdout */
 	struct wl_event_source *to_source, *from_source;
-	uint8_t *to_buf;
-	size_t to_len;
+	struct bh_byte_queue to; /* frames for the helper's stdin */
 	uint8_t from_buf[4 + FRAME_MAX];
 	size_t from_len;
 	bool from_blocked;
@@ -77,7 +76,7 @@ static void session_destroy(struct files_session *s)
 	close_source(&s->to_fd, &s->to_source);
 	close_source(&s->from_fd, &s->from_source);
 	wl_list_remove(&s->link);
-	free(s->to_buf);
+	bh_byte_queue_finish(&s->to);
 	free(s);
 }
 
@@ -104,7 +103,7 @@ static void session_end(struct files_session *s, const char *error)
 static void update_sources(struct files_session *s)
 {
 	if (s->to_source != NULL) {
-		wl_event_source_fd_update(s->to_source, s->to_len > 0 ? WL_EVENT_WRITABLE : 0);
+		wl_event_source_fd_update(s->to_source, s->to.len > 0 ? WL_EVENT_WRITABLE : 0);
 	}
 	if (s->from_source != NULL) {
 		wl_event_source_fd_update(s->from_source, s->from_blocked ? 0 : WL_EVENT_READABLE);
@@ -114,21 +113,13 @@ static void update_sources(struct files_session *s)
 static int handle_to_helper(int fd, uint32_t mask, void *data)
 {
 	struct files_session *s = data;
-	while (s->to_len > 0) {
-		ssize_t n = write(fd, s->to_buf, s->to_len);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				break;
-			}
-			/* The helper stopped reading: its last message says why. */
-			s->to_len = 0;
-			close_source(&s->to_fd, &s->to_source);
-			return 0;
-		}
-		memmove(s->to_buf, s->to_buf + n, s->to_len - (size_t)n);
-		s->to_len -= (size_t)n;
+	if (!bh_byte_queue_write(&s->to, fd)) {
+		/* The helper stopped reading: its last message says why. */
+		s->to.len = 0;
+		close_source(&s->to_fd, &s->to_source);
+		return 0;
 	}
-	if (s->to_len < QUEUE_LOW) {
+	if (s->to.len < QUEUE_LOW) {
 		bh_stream_set_paused(s->stream, false);
 	}
 	update_sources(s);
@@ -217,15 +208,13 @@ static bool queue_to_helper(struct files_session *s, const uint8_t *msg, size_t 
 	if (s->to_fd < 0) {
 		return true; /* the helper is gone; its last word is on its way */
 	}
-	uint8_t *b = realloc(s->to_buf, s->to_len + 4 + len);
-	if (b == NULL) {
+	uint8_t *frame = bh_byte_queue_extend(&s->to, 4 + len);
+	if (frame == NULL) {
 		return false;
 	}
-	s->to_buf = b;
-	bh_le32_put(b + s->to_len, (uint32_t)len);
-	memcpy(b + s->to_len + 4, msg, len);
-	s->to_len += 4 + len;
-	if (s->to_len > QUEUE_HIGH) {
+	bh_le32_put(frame, (uint32_t)len);
+	memcpy(frame + 4, msg, len);
+	if (s->to.len > QUEUE_HIGH) {
 		bh_stream_set_paused(s->stream, true);
 	}
 	update_sources(s);

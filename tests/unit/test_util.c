@@ -1,5 +1,7 @@
-/* The spawn helper: stdio slots, the environment, fds closed off, the
- * working directory, process groups, exec failures and bh_run_tool. */
+/* common/util.c: the spawn helper (stdio slots, the environment, fds
+ * closed off, the working directory, process groups, exec failures,
+ * bh_run_tool) and the byte queue. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,11 +178,53 @@ static void test_run_tool(void)
 	free(err);
 }
 
+static void test_byte_queue(void)
+{
+	int fds[2];
+	CHECK(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+	fcntl(fds[1], F_SETPIPE_SZ, 4096);
+	struct bh_byte_queue q = {0};
+	uint8_t *room = bh_byte_queue_extend(&q, 3 * 4096);
+	CHECK(room != NULL && q.len == 3 * 4096);
+	for (size_t i = 0; room != NULL && i < q.len; i++) {
+		room[i] = (uint8_t)(i % 251);
+	}
+	/* The pipe takes what fits; the rest waits, in order. */
+	size_t got = 0;
+	bool in_order = true;
+	uint8_t buf[4096];
+	for (int round = 0; round < 16 && (q.len > 0 || got < 3 * 4096); round++) {
+		CHECK(bh_byte_queue_write(&q, fds[1]));
+		ssize_t n;
+		while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
+			for (ssize_t i = 0; i < n; i++) {
+				in_order = in_order && buf[i] == (uint8_t)((got + (size_t)i) % 251);
+			}
+			got += (size_t)n;
+		}
+	}
+	CHECK_EQ_INT(got, 3 * 4096);
+	CHECK_EQ_INT(q.len, 0);
+	CHECK(in_order);
+
+	/* A reader that is gone: false with errno kept. */
+	signal(SIGPIPE, SIG_IGN);
+	close(fds[0]);
+	room = bh_byte_queue_extend(&q, 1);
+	CHECK(room != NULL);
+	CHECK(!bh_byte_queue_write(&q, fds[1]) && errno == EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(fds[1]);
+	bh_byte_queue_finish(&q);
+	CHECK(q.data == NULL && q.len == 0);
+}
+
 int main(void)
 {
 	test_env();
 	test_fds();
 	test_group_and_cwd();
 	test_run_tool();
-	return bh_test_finish("test_spawn");
+	test_byte_queue();
+	return bh_test_finish("test_util");
 }
