@@ -118,6 +118,11 @@ static int base_add(int argc, char *argv[])
 	if (no_rebase) {
 		return 0;
 	}
+	return bh_cli_follow_new_base();
+}
+
+int bh_cli_follow_new_base(void)
+{
 	/* Persistent tags that follow "latest" move onto the new base now
 	 * if they are stopped, so the old one can be collected. */
 	struct bh_vm *vm = bh_cli_connect();

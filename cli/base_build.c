@@ -407,15 +407,7 @@ static int finish(const char *out, const struct options *o, int *stage)
 	if (o->no_rebase) {
 		return 0;
 	}
-	/* As after `base add`: stopped persistent tags that follow "latest"
-	 * move onto the new base. */
-	struct bh_vm *vm = bh_cli_connect();
-	if (vm == NULL) {
-		return 1;
-	}
-	int status = bh_cli_rebase_all(vm);
-	bh_vm_disconnect(vm);
-	return status;
+	return bh_cli_follow_new_base();
 }
 
 int bh_cli_base_build(int argc, char *argv[])
