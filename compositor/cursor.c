@@ -42,18 +42,15 @@ static void process_motion(struct bh_server *server, uint32_t time)
 		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)b.width, (uint32_t)b.height);
 		return;
 	}
-	double sx, sy;
-	struct wlr_surface *surface;
-	bool on_frame;
-	struct bh_view *view = bh_view_at(
-		server, server->cursor->x, server->cursor->y, &surface, &sx, &sy, &on_frame);
-	if (view == NULL || surface == NULL) {
+	struct bh_view_hit hit;
+	if (bh_view_at(server, server->cursor->x, server->cursor->y, &hit) == NULL ||
+		hit.surface == NULL) {
 		wlr_xcursor_manager_set_cursor_image(server->xcursor, "left_ptr", server->cursor);
 		wlr_seat_pointer_clear_focus(server->seat);
 		return;
 	}
-	wlr_seat_pointer_notify_enter(server->seat, surface, sx, sy);
-	wlr_seat_pointer_notify_motion(server->seat, time, sx, sy);
+	wlr_seat_pointer_notify_enter(server->seat, hit.surface, hit.sx, hit.sy);
+	wlr_seat_pointer_notify_motion(server->seat, time, hit.sx, hit.sy);
 }
 
 static void cursor_handle_motion(struct wl_listener *listener, void *data)
@@ -89,11 +86,9 @@ static void cursor_handle_button(struct wl_listener *listener, void *data)
 		bh_menu_click(server, server->cursor->x, server->cursor->y);
 		return;
 	}
-	double sx, sy;
-	struct wlr_surface *surface;
-	bool on_frame;
-	struct bh_view *view = bh_view_at(
-		server, server->cursor->x, server->cursor->y, &surface, &sx, &sy, &on_frame);
+	struct bh_view_hit hit;
+	struct bh_view *view = bh_view_at(server, server->cursor->x, server->cursor->y, &hit);
+	bool on_frame = hit.on_frame;
 	if (view != NULL) {
 		bh_view_focus(view);
 		struct wlr_keyboard *kb = wlr_seat_get_keyboard(server->seat);

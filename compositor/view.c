@@ -174,25 +174,24 @@ void bh_view_set_fullscreen(struct bh_view *view, bool on)
 	bh_view_redraw_frame(view);
 }
 
-struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly,
-	struct wlr_surface **surface, double *sx, double *sy, bool *on_frame)
+struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly, struct bh_view_hit *hit)
 {
-	*surface = NULL;
-	*on_frame = false;
-	struct wlr_scene_node *node = wlr_scene_node_at(server->layer_views, lx, ly, sx, sy);
+	*hit = (struct bh_view_hit){0};
+	struct wlr_scene_node *node =
+		wlr_scene_node_at(server->layer_views, lx, ly, &hit->sx, &hit->sy);
 	if (node == NULL) {
 		return NULL;
 	}
 	if (node->type == WLR_SCENE_NODE_SURFACE) {
-		*surface = wlr_scene_surface_from_node(node)->surface;
+		hit->surface = wlr_scene_surface_from_node(node)->surface;
 	}
 	for (struct wlr_scene_node *n = node; n != NULL; n = n->parent) {
 		if (n->data != NULL) {
-			struct bh_view *view = n->data;
-			*on_frame = node->parent == view->tree &&
-				    (node->type == WLR_SCENE_NODE_RECT ||
-					    node->type == WLR_SCENE_NODE_BUFFER);
-			return view;
+			hit->view = n->data;
+			hit->on_frame = node->parent == hit->view->tree &&
+					(node->type == WLR_SCENE_NODE_RECT ||
+						node->type == WLR_SCENE_NODE_BUFFER);
+			return hit->view;
 		}
 	}
 	return NULL;

@@ -42,10 +42,17 @@ void bh_view_set_fullscreen(struct bh_view *view, bool on);
 /* Puts the frame's top left at layout point (x, y). */
 void bh_view_move(struct bh_view *view, int x, int y);
 
-/* The view under a layout point, the surface there (NULL on the frame)
- * with surface-local coordinates, and whether the point is on the frame. */
-struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly,
-	struct wlr_surface **surface, double *sx, double *sy, bool *on_frame);
+/* What is under a layout point: a view, the surface there (NULL on the
+ * frame) with surface-local coordinates, and whether it is the frame. */
+struct bh_view_hit {
+	struct bh_view *view;
+	struct wlr_surface *surface;
+	double sx, sy;
+	bool on_frame;
+};
+
+/* The view under a layout point (NULL: none), and hit filled in. */
+struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly, struct bh_view_hit *hit);
 struct bh_view *bh_view_focused(struct bh_server *server);
 struct bh_view *bh_view_by_id(struct bh_server *server, uint32_t id);
 
