@@ -101,7 +101,7 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 				consumed = bh_menu_key(
 					server, syms[i], wlr_keyboard_get_modifiers(kb));
 			}
-			consumed = true; /* the overlay has the keyboard */
+			consumed = true; /* the menu or prompt has the keyboard */
 		}
 		if (!consumed) {
 			consumed = handle_binding(server, kb, event->keycode);
