@@ -19,13 +19,16 @@
 #include <wlr/types/wlr_primary_selection.h>
 
 #include "common/log.h"
-#include "compositor/server.h"
+#include "compositor/client.h"
+#include "compositor/clipboard.h"
+#include "compositor/status.h"
+#include "compositor/tags.h"
 
-static const char *const text_types[] = {"text/plain;charset=utf-8", "text/plain",
-	"UTF8_STRING", "STRING", "TEXT", "image/png", NULL};
+static const char *const text_types[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING",
+	"STRING", "TEXT", "image/png", NULL};
 
 /* One domain's selections: the real sources its clients set. */
-struct domain_selection {
+struct bh_clipboard_domain {
 	struct wlr_data_source *data;
 	struct wlr_primary_selection_source *primary;
 	struct wl_listener data_destroy, primary_destroy;
@@ -33,7 +36,10 @@ struct domain_selection {
 
 struct bh_clipboard {
 	struct bh_server *server;
-	struct domain_selection host;
+	struct wl_protocol_logger *logger;
+	struct wl_client *setter; /* the client whose set_selection runs */
+	struct wl_listener request_set_selection, request_set_primary_selection;
+	struct bh_clipboard_domain host;
 	struct bh_tag *current; /* the domain whose selection the seat shows */
 	bool current_host;
 	/* The compositor's clipboard (copy chord). */
@@ -78,8 +84,8 @@ struct primary_standin {
 	struct wlr_primary_selection_source *real;
 };
 
-static void primary_standin_send(struct wlr_primary_selection_source *source, const char *mime,
-	int fd)
+static void primary_standin_send(
+	struct wlr_primary_selection_source *source, const char *mime, int fd)
 {
 	struct primary_standin *s = wl_container_of(source, s, base);
 	if (s->real != NULL) {
@@ -112,15 +118,23 @@ static bool copy_types(struct wl_array *to, const struct wl_array *from)
 	return true;
 }
 
-static struct domain_selection *domain_of(struct bh_server *server, struct bh_tag *tag)
+/* A tag's domain is made when one of its clients first sets a selection. */
+static struct bh_clipboard_domain *domain_of(
+	struct bh_server *server, struct bh_tag *tag, bool create)
 {
-	return tag != NULL ? tag->selection : &server->clipboard->host;
+	if (tag == NULL) {
+		return &server->clipboard->host;
+	}
+	if (tag->selection == NULL && create) {
+		tag->selection = calloc(1, sizeof(*tag->selection));
+	}
+	return tag->selection;
 }
 
 /* Shows the domain's selections in the seat (or none). */
 static void show_domain(struct bh_server *server, struct bh_tag *tag)
 {
-	struct domain_selection *d = domain_of(server, tag);
+	struct bh_clipboard_domain *d = domain_of(server, tag, false);
 	struct wlr_data_source *data = NULL;
 	if (d != NULL && d->data != NULL) {
 		struct data_standin *s = calloc(1, sizeof(*s));
@@ -148,8 +162,8 @@ static void show_domain(struct bh_server *server, struct bh_tag *tag)
 			}
 		}
 	}
-	wlr_seat_set_primary_selection(server->seat, primary,
-		wl_display_next_serial(server->display));
+	wlr_seat_set_primary_selection(
+		server->seat, primary, wl_display_next_serial(server->display));
 }
 
 static bool is_current(struct bh_server *server, struct bh_tag *tag)
@@ -160,22 +174,21 @@ static bool is_current(struct bh_server *server, struct bh_tag *tag)
 
 static void data_real_destroyed(struct wl_listener *listener, void *data)
 {
-	struct domain_selection *d = wl_container_of(listener, d, data_destroy);
+	struct bh_clipboard_domain *d = wl_container_of(listener, d, data_destroy);
 	wl_list_remove(&d->data_destroy.link);
 	d->data = NULL;
 }
 
 static void primary_real_destroyed(struct wl_listener *listener, void *data)
 {
-	struct domain_selection *d = wl_container_of(listener, d, primary_destroy);
+	struct bh_clipboard_domain *d = wl_container_of(listener, d, primary_destroy);
 	wl_list_remove(&d->primary_destroy.link);
 	d->primary = NULL;
 }
 
-static void set_domain_data(struct bh_server *server, struct bh_tag *tag,
-	struct wlr_data_source *source)
+/* Replaces a domain's selection (a NULL domain refuses it). */
+static void set_data(struct bh_clipboard_domain *d, struct wlr_data_source *source)
 {
-	struct domain_selection *d = domain_of(server, tag);
 	if (d == NULL) {
 		if (source != NULL) {
 			wlr_data_source_destroy(source);
@@ -194,21 +207,8 @@ static void set_domain_data(struct bh_server *server, struct bh_tag *tag,
 	}
 }
 
-void bh_clipboard_request_set(struct bh_server *server, struct wl_client *client,
-	struct wlr_data_source *source)
+static void set_primary(struct bh_clipboard_domain *d, struct wlr_primary_selection_source *source)
 {
-	struct bh_tag *tag = bh_client_tag(client);
-	set_domain_data(server, tag, source);
-	if (is_current(server, tag)) {
-		show_domain(server, tag);
-	}
-}
-
-void bh_clipboard_request_set_primary(struct bh_server *server, struct wl_client *client,
-	struct wlr_primary_selection_source *source)
-{
-	struct bh_tag *tag = bh_client_tag(client);
-	struct domain_selection *d = domain_of(server, tag);
 	if (d == NULL) {
 		if (source != NULL) {
 			wlr_primary_selection_source_destroy(source);
@@ -225,8 +225,51 @@ void bh_clipboard_request_set_primary(struct bh_server *server, struct wl_client
 		d->primary_destroy.notify = primary_real_destroyed;
 		wl_signal_add(&source->events.destroy, &d->primary_destroy);
 	}
-	if (is_current(server, tag)) {
-		show_domain(server, tag);
+}
+
+/* Which client a set_selection comes from: wlroots' selection events do
+ * not say, so the request is noted on its way in. */
+static void clipboard_handle_request(void *data, enum wl_protocol_logger_type type,
+	const struct wl_protocol_logger_message *message)
+{
+	struct bh_clipboard *c = data;
+	if (type == WL_PROTOCOL_LOGGER_REQUEST && message->message->name[0] == 's' &&
+		strcmp(message->message->name, "set_selection") == 0) {
+		c->setter = wl_resource_get_client(message->resource);
+	}
+}
+
+/* The domain a selection request under way belongs to, and whether it has
+ * one: a selection nobody is known to have set is refused. */
+static struct bh_clipboard_domain *setter_domain(struct bh_clipboard *c, struct bh_tag **tag)
+{
+	struct wl_client *client = c->setter;
+	c->setter = NULL;
+	*tag = client != NULL ? bh_client_tag(client) : NULL;
+	return client != NULL ? domain_of(c->server, *tag, true) : NULL;
+}
+
+static void clipboard_handle_request_set_selection(struct wl_listener *listener, void *data)
+{
+	struct bh_clipboard *c = wl_container_of(listener, c, request_set_selection);
+	struct wlr_seat_request_set_selection_event *event = data;
+	struct bh_tag *tag;
+	struct bh_clipboard_domain *d = setter_domain(c, &tag);
+	set_data(d, event->source);
+	if (d != NULL && is_current(c->server, tag)) {
+		show_domain(c->server, tag);
+	}
+}
+
+static void clipboard_handle_request_set_primary_selection(struct wl_listener *listener, void *data)
+{
+	struct bh_clipboard *c = wl_container_of(listener, c, request_set_primary_selection);
+	struct wlr_seat_request_set_primary_selection_event *event = data;
+	struct bh_tag *tag;
+	struct bh_clipboard_domain *d = setter_domain(c, &tag);
+	set_primary(d, event->source);
+	if (d != NULL && is_current(c->server, tag)) {
+		show_domain(c->server, tag);
 	}
 }
 
@@ -241,17 +284,11 @@ void bh_clipboard_focus(struct bh_server *server, struct bh_tag *tag)
 	show_domain(server, tag);
 }
 
-bool bh_clipboard_tag_init(struct bh_tag *tag)
-{
-	tag->selection = calloc(1, sizeof(struct domain_selection));
-	return tag->selection != NULL;
-}
-
 static const struct wlr_data_source_impl buffer_source_impl;
 
 /* Forgets a domain's sources; the compositor's own (a paste) goes too,
  * client sources go with their clients. */
-static void domain_clear(struct domain_selection *d)
+static void domain_clear(struct bh_clipboard_domain *d)
 {
 	if (d->data != NULL) {
 		struct wlr_data_source *source = d->data;
@@ -264,20 +301,6 @@ static void domain_clear(struct domain_selection *d)
 	if (d->primary != NULL) {
 		wl_list_remove(&d->primary_destroy.link);
 		d->primary = NULL;
-	}
-}
-
-void bh_clipboard_tag_finish(struct bh_server *server, struct bh_tag *tag)
-{
-	if (tag->selection == NULL) {
-		return;
-	}
-	domain_clear(tag->selection);
-	free(tag->selection);
-	tag->selection = NULL;
-	if (server->clipboard != NULL && server->clipboard->current == tag) {
-		server->clipboard->current = NULL;
-		server->clipboard->current_host = false;
 	}
 }
 
@@ -300,11 +323,12 @@ static void finish_read(struct bh_clipboard *c, const char *error)
 		c->buffer = NULL;
 		c->size = 0;
 	} else {
-		snprintf(note, sizeof(note), "copied %zu bytes (%s) from %s; Super+v pastes them once",
-			c->size, c->mime, c->from);
+		snprintf(note, sizeof(note),
+			"copied %zu bytes (%s) from %s; Super+v pastes them once", c->size, c->mime,
+			c->from);
 	}
 	bh_log(error != NULL ? BH_LOG_WARN : BH_LOG_INFO, "%s", note);
-	bh_overlay_note(c->server, note);
+	bh_status_note(c->server, note);
 }
 
 static int copy_readable(int fd, uint32_t mask, void *data)
@@ -337,16 +361,14 @@ static int copy_readable(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-void bh_clipboard_copy(struct bh_server *server)
+void bh_clipboard_copy(struct bh_server *server, struct bh_tag *tag)
 {
 	struct bh_clipboard *c = server->clipboard;
-	struct bh_view *view = bh_view_focused(server);
-	struct bh_tag *tag = view != NULL ? view->tag : NULL;
-	struct domain_selection *d = domain_of(server, tag);
+	struct bh_clipboard_domain *d = domain_of(server, tag, false);
 	snprintf(c->from, sizeof(c->from), "%s%s%s", tag ? "[" : "", tag ? tag->name : "the host",
 		tag ? "]" : "");
 	if (d == NULL || d->data == NULL) {
-		bh_overlay_note(server, "nothing to copy: the focused window's clipboard is empty");
+		bh_status_note(server, "nothing to copy: the focused window's clipboard is empty");
 		return;
 	}
 	const char *mime = NULL;
@@ -360,7 +382,7 @@ void bh_clipboard_copy(struct bh_server *server)
 		}
 	}
 	if (mime == NULL) {
-		bh_overlay_note(server, "nothing to copy: the clipboard holds no text or image");
+		bh_status_note(server, "nothing to copy: the clipboard holds no text or image");
 		return;
 	}
 	int fds[2];
@@ -429,7 +451,8 @@ static void buffer_source_send(struct wlr_data_source *source, const char *mime,
 	w->size = s->size;
 	w->fd = fd;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	w->source = wl_event_loop_add_fd(s->server->loop, fd, WL_EVENT_WRITABLE, buffer_writable, w);
+	w->source =
+		wl_event_loop_add_fd(s->server->loop, fd, WL_EVENT_WRITABLE, buffer_writable, w);
 	if (w->source == NULL) {
 		close(fd);
 		free(w->buffer);
@@ -449,15 +472,13 @@ static const struct wlr_data_source_impl buffer_source_impl = {
 	.destroy = buffer_source_destroy,
 };
 
-void bh_clipboard_paste(struct bh_server *server)
+void bh_clipboard_paste(struct bh_server *server, struct bh_tag *tag)
 {
 	struct bh_clipboard *c = server->clipboard;
 	if (c->buffer == NULL || c->read_source != NULL) {
-		bh_overlay_note(server, "nothing to paste: copy with Super+c first");
+		bh_status_note(server, "nothing to paste: copy with Super+c first");
 		return;
 	}
-	struct bh_view *view = bh_view_focused(server);
-	struct bh_tag *tag = view != NULL ? view->tag : NULL;
 	struct buffer_source *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return;
@@ -467,7 +488,8 @@ void bh_clipboard_paste(struct bh_server *server)
 	s->buffer = c->buffer;
 	s->size = c->size;
 	char **slot = wl_array_add(&s->base.mime_types, sizeof(*slot));
-	if (slot != NULL && (*slot = strdup(c->mime)) != NULL && strncmp(c->mime, "text/", 5) == 0 &&
+	if (slot != NULL && (*slot = strdup(c->mime)) != NULL &&
+		strncmp(c->mime, "text/", 5) == 0 &&
 		strcmp(c->mime, "text/plain;charset=utf-8") != 0) {
 		slot = wl_array_add(&s->base.mime_types, sizeof(*slot));
 		if (slot != NULL) {
@@ -478,7 +500,7 @@ void bh_clipboard_paste(struct bh_server *server)
 	c->buffer = NULL;
 	size_t size = c->size;
 	c->size = 0;
-	set_domain_data(server, tag, &s->base);
+	set_data(domain_of(server, tag, true), &s->base);
 	if (is_current(server, tag)) {
 		show_domain(server, tag);
 	}
@@ -486,7 +508,7 @@ void bh_clipboard_paste(struct bh_server *server)
 	snprintf(note, sizeof(note), "pasted %zu bytes from %s into %s%s%s", size, c->from,
 		tag ? "[" : "", tag ? tag->name : "the host", tag ? "]" : "");
 	bh_log(BH_LOG_INFO, "%s", note);
-	bh_overlay_note(server, note);
+	bh_status_note(server, note);
 }
 
 bool bh_clipboard_init(struct bh_server *server)
@@ -498,6 +520,16 @@ bool bh_clipboard_init(struct bh_server *server)
 	c->server = server;
 	c->read_fd = -1;
 	c->current_host = true;
+	c->logger = wl_display_add_protocol_logger(server->display, clipboard_handle_request, c);
+	if (c->logger == NULL) {
+		free(c);
+		return false;
+	}
+	c->request_set_selection.notify = clipboard_handle_request_set_selection;
+	wl_signal_add(&server->seat->events.request_set_selection, &c->request_set_selection);
+	c->request_set_primary_selection.notify = clipboard_handle_request_set_primary_selection;
+	wl_signal_add(&server->seat->events.request_set_primary_selection,
+		&c->request_set_primary_selection);
 	server->clipboard = c;
 	return true;
 }
@@ -508,9 +540,20 @@ void bh_clipboard_finish(struct bh_server *server)
 	if (c == NULL) {
 		return;
 	}
+	wl_list_remove(&c->request_set_selection.link);
+	wl_list_remove(&c->request_set_primary_selection.link);
+	wl_protocol_logger_destroy(c->logger);
 	if (c->read_source != NULL) {
 		wl_event_source_remove(c->read_source);
 		close(c->read_fd);
+	}
+	struct bh_tag *tag;
+	wl_list_for_each (tag, &server->tags, link) {
+		if (tag->selection != NULL) {
+			domain_clear(tag->selection);
+			free(tag->selection);
+			tag->selection = NULL;
+		}
 	}
 	domain_clear(&c->host);
 	free(c->buffer);

@@ -12,7 +12,12 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "compositor/server.h"
+#include "compositor/actions.h"
+#include "compositor/ipc.h"
+#include "compositor/menu.h"
+#include "compositor/tags.h"
+#include "compositor/view.h"
+#include "compositor/vm_manager.h"
 
 #define IPC_LINE_MAX (64 * 1024)
 #define IPC_CLIENTS_MAX 64
@@ -82,17 +87,15 @@ static json_object *window_json(struct bh_view *view)
 	json_object_object_add(w, "title", json_object_new_string(title));
 	json_object_object_add(w, "app_id", json_object_new_string(view->app_id));
 	/* Geometry of the content (the client's window) in layout coordinates. */
-	int top = view->fullscreen ? (view->tag ? view->server->config->fullscreen_edge : 0)
-				   : BH_TITLE_HEIGHT;
-	int side = view->fullscreen ? top : (view->tag ? BH_BORDER : BH_HOST_BORDER);
-	json_object_object_add(w, "x", json_object_new_int(view->x + side));
-	json_object_object_add(w, "y", json_object_new_int(view->y + top));
+	struct bh_decoration_size frame = bh_view_frame_size(view);
+	json_object_object_add(w, "x", json_object_new_int(view->x + frame.side));
+	json_object_object_add(w, "y", json_object_new_int(view->y + frame.top));
 	json_object_object_add(w, "width", json_object_new_int(view->width));
 	json_object_object_add(w, "height", json_object_new_int(view->height));
 	json_object_object_add(w, "frame_x", json_object_new_int(view->x));
 	json_object_object_add(w, "frame_y", json_object_new_int(view->y));
-	json_object_object_add(w, "border", json_object_new_int(side));
-	json_object_object_add(w, "title_height", json_object_new_int(top));
+	json_object_object_add(w, "border", json_object_new_int(frame.side));
+	json_object_object_add(w, "title_height", json_object_new_int(frame.top));
 	json_object_object_add(w, "colour", json_object_new_string(colour));
 	json_object_object_add(w, "focused", json_object_new_boolean(view->focused));
 	json_object_object_add(w, "mapped", json_object_new_boolean(view->mapped));
@@ -236,7 +239,7 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		if (strcmp(cmd, "run") == 0 && (command == NULL || command[0] == '\0')) {
 			return error_reply("run needs a \"command\"");
 		}
-		if (!bh_tag_spawn(server, tag, command, error, sizeof(error))) {
+		if (!bh_vm_manager_launch(server, tag, command, error, sizeof(error))) {
 			return error_reply(error);
 		}
 		return ok_reply();
@@ -246,7 +249,7 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		if (tag == NULL) {
 			return error_reply("stop needs the \"tag\" of a known tag");
 		}
-		if (!bh_tag_stop(server, tag, error, sizeof(error))) {
+		if (!bh_vm_manager_stop(server, tag, error, sizeof(error))) {
 			return error_reply(error);
 		}
 		return ok_reply();
@@ -263,18 +266,18 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		return ok_reply();
 	} else if (strcmp(cmd, "action") == 0) {
 		const char *action = get_string(req, "action");
-		if (action == NULL || !bh_run_action(server, action)) {
+		if (action == NULL || !bh_action_run(server, action)) {
 			return error_reply("unknown action");
 		}
 		return ok_reply();
 	} else if (strcmp(cmd, "menu") == 0) {
 		json_object *reply = ok_reply();
-		const char *kind = bh_overlay_kind(server);
+		const char *kind = bh_menu_kind(server);
 		json_object_object_add(reply, "open",
 			kind != NULL ? json_object_new_string(kind) : NULL);
 		return reply;
 	} else if (strcmp(cmd, "reload") == 0) {
-		bh_config_reload(server);
+		bh_action_reload(server);
 		json_object *reply = ok_reply();
 		json_object_object_add(reply, "errors", json_object_new_int(server->config->errors));
 		return reply;

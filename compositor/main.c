@@ -10,7 +10,12 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "compositor/actions.h"
+#include "compositor/config.h"
+#include "compositor/ipc.h"
 #include "compositor/server.h"
+#include "compositor/tags.h"
+#include "compositor/vm_manager.h"
 
 static void usage(FILE *out)
 {
@@ -20,22 +25,7 @@ static void usage(FILE *out)
 		     "  -x          exit when COMMAND exits, with its status\n");
 }
 
-void bh_config_reload(struct bh_server *server)
-{
-	struct bh_config *config = bh_config_load(server->config_path);
-	if (config == NULL) {
-		bh_log(BH_LOG_ERROR, "cannot reload the config: out of memory");
-		return;
-	}
-	bh_config_free(server->config);
-	server->config = config;
-	bh_bindings_load(server);
-	bh_tags_apply_config(server);
-	bh_log(BH_LOG_INFO, "config %s loaded (%d errors)",
-		config->path != NULL ? config->path : "(defaults)", config->errors);
-}
-
-static int handle_child(int sig, void *data)
+static int server_handle_sigchld(int sig, void *data)
 {
 	struct bh_server *server = data;
 	int status;
@@ -50,32 +40,20 @@ static int handle_child(int sig, void *data)
 				wl_display_terminate(server->display);
 			}
 		}
-		struct bh_tag *tag;
-		wl_list_for_each (tag, &server->tags, link) {
-			if (tag->proxy_pid == pid) {
-				tag->proxy_pid = 0;
-				if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
-					bh_log(BH_LOG_WARN, "tag %s: the proxy exited with %s %d",
-						tag->name,
-						WIFSIGNALED(status) ? "signal" : "status",
-						WIFSIGNALED(status) ? WTERMSIG(status)
-								    : WEXITSTATUS(status));
-				}
-			}
-		}
+		bh_vm_manager_child_exited(server, pid, status);
 	}
 	return 0;
 }
 
-static int handle_terminate(int sig, void *data)
+static int server_handle_sigterm(int sig, void *data)
 {
 	wl_display_terminate(data);
 	return 0;
 }
 
-static int handle_hup(int sig, void *data)
+static int server_handle_sighup(int sig, void *data)
 {
-	bh_config_reload(data);
+	bh_action_reload(data);
 	return 0;
 }
 
@@ -138,13 +116,15 @@ int main(int argc, char *argv[])
 		bh_log(BH_LOG_ERROR, "bulkhead could not start; see the messages above");
 		return EXIT_FAILURE;
 	}
-	bh_bindings_load(&server);
+	bh_config_load_bindings(&server);
 	bh_tags_apply_config(&server);
 	struct wl_event_source *sources[] = {
-		wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server),
-		wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, server.display),
-		wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, server.display),
-		wl_event_loop_add_signal(server.loop, SIGHUP, handle_hup, &server),
+		wl_event_loop_add_signal(server.loop, SIGCHLD, server_handle_sigchld, &server),
+		wl_event_loop_add_signal(
+			server.loop, SIGTERM, server_handle_sigterm, server.display),
+		wl_event_loop_add_signal(
+			server.loop, SIGINT, server_handle_sigterm, server.display),
+		wl_event_loop_add_signal(server.loop, SIGHUP, server_handle_sighup, &server),
 	};
 	const char *socket = wl_display_add_socket_auto(server.display);
 	if (socket == NULL) {
@@ -164,7 +144,7 @@ int main(int argc, char *argv[])
 	bh_log(BH_LOG_INFO, "running on WAYLAND_DISPLAY=%s, BULKHEAD_SOCKET=%s", socket,
 		server.ipc_path);
 	if (startup != NULL) {
-		server.startup_pid = bh_spawn_host(&server, startup);
+		server.startup_pid = bh_action_exec(&server, startup);
 		if (server.startup_pid < 0 && server.exit_with_startup) {
 			return EXIT_FAILURE;
 		}
@@ -180,10 +160,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	bh_server_finish(&server);
-	for (size_t i = 0; i < server.binding_count; i++) {
-		free(server.bindings[i].action);
-	}
-	free(server.bindings);
+	bh_config_free_bindings(&server);
 	bh_config_free(server.config);
 	return server.exit_status;
 }

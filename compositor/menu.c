@@ -1,22 +1,26 @@
-/* What the compositor draws itself, above every window, where no client
- * can imitate or cover it: the launcher menu (Super+d), the tag prompt
- * (Super+t) and the status line (tags booting or failed, short notes). */
+/* The launcher menu (Super+d: every tag, its state and its apps, filtered
+ * as the user types) and the tag prompt (Super+t), drawn by the compositor
+ * above every window where no client can imitate or cover them. While one
+ * is open it has the keyboard. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <wlr/types/wlr_keyboard.h>
 
-#include "common/log.h"
 #include "common/util.h"
-#include "compositor/server.h"
+#include "compositor/menu.h"
+#include "compositor/output.h"
+#include "compositor/seat.h"
+#include "compositor/tags.h"
+#include "compositor/text.h"
+#include "compositor/view.h"
 
 #define FILTER_MAX 64
 #define MENU_WIDTH 480
 #define MENU_LINES_MAX 40
-#define NOTE_MSEC 10000
 
-enum overlay_kind { OVERLAY_NONE, OVERLAY_MENU, OVERLAY_PROMPT };
+enum menu_kind { MENU_NONE, MENU_LAUNCHER, MENU_PROMPT };
 
 struct menu_entry {
 	char label[BH_TITLE_MAX + 96];
@@ -24,9 +28,10 @@ struct menu_entry {
 	char *command; /* NULL: the tag's default app */
 };
 
-struct bh_overlay {
+struct bh_menu {
 	struct bh_server *server;
-	enum overlay_kind kind;
+	enum menu_kind kind;
+	bh_menu_choose_fn choose;
 	char filter[FILTER_MAX + 1];
 	struct menu_entry *entries;
 	size_t entry_count;
@@ -35,13 +40,9 @@ struct bh_overlay {
 	size_t selected; /* index into shown */
 	struct wlr_scene_buffer *panel;
 	int panel_x, panel_y;
-	struct wlr_scene_buffer *status;
-	char note[512];
-	uint64_t note_until;
-	struct wl_event_source *timer;
 };
 
-static void free_entries(struct bh_overlay *o)
+static void free_entries(struct bh_menu *o)
 {
 	for (size_t i = 0; i < o->entry_count; i++) {
 		free(o->entries[i].command);
@@ -51,7 +52,7 @@ static void free_entries(struct bh_overlay *o)
 	o->entry_count = 0;
 }
 
-static void add_entry(struct bh_overlay *o, const char *label, const char *tag, const char *command)
+static void add_entry(struct bh_menu *o, const char *label, const char *tag, const char *command)
 {
 	struct menu_entry *grown = realloc(o->entries, (o->entry_count + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -84,7 +85,7 @@ static void strip_field_codes(const char *exec, char *out, size_t size)
 	out[o] = '\0';
 }
 
-static void build_entries(struct bh_overlay *o)
+static void build_entries(struct bh_menu *o)
 {
 	struct bh_server *server = o->server;
 	free_entries(o);
@@ -105,13 +106,14 @@ static void build_entries(struct bh_overlay *o)
 		for (size_t i = 0; i < tag->app_count; i++) {
 			char exec[BH_TITLE_MAX + 1];
 			strip_field_codes(tag->apps[i].exec, exec, sizeof(exec));
-			snprintf(label, sizeof(label), "      %s  (%s)", tag->apps[i].name, tag->name);
+			snprintf(label, sizeof(label), "      %s  (%s)", tag->apps[i].name,
+				tag->name);
 			add_entry(o, label, tag->name, exec);
 		}
 	}
 }
 
-static void apply_filter(struct bh_overlay *o)
+static void apply_filter(struct bh_menu *o)
 {
 	o->shown_count = 0;
 	for (size_t i = 0; i < o->entry_count && o->shown_count < MENU_LINES_MAX; i++) {
@@ -124,21 +126,21 @@ static void apply_filter(struct bh_overlay *o)
 	}
 }
 
-static void redraw(struct bh_overlay *o)
+static void redraw(struct bh_menu *o)
 {
 	struct bh_server *server = o->server;
 	if (o->panel != NULL) {
 		wlr_scene_node_destroy(&o->panel->node);
 		o->panel = NULL;
 	}
-	if (o->kind == OVERLAY_NONE) {
+	if (o->kind == MENU_NONE) {
 		return;
 	}
 	const char *lines[MENU_LINES_MAX + 2];
 	bool highlight[MENU_LINES_MAX + 2] = {0};
 	char header[FILTER_MAX + 64];
 	size_t count = 0;
-	if (o->kind == OVERLAY_PROMPT) {
+	if (o->kind == MENU_PROMPT) {
 		snprintf(header, sizeof(header), "Tag to start: %s_", o->filter);
 		lines[count++] = header;
 		lines[count++] = "Enter starts it, Escape cancels";
@@ -155,10 +157,10 @@ static void redraw(struct bh_overlay *o)
 		}
 	}
 	struct wlr_box box;
-	bh_server_output_box(server, (int)server->cursor->x, (int)server->cursor->y, &box);
+	bh_output_box(server, (int)server->cursor->x, (int)server->cursor->y, &box);
 	int width = MENU_WIDTH < box.width ? MENU_WIDTH : box.width;
-	o->panel = bh_lines_buffer(server->layer_overlay, lines, highlight, count, width, 0x202020,
-		0xf0f0f0, 0x3d6fb5);
+	o->panel = bh_text_lines_buffer(server->layer_overlay, lines, highlight, count, width,
+		0x202020, 0xf0f0f0, 0x3d6fb5);
 	if (o->panel != NULL) {
 		o->panel_x = box.x + (box.width - width) / 2;
 		o->panel_y = box.y + box.height / 6;
@@ -166,86 +168,76 @@ static void redraw(struct bh_overlay *o)
 	}
 }
 
-static void grab_keyboard(struct bh_server *server)
-{
-	/* Clients see no key while the menu or prompt is open. */
-	wlr_seat_keyboard_notify_clear_focus(server->seat);
-}
-
+/* The keyboard goes back to the focused window. */
 static void release_keyboard(struct bh_server *server)
 {
+	bh_seat_release_keyboard(server);
 	struct bh_view *view = bh_view_focused(server);
 	if (view != NULL && view->mapped) {
 		bh_view_focus(view);
 	}
 }
 
-static void overlay_close(struct bh_overlay *o)
+static void menu_close(struct bh_menu *o)
 {
-	o->kind = OVERLAY_NONE;
+	o->kind = MENU_NONE;
 	o->filter[0] = '\0';
 	free_entries(o);
 	redraw(o);
 	release_keyboard(o->server);
 }
 
-void bh_menu_open(struct bh_server *server)
+void bh_menu_open(struct bh_server *server, bh_menu_choose_fn choose)
 {
-	struct bh_overlay *o = server->overlay;
-	o->kind = OVERLAY_MENU;
+	struct bh_menu *o = server->menu;
+	o->kind = MENU_LAUNCHER;
+	o->choose = choose;
 	o->filter[0] = '\0';
 	o->selected = 0;
 	build_entries(o);
 	apply_filter(o);
-	grab_keyboard(server);
+	bh_seat_hold_keyboard(server);
 	redraw(o);
 }
 
-void bh_prompt_open(struct bh_server *server)
+void bh_menu_open_prompt(struct bh_server *server, bh_menu_choose_fn choose)
 {
-	struct bh_overlay *o = server->overlay;
-	o->kind = OVERLAY_PROMPT;
+	struct bh_menu *o = server->menu;
+	o->kind = MENU_PROMPT;
+	o->choose = choose;
 	o->filter[0] = '\0';
 	free_entries(o);
-	grab_keyboard(server);
+	bh_seat_hold_keyboard(server);
 	redraw(o);
 }
 
-bool bh_overlay_active(struct bh_server *server)
+bool bh_menu_active(struct bh_server *server)
 {
-	return server->overlay != NULL && server->overlay->kind != OVERLAY_NONE;
+	return server->menu != NULL && server->menu->kind != MENU_NONE;
 }
 
-const char *bh_overlay_kind(struct bh_server *server)
+const char *bh_menu_kind(struct bh_server *server)
 {
-	switch (server->overlay != NULL ? server->overlay->kind : OVERLAY_NONE) {
-	case OVERLAY_MENU:
+	switch (server->menu != NULL ? server->menu->kind : MENU_NONE) {
+	case MENU_LAUNCHER:
 		return "menu";
-	case OVERLAY_PROMPT:
+	case MENU_PROMPT:
 		return "prompt";
 	default:
 		return NULL;
 	}
 }
 
-static void spawn(struct bh_server *server, const char *tag, const char *command)
-{
-	char error[512];
-	if (!bh_tag_spawn(server, tag, command, error, sizeof(error))) {
-		bh_log(BH_LOG_ERROR, "%s", error);
-		bh_overlay_note(server, error);
-	}
-}
-
-static void choose(struct bh_overlay *o)
+static void choose(struct bh_menu *o)
 {
 	struct bh_server *server = o->server;
-	if (o->kind == OVERLAY_PROMPT) {
+	bh_menu_choose_fn chosen = o->choose;
+	if (o->kind == MENU_PROMPT) {
 		char name[FILTER_MAX + 1];
 		snprintf(name, sizeof(name), "%s", o->filter);
-		overlay_close(o);
+		menu_close(o);
 		if (name[0] != '\0') {
-			spawn(server, name, NULL);
+			chosen(server, name, NULL);
 		}
 		return;
 	}
@@ -254,27 +246,27 @@ static void choose(struct bh_overlay *o)
 	}
 	struct menu_entry e = o->entries[o->shown[o->selected]];
 	char *command = e.command != NULL ? strdup(e.command) : NULL;
-	overlay_close(o);
-	spawn(server, e.tag, command);
+	menu_close(o);
+	chosen(server, e.tag, command);
 	free(command);
 }
 
-static void filter_changed(struct bh_overlay *o)
+static void filter_changed(struct bh_menu *o)
 {
-	if (o->kind == OVERLAY_MENU) {
+	if (o->kind == MENU_LAUNCHER) {
 		o->selected = 0;
 		apply_filter(o);
 	}
 	redraw(o);
 }
 
-bool bh_overlay_key(struct bh_server *server, xkb_keysym_t sym, uint32_t mods)
+bool bh_menu_key(struct bh_server *server, xkb_keysym_t sym, uint32_t mods)
 {
-	struct bh_overlay *o = server->overlay;
+	struct bh_menu *o = server->menu;
 	size_t len = strlen(o->filter);
 	switch (sym) {
 	case XKB_KEY_Escape:
-		overlay_close(o);
+		menu_close(o);
 		return true;
 	case XKB_KEY_Return:
 	case XKB_KEY_KP_Enter:
@@ -323,117 +315,46 @@ bool bh_overlay_key(struct bh_server *server, xkb_keysym_t sym, uint32_t mods)
 	return true;
 }
 
-bool bh_overlay_click(struct bh_server *server, double lx, double ly)
+bool bh_menu_click(struct bh_server *server, double lx, double ly)
 {
-	struct bh_overlay *o = server->overlay;
+	struct bh_menu *o = server->menu;
 	if (o->panel == NULL) {
-		overlay_close(o);
+		menu_close(o);
 		return true;
 	}
 	int x = (int)lx - o->panel_x, y = (int)ly - o->panel_y;
 	int width = o->panel->buffer != NULL ? o->panel->buffer->width : 0;
 	int height = o->panel->buffer != NULL ? o->panel->buffer->height : 0;
 	if (x < 0 || y < 0 || x >= width || y >= height) {
-		overlay_close(o);
+		menu_close(o);
 		return true;
 	}
-	int line = (y - 4) / 22;
-	if (o->kind == OVERLAY_MENU && line >= 1 && (size_t)line - 1 < o->shown_count) {
+	int line = (y - BH_TEXT_LINES_TOP) / BH_TEXT_LINE_HEIGHT;
+	if (o->kind == MENU_LAUNCHER && line >= 1 && (size_t)line - 1 < o->shown_count) {
 		o->selected = (size_t)line - 1;
 		choose(o);
 	}
 	return true;
 }
 
-/* The status line: booting and failed tags and the last note, top right. */
-void bh_status_update(struct bh_server *server)
+bool bh_menu_init(struct bh_server *server)
 {
-	struct bh_overlay *o = server->overlay;
-	if (o == NULL) {
-		return;
-	}
-	if (o->status != NULL) {
-		wlr_scene_node_destroy(&o->status->node);
-		o->status = NULL;
-	}
-	char text[1024];
-	size_t used = 0;
-	bool booting = false;
-	text[0] = '\0';
-	struct bh_tag *tag;
-	wl_list_for_each (tag, &server->tags, link) {
-		char part[256] = "";
-		if (tag->state == BH_TAG_STARTING) {
-			booting = true;
-			snprintf(part, sizeof(part), "[%s] booting %llu s  ", tag->name,
-				(unsigned long long)((bh_now_usec() - tag->start_usec) / 1000000));
-		} else if (tag->state == BH_TAG_FAILED) {
-			snprintf(part, sizeof(part), "[%s] failed  ", tag->name);
-		}
-		size_t n = strlen(part);
-		if (used + n < sizeof(text)) {
-			memcpy(text + used, part, n + 1);
-			used += n;
-		}
-	}
-	uint64_t now = bh_now_usec();
-	if (o->note[0] != '\0' && now < o->note_until) {
-		snprintf(text + used, sizeof(text) - used, "%s", o->note);
-	} else {
-		o->note[0] = '\0';
-	}
-	if (text[0] != '\0') {
-		struct wlr_box box;
-		bh_server_output_box(server, 0, 0, &box);
-		int width = box.width * 2 / 3;
-		o->status = bh_text_buffer(server->layer_overlay, text, width, 24, 0x202020, 0xffd75f,
-			false);
-		if (o->status != NULL) {
-			wlr_scene_node_set_position(&o->status->node, box.x + box.width - width, box.y);
-		}
-	}
-	if (booting || o->note[0] != '\0') {
-		wl_event_source_timer_update(o->timer, 1000);
-	}
-}
-
-void bh_overlay_note(struct bh_server *server, const char *text)
-{
-	struct bh_overlay *o = server->overlay;
-	if (o == NULL) {
-		return;
-	}
-	bh_sanitize_title(text, o->note, sizeof(o->note));
-	o->note_until = bh_now_usec() + NOTE_MSEC * 1000ull;
-	bh_status_update(server);
-}
-
-static int status_tick(void *data)
-{
-	bh_status_update(data);
-	return 0;
-}
-
-bool bh_overlay_init(struct bh_server *server)
-{
-	struct bh_overlay *o = calloc(1, sizeof(*o));
+	struct bh_menu *o = calloc(1, sizeof(*o));
 	if (o == NULL) {
 		return false;
 	}
 	o->server = server;
-	o->timer = wl_event_loop_add_timer(server->loop, status_tick, server);
-	server->overlay = o;
-	return o->timer != NULL;
+	server->menu = o;
+	return true;
 }
 
-void bh_overlay_destroy(struct bh_server *server)
+void bh_menu_finish(struct bh_server *server)
 {
-	struct bh_overlay *o = server->overlay;
+	struct bh_menu *o = server->menu;
 	if (o == NULL) {
 		return;
 	}
 	free_entries(o);
-	wl_event_source_remove(o->timer);
 	free(o);
-	server->overlay = NULL;
+	server->menu = NULL;
 }

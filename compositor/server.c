@@ -1,9 +1,7 @@
-/* The server: backend, outputs, the globals, and who each client is.
- *
- * Identity: a wl_client is a host client unless the compositor itself made
- * its connection for a tag (tags.c, through bulkhead_vm_manager_v1). The
- * mark is a destroy listener on the wl_client, found again with
- * wl_client_get_destroy_listener, so it lives exactly as long as the client. */
+/* The server: the display, backend, renderer and scene, every global and
+ * which clients may see it, and what happens when something new appears
+ * (an output, an input device, a window, a decoration request). Bringing
+ * it up and down calls every other part, so this file sits on top. */
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/types/wlr_compositor.h>
@@ -28,43 +26,19 @@
 
 #include "common/log.h"
 #include "common/allowlist.h"
+#include "compositor/client.h"
+#include "compositor/clipboard.h"
+#include "compositor/cursor.h"
+#include "compositor/decoration.h"
+#include "compositor/keyboard.h"
+#include "compositor/menu.h"
+#include "compositor/output.h"
+#include "compositor/seat.h"
 #include "compositor/server.h"
-
-static void client_destroyed(struct wl_listener *listener, void *data)
-{
-	struct bh_client *c = wl_container_of(listener, c, destroy);
-	wl_list_remove(&c->destroy.link);
-	free(c);
-}
-
-struct bh_client *bh_client_get(struct wl_client *client)
-{
-	struct wl_listener *l = wl_client_get_destroy_listener(client, client_destroyed);
-	if (l == NULL) {
-		return NULL;
-	}
-	struct bh_client *c = wl_container_of(l, c, destroy);
-	return c;
-}
-
-struct bh_tag *bh_client_tag(struct wl_client *client)
-{
-	struct bh_client *c = bh_client_get(client);
-	return c != NULL && !c->control ? c->tag : NULL;
-}
-
-struct bh_client *bh_client_mark(struct wl_client *client, struct bh_tag *tag, bool control)
-{
-	struct bh_client *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		return NULL;
-	}
-	c->tag = tag;
-	c->control = control;
-	c->destroy.notify = client_destroyed;
-	wl_client_add_destroy_listener(client, &c->destroy);
-	return c;
-}
+#include "compositor/status.h"
+#include "compositor/tags.h"
+#include "compositor/view.h"
+#include "compositor/vm_manager.h"
 
 /* What a tagged client may see: the globals guest apps need
  * (common/allowlist.h, the list the proxy filters with too), and nothing
@@ -75,8 +49,8 @@ bool bh_guest_global_allowed(const char *interface)
 	return bh_guest_global_find(interface) != NULL;
 }
 
-static bool global_filter(const struct wl_client *client, const struct wl_global *global,
-	void *data)
+static bool global_filter(
+	const struct wl_client *client, const struct wl_global *global, void *data)
 {
 	struct bh_server *server = data;
 	const char *name = wl_global_get_interface(global)->name;
@@ -94,121 +68,72 @@ static bool global_filter(const struct wl_client *client, const struct wl_global
 	return bh_guest_global_allowed(name);
 }
 
-/* Outputs */
-
-struct bh_output {
-	struct wl_list link;
-	struct bh_server *server;
-	struct wlr_output *output;
-	struct wl_listener frame, destroy;
-};
-
-static void output_frame(struct wl_listener *listener, void *data)
-{
-	struct bh_output *output = wl_container_of(listener, output, frame);
-	struct wlr_scene_output *scene_output =
-		wlr_scene_get_scene_output(output->server->scene, output->output);
-	if (scene_output == NULL) {
-		return;
-	}
-	wlr_scene_output_commit(scene_output);
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	wlr_scene_output_send_frame_done(scene_output, &now);
-}
-
-static void output_destroy(struct wl_listener *listener, void *data)
-{
-	struct bh_output *output = wl_container_of(listener, output, destroy);
-	wl_list_remove(&output->frame.link);
-	wl_list_remove(&output->destroy.link);
-	wl_list_remove(&output->link);
-	free(output);
-}
-
-static void new_output(struct wl_listener *listener, void *data)
+static void server_handle_new_output(struct wl_listener *listener, void *data)
 {
 	struct bh_server *server = wl_container_of(listener, server, new_output);
-	struct wlr_output *wlr_output = data;
-	wlr_output_init_render(wlr_output, server->allocator, server->renderer);
-	if (!wl_list_empty(&wlr_output->modes)) {
-		wlr_output_set_mode(wlr_output, wlr_output_preferred_mode(wlr_output));
-	} else if (getenv("BULKHEAD_OUTPUT_SIZE") != NULL) {
-		int w = 0, h = 0;
-		if (sscanf(getenv("BULKHEAD_OUTPUT_SIZE"), "%dx%d", &w, &h) == 2 && w > 0 &&
-			h > 0 && w <= 8192 && h <= 8192) {
-			wlr_output_set_custom_mode(wlr_output, w, h, 0);
-		}
+	if (bh_output_create(server, data)) {
+		bh_status_update(server);
 	}
-	wlr_output_enable(wlr_output, true);
-	if (!wlr_output_commit(wlr_output)) {
-		bh_log(BH_LOG_ERROR, "output %s: cannot enable it", wlr_output->name);
-		return;
-	}
-	struct bh_output *output = calloc(1, sizeof(*output));
-	if (output == NULL) {
-		return;
-	}
-	output->server = server;
-	output->output = wlr_output;
-	output->frame.notify = output_frame;
-	wl_signal_add(&wlr_output->events.frame, &output->frame);
-	output->destroy.notify = output_destroy;
-	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
-	wl_list_insert(&server->outputs, &output->link);
-	wlr_output_layout_add_auto(server->layout, wlr_output);
-	wlr_output_create_global(wlr_output);
-	bh_log(BH_LOG_INFO, "output %s: %dx%d", wlr_output->name, wlr_output->width,
-		wlr_output->height);
-	bh_status_update(server);
 }
 
-/* Decorations: always server side; a client that asks for its own gets
- * server side anyway (and is framed whatever it draws). */
-
-struct bh_decoration {
-	struct wlr_xdg_toplevel_decoration_v1 *decoration;
-	struct wl_listener request_mode, destroy;
-};
-
-static void decoration_request_mode(struct wl_listener *listener, void *data)
+static void server_handle_new_input(struct wl_listener *listener, void *data)
 {
-	struct bh_decoration *d = wl_container_of(listener, d, request_mode);
-	wlr_xdg_toplevel_decoration_v1_set_mode(d->decoration,
-		WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
-}
-
-static void decoration_destroy(struct wl_listener *listener, void *data)
-{
-	struct bh_decoration *d = wl_container_of(listener, d, destroy);
-	wl_list_remove(&d->request_mode.link);
-	wl_list_remove(&d->destroy.link);
-	free(d);
-}
-
-static void new_decoration(struct wl_listener *listener, void *data)
-{
-	struct wlr_xdg_toplevel_decoration_v1 *decoration = data;
-	struct bh_decoration *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		return;
+	struct bh_server *server = wl_container_of(listener, server, new_input);
+	struct wlr_input_device *device = data;
+	switch (device->type) {
+	case WLR_INPUT_DEVICE_KEYBOARD:
+		bh_keyboard_create(server, device, false);
+		break;
+	case WLR_INPUT_DEVICE_POINTER:
+		bh_cursor_attach(server, device);
+		break;
+	default:
+		break;
 	}
-	d->decoration = decoration;
-	d->request_mode.notify = decoration_request_mode;
-	wl_signal_add(&decoration->events.request_mode, &d->request_mode);
-	d->destroy.notify = decoration_destroy;
-	wl_signal_add(&decoration->events.destroy, &d->destroy);
-	decoration_request_mode(&d->request_mode, NULL);
+	wlr_seat_set_capabilities(
+		server->seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+}
+
+static void server_handle_new_virtual_keyboard(struct wl_listener *listener, void *data)
+{
+	struct bh_server *server = wl_container_of(listener, server, new_virtual_keyboard);
+	struct wlr_virtual_keyboard_v1 *vkbd = data;
+	bh_log(BH_LOG_DEBUG, "virtual keyboard added");
+	bh_keyboard_create(server, &vkbd->input_device, true);
+	wlr_seat_set_capabilities(
+		server->seat, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+}
+
+/* A host client's virtual pointer (test drivers, remote desktops) moves the
+ * one cursor like a mouse; tagged clients never see the manager. */
+static void server_handle_new_virtual_pointer(struct wl_listener *listener, void *data)
+{
+	struct bh_server *server = wl_container_of(listener, server, new_virtual_pointer);
+	struct wlr_virtual_pointer_v1_new_pointer_event *event = data;
+	bh_cursor_attach(server, &event->new_pointer->input_device);
+}
+
+static void server_handle_new_xdg_surface(struct wl_listener *listener, void *data)
+{
+	struct bh_server *server = wl_container_of(listener, server, new_xdg_surface);
+	bh_view_create(server, data);
+}
+
+/* Decorations are always the compositor's. */
+static void server_handle_new_decoration(struct wl_listener *listener, void *data)
+{
+	bh_decoration_set_server_side(data);
 }
 
 /* xdg-activation: a guest cannot take the focus by itself. */
-static void request_activate(struct wl_listener *listener, void *data)
+static void server_handle_request_activate(struct wl_listener *listener, void *data)
 {
 	struct bh_server *server = wl_container_of(listener, server, request_activate);
 	struct wlr_xdg_activation_v1_request_activate_event *event = data;
 	struct bh_tag *tag = bh_client_tag(wl_resource_get_client(event->surface->resource));
 	if (tag != NULL) {
-		bh_log(BH_LOG_WARN, "tag %s: a guest window asked for the focus; refused", tag->name);
+		bh_log(BH_LOG_WARN, "tag %s: a guest window asked for the focus; refused",
+			tag->name);
 		return;
 	}
 	if (!wlr_surface_is_xdg_surface(event->surface)) {
@@ -223,18 +148,6 @@ static void request_activate(struct wl_listener *listener, void *data)
 	}
 }
 
-/* Which client a set_selection comes from: wlroots' selection events do not
- * say, so the request is noted on its way in. */
-static void protocol_logger(void *data, enum wl_protocol_logger_type type,
-	const struct wl_protocol_logger_message *message)
-{
-	struct bh_server *server = data;
-	if (type == WL_PROTOCOL_LOGGER_REQUEST && message->message->name[0] == 's' &&
-		strcmp(message->message->name, "set_selection") == 0) {
-		server->selection_client = wl_resource_get_client(message->resource);
-	}
-}
-
 bool bh_server_init(struct bh_server *server)
 {
 	server->display = wl_display_create();
@@ -244,7 +157,6 @@ bool bh_server_init(struct bh_server *server)
 	wl_list_init(&server->views);
 	wl_list_init(&server->tags);
 	wl_display_set_global_filter(server->display, global_filter, server);
-	server->logger = wl_display_add_protocol_logger(server->display, protocol_logger, server);
 
 	server->backend = wlr_backend_autocreate(server->display);
 	if (server->backend == NULL) {
@@ -289,7 +201,7 @@ bool bh_server_init(struct bh_server *server)
 
 	server->layout = wlr_output_layout_create();
 	wlr_xdg_output_manager_v1_create(server->display, server->layout);
-	server->new_output.notify = new_output;
+	server->new_output.notify = server_handle_new_output;
 	wl_signal_add(&server->backend->events.new_output, &server->new_output);
 
 	server->scene = wlr_scene_create();
@@ -299,22 +211,25 @@ bool bh_server_init(struct bh_server *server)
 	server->layer_overlay = &wlr_scene_tree_create(&server->scene->node)->node;
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
-	server->new_xdg_surface.notify = bh_view_new_xdg_surface;
+	server->new_xdg_surface.notify = server_handle_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 	struct wlr_xdg_decoration_manager_v1 *decorations =
 		wlr_xdg_decoration_manager_v1_create(server->display);
-	server->new_decoration.notify = new_decoration;
+	server->new_decoration.notify = server_handle_new_decoration;
 	wl_signal_add(&decorations->events.new_toplevel_decoration, &server->new_decoration);
-	server->request_activate.notify = request_activate;
+	server->request_activate.notify = server_handle_request_activate;
 	wl_signal_add(&activation->events.request_activate, &server->request_activate);
 
-	bh_input_init(server);
-	server->new_virtual_keyboard.notify = bh_input_new_virtual_keyboard;
+	bh_cursor_init(server);
+	server->new_input.notify = server_handle_new_input;
+	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+	bh_seat_init(server);
+	server->new_virtual_keyboard.notify = server_handle_new_virtual_keyboard;
 	wl_signal_add(&vkbd->events.new_virtual_keyboard, &server->new_virtual_keyboard);
-	server->new_virtual_pointer.notify = bh_input_new_virtual_pointer;
+	server->new_virtual_pointer.notify = server_handle_new_virtual_pointer;
 	wl_signal_add(&vptr->events.new_virtual_pointer, &server->new_virtual_pointer);
 
-	if (!bh_vm_manager_init(server) || !bh_overlay_init(server) ||
+	if (!bh_vm_manager_init(server) || !bh_status_init(server) || !bh_menu_init(server) ||
 		!bh_clipboard_init(server)) {
 		return false;
 	}
@@ -328,10 +243,29 @@ void bh_server_finish(struct bh_server *server)
 	 * runs before the loop goes. */
 	wl_display_destroy_clients(server->display);
 	wl_event_loop_dispatch_idle(server->loop);
-	bh_tags_destroy(server);
 	bh_clipboard_finish(server);
-	wl_protocol_logger_destroy(server->logger);
-	bh_overlay_destroy(server);
+	bh_vm_manager_finish(server);
+	bh_tags_destroy(server);
+	bh_menu_finish(server);
+	bh_status_finish(server);
+	struct wl_listener *listeners[] = {
+		&server->new_output,
+		&server->new_input,
+		&server->new_xdg_surface,
+		&server->new_decoration,
+		&server->cursor_motion,
+		&server->cursor_motion_absolute,
+		&server->cursor_button,
+		&server->cursor_axis,
+		&server->cursor_frame,
+		&server->request_cursor,
+		&server->new_virtual_keyboard,
+		&server->new_virtual_pointer,
+		&server->request_activate,
+	};
+	for (size_t i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
+		wl_list_remove(&listeners[i]->link);
+	}
 	wlr_backend_destroy(server->backend);
 	wl_display_destroy(server->display);
 	wlr_scene_node_destroy(&server->scene->node);

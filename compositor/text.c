@@ -1,12 +1,65 @@
-/* Text drawn by the compositor (titles, menu, prompt): pango on a cairo
- * image surface, wrapped as a wlr_buffer for the scene graph. */
+/* Text the compositor shows: client strings made safe to show, and text
+ * (titles, menu, prompt, status) drawn with pango on a cairo image surface,
+ * wrapped as a wlr_buffer for the scene graph. */
 #include <cairo.h>
 #include <drm_fourcc.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wlr/types/wlr_buffer.h>
 
-#include "compositor/server.h"
+#include "compositor/text.h"
+
+void bh_text_sanitize(const char *in, char *out, size_t size)
+{
+	/* Control characters (C0, DEL, C1) go; invalid UTF-8 bytes become '?';
+	 * the result is cut at a character boundary below size. */
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)(in != NULL ? in : "");
+	while (*p != '\0' && o + 1 < size) {
+		unsigned char c = *p;
+		size_t len = c < 0x80             ? 1
+			     : (c & 0xe0) == 0xc0 ? 2
+			     : (c & 0xf0) == 0xe0 ? 3
+			     : (c & 0xf8) == 0xf0 ? 4
+						  : 0;
+		bool valid = len > 0;
+		for (size_t i = 1; valid && i < len; i++) {
+			valid = (p[i] & 0xc0) == 0x80;
+		}
+		if (valid && len == 2 && c < 0xc2) {
+			valid = false; /* overlong */
+		}
+		if (!valid) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		if (len == 1 && (c < 0x20 || c == 0x7f)) {
+			p++;
+			continue;
+		}
+		/* C1 controls U+0080..U+009F, and bidi overrides that could
+		 * reorder the tag prefix (U+202A..U+202E, U+2066..U+2069). */
+		if (len == 2 && c == 0xc2 && p[1] < 0xa0) {
+			p += 2;
+			continue;
+		}
+		if (len == 3 && c == 0xe2 &&
+			((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+				(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+			p += 3;
+			continue;
+		}
+		if (o + len >= size) {
+			break;
+		}
+		memcpy(out + o, p, len);
+		o += len;
+		p += len;
+	}
+	out[o] = '\0';
+}
 
 struct cairo_buffer {
 	struct wlr_buffer base;
@@ -40,32 +93,14 @@ static const struct wlr_buffer_impl cairo_buffer_impl = {
 	.end_data_ptr_access = cairo_buffer_end,
 };
 
-void bh_colour_to_float(uint32_t rgb, float out[4])
-{
-	out[0] = (float)((rgb >> 16) & 0xff) / 255.0f;
-	out[1] = (float)((rgb >> 8) & 0xff) / 255.0f;
-	out[2] = (float)(rgb & 0xff) / 255.0f;
-	out[3] = 1.0f;
-}
-
-uint32_t bh_colour_shade(uint32_t rgb, double factor)
-{
-	uint32_t out = 0;
-	for (int shift = 16; shift >= 0; shift -= 8) {
-		double c = (double)((rgb >> shift) & 0xff) * factor;
-		out |= (uint32_t)(c > 255 ? 255 : c) << shift;
-	}
-	return out;
-}
-
 static void set_source(cairo_t *cr, uint32_t rgb)
 {
 	cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
 		(rgb & 0xff) / 255.0);
 }
 
-static struct wlr_scene_buffer *wrap(struct wlr_scene_node *parent, cairo_surface_t *surface,
-	int width, int height)
+static struct wlr_scene_buffer *wrap(
+	struct wlr_scene_node *parent, cairo_surface_t *surface, int width, int height)
 {
 	cairo_surface_flush(surface);
 	struct cairo_buffer *buffer = calloc(1, sizeof(*buffer));
@@ -84,8 +119,8 @@ static struct wlr_scene_buffer *wrap(struct wlr_scene_node *parent, cairo_surfac
 static PangoLayout *layout_for(cairo_t *cr, const char *text, bool bold, int width)
 {
 	PangoLayout *layout = pango_cairo_create_layout(cr);
-	PangoFontDescription *font = pango_font_description_from_string(
-		bold ? "Sans Bold 10" : "Sans 10");
+	PangoFontDescription *font =
+		pango_font_description_from_string(bold ? "Sans Bold 10" : "Sans 10");
 	pango_layout_set_font_description(layout, font);
 	pango_font_description_free(font);
 	pango_layout_set_width(layout, width * PANGO_SCALE);
@@ -96,64 +131,73 @@ static PangoLayout *layout_for(cairo_t *cr, const char *text, bool bold, int wid
 	return layout;
 }
 
-struct wlr_scene_buffer *bh_text_buffer(struct wlr_scene_node *parent, const char *text,
-	int width, int height, uint32_t background, uint32_t foreground, bool bold)
+/* A width x height image filled with background, and a context on it. */
+static cairo_surface_t *canvas_create(int width, int height, uint32_t background, cairo_t **cr)
 {
-	if (width < 1 || height < 1) {
-		return NULL;
-	}
 	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
 	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(surface);
 		return NULL;
 	}
-	cairo_t *cr = cairo_create(surface);
-	set_source(cr, background);
-	cairo_paint(cr);
+	*cr = cairo_create(surface);
+	set_source(*cr, background);
+	cairo_paint(*cr);
+	return surface;
+}
+
+/* One line of text from x, ellipsized to width, centred in a band of
+ * height from y. */
+static void draw_line(cairo_t *cr, const char *text, bool bold, int x, int y, int width, int height,
+	uint32_t foreground)
+{
+	PangoLayout *layout = layout_for(cr, text, bold, width);
+	int tw, th;
+	pango_layout_get_pixel_size(layout, &tw, &th);
+	set_source(cr, foreground);
+	cairo_move_to(cr, x, y + (height - th) / 2.0);
+	pango_cairo_show_layout(cr, layout);
+	g_object_unref(layout);
+}
+
+struct wlr_scene_buffer *bh_text_buffer(struct wlr_scene_node *parent, const char *text, int width,
+	int height, uint32_t background, uint32_t foreground, bool bold)
+{
+	if (width < 1 || height < 1) {
+		return NULL;
+	}
+	cairo_t *cr;
+	cairo_surface_t *surface = canvas_create(width, height, background, &cr);
+	if (surface == NULL) {
+		return NULL;
+	}
 	if (width > 12) {
-		PangoLayout *layout = layout_for(cr, text, bold, width - 12);
-		int tw, th;
-		pango_layout_get_pixel_size(layout, &tw, &th);
-		set_source(cr, foreground);
-		cairo_move_to(cr, 6, (height - th) / 2.0);
-		pango_cairo_show_layout(cr, layout);
-		g_object_unref(layout);
+		draw_line(cr, text, bold, 6, 0, width - 12, height, foreground);
 	}
 	cairo_destroy(cr);
 	return wrap(parent, surface, width, height);
 }
 
-struct wlr_scene_buffer *bh_lines_buffer(struct wlr_scene_node *parent, const char *const *lines,
-	const bool *highlight, size_t count, int width, uint32_t background, uint32_t foreground,
-	uint32_t accent)
+struct wlr_scene_buffer *bh_text_lines_buffer(struct wlr_scene_node *parent,
+	const char *const *lines, const bool *highlight, size_t count, int width,
+	uint32_t background, uint32_t foreground, uint32_t accent)
 {
-	const int line_height = 22;
-	int height = (int)count * line_height + 8;
+	int height = (int)count * BH_TEXT_LINE_HEIGHT + 2 * BH_TEXT_LINES_TOP;
 	if (count == 0 || width < 20) {
 		return NULL;
 	}
-	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(surface);
+	cairo_t *cr;
+	cairo_surface_t *surface = canvas_create(width, height, background, &cr);
+	if (surface == NULL) {
 		return NULL;
 	}
-	cairo_t *cr = cairo_create(surface);
-	set_source(cr, background);
-	cairo_paint(cr);
 	for (size_t i = 0; i < count; i++) {
-		int y = 4 + (int)i * line_height;
+		int y = BH_TEXT_LINES_TOP + (int)i * BH_TEXT_LINE_HEIGHT;
 		if (highlight != NULL && highlight[i]) {
 			set_source(cr, accent);
-			cairo_rectangle(cr, 0, y, width, line_height);
+			cairo_rectangle(cr, 0, y, width, BH_TEXT_LINE_HEIGHT);
 			cairo_fill(cr);
 		}
-		PangoLayout *layout = layout_for(cr, lines[i], i == 0, width - 16);
-		int tw, th;
-		pango_layout_get_pixel_size(layout, &tw, &th);
-		set_source(cr, foreground);
-		cairo_move_to(cr, 8, y + (line_height - th) / 2.0);
-		pango_cairo_show_layout(cr, layout);
-		g_object_unref(layout);
+		draw_line(cr, lines[i], i == 0, 8, y, width - 16, BH_TEXT_LINE_HEIGHT, foreground);
 	}
 	cairo_destroy(cr);
 	return wrap(parent, surface, width, height);

@@ -1,69 +1,34 @@
-/* Windows: xdg toplevels and popups, the frames the compositor draws around
- * them, focus, maximize and fullscreen. The frame of a window depends only
- * on the connection its client came from (view->tag), never on anything the
- * client says. */
+/* Views: xdg toplevels and popups as windows, focus and stacking, maximize
+ * and fullscreen, and the pointer grabs that move and resize them. The
+ * frame of a window depends only on the connection its client came from
+ * (view->tag), never on anything the client says. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wlr/util/edges.h>
 #include <wlr/types/wlr_output.h>
-#include <wlr/util/log.h>
 
 #include "common/log.h"
-#include "compositor/server.h"
+#include "compositor/client.h"
+#include "compositor/output.h"
+#include "compositor/seat.h"
+#include "compositor/status.h"
+#include "compositor/tags.h"
+#include "compositor/view.h"
+#include "compositor/vm_manager.h"
 
-void bh_sanitize_title(const char *in, char *out, size_t size)
-{
-	/* Control characters (C0, DEL, C1) go; invalid UTF-8 bytes become '?';
-	 * the result is cut at a character boundary below size. */
-	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)(in != NULL ? in : "");
-	while (*p != '\0' && o + 1 < size) {
-		unsigned char c = *p;
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-			: (c & 0xf8) == 0xf0 ? 4 : 0;
-		bool valid = len > 0;
-		for (size_t i = 1; valid && i < len; i++) {
-			valid = (p[i] & 0xc0) == 0x80;
-		}
-		if (valid && len == 2 && c < 0xc2) {
-			valid = false; /* overlong */
-		}
-		if (!valid) {
-			out[o++] = '?';
-			p++;
-			continue;
-		}
-		if (len == 1 && (c < 0x20 || c == 0x7f)) {
-			p++;
-			continue;
-		}
-		/* C1 controls U+0080..U+009F, and bidi overrides that could
-		 * reorder the tag prefix (U+202A..U+202E, U+2066..U+2069). */
-		if (len == 2 && c == 0xc2 && p[1] < 0xa0) {
-			p += 2;
-			continue;
-		}
-		if (len == 3 && c == 0xe2 &&
-			((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-				(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
-			p += 3;
-			continue;
-		}
-		if (o + len >= size) {
-			break;
-		}
-		memcpy(out + o, p, len);
-		o += len;
-		p += len;
-	}
-	out[o] = '\0';
-}
+/* A popup of any client: framed thinly in the tag's colour when a guest's. */
+struct popup {
+	struct wlr_xdg_popup *popup;
+	struct wlr_scene_node *node;
+	struct wlr_scene_rect *edge[4];
+	struct bh_tag *tag;
+	struct wl_listener commit, destroy;
+};
 
 uint32_t bh_view_colour(const struct bh_view *view)
 {
-	uint32_t base = view->tag != NULL ? view->tag->colour : BH_HOST_COLOUR;
-	return view->focused ? base : bh_colour_shade(base, view->tag != NULL ? 0.6 : 0.7);
+	return bh_decoration_colour(
+		view->tag != NULL, view->tag != NULL ? view->tag->colour : 0, view->focused);
 }
 
 void bh_view_display_title(const struct bh_view *view, char *buf, size_t size)
@@ -75,120 +40,40 @@ void bh_view_display_title(const struct bh_view *view, char *buf, size_t size)
 	}
 }
 
-static bool vm_fullscreen_edge(const struct bh_view *view, int *edge)
+struct bh_decoration_size bh_view_frame_size(const struct bh_view *view)
 {
-	*edge = view->tag != NULL ? view->server->config->fullscreen_edge : 0;
-	return *edge > 0;
-}
-
-/* Thickness of the frame: above the content (title bar or edge) and on the
- * other three sides. */
-static void frame_metrics(const struct bh_view *view, int *top, int *side, bool *title)
-{
-	if (view->fullscreen) {
-		int edge;
-		vm_fullscreen_edge(view, &edge);
-		*top = *side = edge;
-		*title = false;
-		return;
-	}
-	*side = view->tag != NULL ? BH_BORDER : BH_HOST_BORDER;
-	*top = BH_TITLE_HEIGHT;
-	*title = true;
+	return bh_decoration_size(
+		view->tag != NULL, view->fullscreen, view->server->config->fullscreen_edge);
 }
 
 uint32_t bh_view_frame_edges(const struct bh_view *view, double lx, double ly)
 {
-	int top, side;
-	bool title;
-	frame_metrics(view, &top, &side, &title);
-	double x = lx - view->x, y = ly - view->y;
-	uint32_t edges = 0;
-	if (y >= top + view->height) {
-		edges |= WLR_EDGE_BOTTOM;
-	}
-	if (x < side) {
-		edges |= WLR_EDGE_LEFT;
-	} else if (x >= side + view->width) {
-		edges |= WLR_EDGE_RIGHT;
-	}
-	if (y < top && !title) {
-		edges |= WLR_EDGE_TOP;
-	}
-	/* The title bar (corners included) moves the window. */
-	return y < top && title ? 0 : edges;
-}
-
-static uint32_t text_colour(uint32_t bg)
-{
-	double lum = 0.299 * ((bg >> 16) & 0xff) + 0.587 * ((bg >> 8) & 0xff) + 0.114 * (bg & 0xff);
-	return lum > 140 ? 0x000000 : 0xffffff;
+	return bh_decoration_edges(
+		bh_view_frame_size(view), view->width, view->height, lx - view->x, ly - view->y);
 }
 
 void bh_view_redraw_frame(struct bh_view *view)
 {
-	int top, side;
-	bool show_title;
-	frame_metrics(view, &top, &side, &show_title);
-	int w = view->width, h = view->height;
-	uint32_t colour = bh_view_colour(view);
-	float c[4];
-	bh_colour_to_float(colour, c);
-	int total_w = w + 2 * side;
-	wlr_scene_rect_set_size(view->edge[0], total_w, top);
-	wlr_scene_node_set_position(&view->edge[0]->node, 0, 0);
-	wlr_scene_rect_set_size(view->edge[1], total_w, side);
-	wlr_scene_node_set_position(&view->edge[1]->node, 0, top + h);
-	wlr_scene_rect_set_size(view->edge[2], side, h);
-	wlr_scene_node_set_position(&view->edge[2]->node, 0, top);
-	wlr_scene_rect_set_size(view->edge[3], side, h);
-	wlr_scene_node_set_position(&view->edge[3]->node, side + w, top);
-	for (int i = 0; i < 4; i++) {
-		wlr_scene_rect_set_color(view->edge[i], c);
-	}
-	wlr_scene_node_set_position(view->surface, side, top);
-
-	char title[sizeof(view->drawn_title)];
+	struct bh_decoration_size size = bh_view_frame_size(view);
+	char title[sizeof(view->frame.drawn_title)];
 	bh_view_display_title(view, title, sizeof(title));
-	bool same = view->title_buffer != NULL && view->drawn_colour == colour &&
-		    view->drawn_width == total_w && strcmp(view->drawn_title, title) == 0;
-	if (!show_title) {
-		if (view->title_buffer != NULL) {
-			wlr_scene_node_destroy(&view->title_buffer->node);
-			view->title_buffer = NULL;
-		}
-		return;
-	}
-	if (same) {
-		return;
-	}
-	if (view->title_buffer != NULL) {
-		wlr_scene_node_destroy(&view->title_buffer->node);
-		view->title_buffer = NULL;
-	}
-	/* The title text never covers the side borders. */
-	view->title_buffer = bh_text_buffer(view->tree, title, total_w - 2 * side, top, colour,
-		text_colour(colour), view->tag != NULL);
-	if (view->title_buffer != NULL) {
-		wlr_scene_node_set_position(&view->title_buffer->node, side, 0);
-	}
-	view->drawn_colour = colour;
-	view->drawn_width = total_w;
-	snprintf(view->drawn_title, sizeof(view->drawn_title), "%s", title);
+	bh_decoration_draw(&view->frame, size, view->width, view->height, bh_view_colour(view),
+		title, view->tag != NULL);
+	wlr_scene_node_set_position(view->surface, size.side, size.top);
 }
 
-void bh_views_redraw_tag(struct bh_server *server, struct bh_tag *tag)
+void bh_views_redraw_all(struct bh_server *server)
 {
 	struct bh_view *view;
 	wl_list_for_each (view, &server->views, link) {
-		if (view->tag == tag) {
-			bh_view_redraw_frame(view);
-		}
+		bh_view_redraw_frame(view);
 	}
 }
 
-static void view_place(struct bh_view *view)
+void bh_view_move(struct bh_view *view, int x, int y)
 {
+	view->x = x;
+	view->y = y;
 	wlr_scene_node_set_position(view->tree, view->x, view->y);
 }
 
@@ -229,38 +114,12 @@ void bh_view_focus(struct bh_view *view)
 	wl_list_insert(&server->views, &view->link);
 	wlr_xdg_toplevel_set_activated(view->xdg, true);
 	bh_view_redraw_frame(view);
-	if (bh_overlay_active(server)) {
-		return; /* the menu or prompt keeps the keyboard */
-	}
-	/* The focused window's domain decides which selection clients see. */
-	bh_clipboard_focus(server, view->tag);
-	struct wlr_keyboard *kb = wlr_seat_get_keyboard(server->seat);
-	if (kb != NULL) {
-		wlr_seat_keyboard_notify_enter(server->seat, view->xdg->surface, kb->keycodes,
-			kb->num_keycodes, &kb->modifiers);
-	} else {
-		wlr_seat_keyboard_notify_enter(server->seat, view->xdg->surface, NULL, 0, NULL);
-	}
+	bh_seat_focus(server, view->xdg->surface, view->tag);
 }
 
 void bh_view_close(struct bh_view *view)
 {
 	wlr_xdg_toplevel_send_close(view->xdg);
-}
-
-/* The output box under a layout point (or the first output). */
-void bh_server_output_box(struct bh_server *server, int lx, int ly, struct wlr_box *box)
-{
-	struct wlr_output *output = wlr_output_layout_output_at(server->layout, lx, ly);
-	if (output == NULL) {
-		output = wlr_output_layout_get_center_output(server->layout);
-	}
-	*box = (struct wlr_box){0, 0, 1280, 720};
-	struct wlr_box *found =
-		output != NULL ? wlr_output_layout_get_box(server->layout, output) : NULL;
-	if (found != NULL) {
-		*box = *found;
-	}
 }
 
 void bh_view_set_maximized(struct bh_view *view, bool on)
@@ -269,26 +128,21 @@ void bh_view_set_maximized(struct bh_view *view, bool on)
 		wlr_xdg_surface_schedule_configure(view->xdg);
 		return;
 	}
-	int top, side;
-	bool title;
-	frame_metrics(view, &top, &side, &title);
+	struct bh_decoration_size size = bh_view_frame_size(view);
 	if (on) {
 		view->saved = (struct wlr_box){view->x, view->y, view->width, view->height};
 		struct wlr_box box;
-		bh_server_output_box(view->server, view->x + 10, view->y + 10, &box);
-		view->x = box.x;
-		view->y = box.y;
-		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)(box.width - 2 * side),
-			(uint32_t)(box.height - top - side));
+		bh_output_box(view->server, view->x + 10, view->y + 10, &box);
+		bh_view_move(view, box.x, box.y);
+		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)(box.width - 2 * size.side),
+			(uint32_t)(box.height - size.top - size.side));
 	} else {
-		view->x = view->saved.x;
-		view->y = view->saved.y;
-		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)view->saved.width,
-			(uint32_t)view->saved.height);
+		bh_view_move(view, view->saved.x, view->saved.y);
+		wlr_xdg_toplevel_set_size(
+			view->xdg, (uint32_t)view->saved.width, (uint32_t)view->saved.height);
 	}
 	view->maximized = on;
 	wlr_xdg_toplevel_set_maximized(view->xdg, on);
-	view_place(view);
 }
 
 void bh_view_set_fullscreen(struct bh_view *view, bool on)
@@ -302,47 +156,42 @@ void bh_view_set_fullscreen(struct bh_view *view, bool on)
 			view->saved = (struct wlr_box){view->x, view->y, view->width, view->height};
 		}
 		view->fullscreen = true;
-		int edge;
-		vm_fullscreen_edge(view, &edge);
+		int edge = bh_view_frame_size(view).side;
 		struct wlr_box box;
-		bh_server_output_box(view->server, view->x + 10, view->y + 10, &box);
-		view->x = box.x;
-		view->y = box.y;
+		bh_output_box(view->server, view->x + 10, view->y + 10, &box);
+		bh_view_move(view, box.x, box.y);
 		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)(box.width - 2 * edge),
 			(uint32_t)(box.height - 2 * edge));
 	} else {
 		view->fullscreen = false;
 		view->maximized = false;
-		view->x = view->saved.x;
-		view->y = view->saved.y;
-		wlr_xdg_toplevel_set_size(view->xdg, (uint32_t)view->saved.width,
-			(uint32_t)view->saved.height);
+		bh_view_move(view, view->saved.x, view->saved.y);
+		wlr_xdg_toplevel_set_size(
+			view->xdg, (uint32_t)view->saved.width, (uint32_t)view->saved.height);
 		wlr_xdg_toplevel_set_maximized(view->xdg, false);
 	}
 	wlr_xdg_toplevel_set_fullscreen(view->xdg, on);
-	view_place(view);
 	bh_view_redraw_frame(view);
 }
 
-struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly,
-	struct wlr_surface **surface, double *sx, double *sy, bool *on_frame)
+struct bh_view *bh_view_at(struct bh_server *server, double lx, double ly, struct bh_view_hit *hit)
 {
-	*surface = NULL;
-	*on_frame = false;
-	struct wlr_scene_node *node = wlr_scene_node_at(server->layer_views, lx, ly, sx, sy);
+	*hit = (struct bh_view_hit){0};
+	struct wlr_scene_node *node =
+		wlr_scene_node_at(server->layer_views, lx, ly, &hit->sx, &hit->sy);
 	if (node == NULL) {
 		return NULL;
 	}
 	if (node->type == WLR_SCENE_NODE_SURFACE) {
-		*surface = wlr_scene_surface_from_node(node)->surface;
+		hit->surface = wlr_scene_surface_from_node(node)->surface;
 	}
 	for (struct wlr_scene_node *n = node; n != NULL; n = n->parent) {
 		if (n->data != NULL) {
-			struct bh_view *view = n->data;
-			*on_frame = node->parent == view->tree &&
-				    (node->type == WLR_SCENE_NODE_RECT ||
-					    node->type == WLR_SCENE_NODE_BUFFER);
-			return view;
+			hit->view = n->data;
+			hit->on_frame = node->parent == hit->view->tree &&
+					(node->type == WLR_SCENE_NODE_RECT ||
+						node->type == WLR_SCENE_NODE_BUFFER);
+			return hit->view;
 		}
 	}
 	return NULL;
@@ -371,13 +220,13 @@ static void view_update_size(struct bh_view *view)
 	}
 }
 
-static void handle_commit(struct wl_listener *listener, void *data)
+static void view_handle_commit(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, commit);
 	view_update_size(view);
 }
 
-static void handle_map(struct wl_listener *listener, void *data)
+static void view_handle_map(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, map);
 	struct bh_server *server = view->server;
@@ -386,23 +235,21 @@ static void handle_map(struct wl_listener *listener, void *data)
 		bh_tag_window_shown(view->tag);
 	}
 	/* Title and app id may have been set before we listened. */
-	bh_sanitize_title(view->xdg->toplevel->title, view->title, sizeof(view->title));
-	bh_sanitize_title(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
+	bh_text_sanitize(view->xdg->toplevel->title, view->title, sizeof(view->title));
+	bh_text_sanitize(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(view->xdg, &geo);
 	view->width = geo.width;
 	view->height = geo.height;
 	/* Cascade new windows from the top left of the output. */
 	struct wlr_box box;
-	bh_server_output_box(server, (int)server->cursor->x, (int)server->cursor->y, &box);
+	bh_output_box(server, (int)server->cursor->x, (int)server->cursor->y, &box);
 	int n = 0;
 	struct bh_view *other;
 	wl_list_for_each (other, &server->views, link) {
 		n += other != view && other->mapped;
 	}
-	view->x = box.x + 24 + (n % 10) * 28;
-	view->y = box.y + 24 + (n % 10) * 28;
-	view_place(view);
+	bh_view_move(view, box.x + 24 + (n % 10) * 28, box.y + 24 + (n % 10) * 28);
 	wlr_scene_node_set_enabled(view->tree, true);
 	bh_view_redraw_frame(view);
 	if (view->tag != NULL) {
@@ -413,15 +260,14 @@ static void handle_map(struct wl_listener *listener, void *data)
 	bh_status_update(server);
 }
 
-static void handle_unmap(struct wl_listener *listener, void *data)
+static void view_handle_unmap(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, unmap);
 	struct bh_server *server = view->server;
 	view->mapped = false;
 	wlr_scene_node_set_enabled(view->tree, false);
 	if (server->grab_view == view) {
-		server->grab = BH_GRAB_NONE;
-		server->grab_view = NULL;
+		bh_view_end_grab(server);
 	}
 	if (view->focused) {
 		view->focused = false;
@@ -429,20 +275,18 @@ static void handle_unmap(struct wl_listener *listener, void *data)
 	}
 }
 
-static void handle_destroy(struct wl_listener *listener, void *data)
+static void view_handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, destroy);
 	struct bh_server *server = view->server;
 	if (server->grab_view == view) {
-		server->grab = BH_GRAB_NONE;
-		server->grab_view = NULL;
+		bh_view_end_grab(server);
 	}
 	wl_list_remove(&view->link);
 	wl_list_remove(&view->map.link);
 	wl_list_remove(&view->unmap.link);
 	wl_list_remove(&view->destroy.link);
 	wl_list_remove(&view->commit.link);
-	wl_list_remove(&view->new_popup.link);
 	wl_list_remove(&view->request_move.link);
 	wl_list_remove(&view->request_resize.link);
 	wl_list_remove(&view->request_maximize.link);
@@ -451,18 +295,15 @@ static void handle_destroy(struct wl_listener *listener, void *data)
 	wl_list_remove(&view->set_app_id.link);
 	wlr_scene_node_destroy(view->tree);
 	if (view->tag != NULL) {
-		bh_tag_window_closed(view->tag);
+		bh_vm_manager_window_closed(view->tag);
 	}
 	free(view);
 	bh_status_update(server);
 }
 
-static void begin_grab(struct bh_view *view, enum bh_grab mode, uint32_t edges)
+void bh_view_begin_grab(struct bh_view *view, enum bh_grab mode, uint32_t edges)
 {
 	struct bh_server *server = view->server;
-	if (view->fullscreen) {
-		return;
-	}
 	server->grab = mode;
 	server->grab_view = view;
 	server->grab_x = server->cursor->x;
@@ -471,50 +312,62 @@ static void begin_grab(struct bh_view *view, enum bh_grab mode, uint32_t edges)
 	server->grab_edges = edges;
 }
 
-static void handle_request_move(struct wl_listener *listener, void *data)
+void bh_view_end_grab(struct bh_server *server)
+{
+	server->grab = BH_GRAB_NONE;
+	server->grab_view = NULL;
+}
+
+/* A client may ask to be moved or resized only while a button is down on
+ * its focused window: a guest cannot drag itself around on its own. */
+static bool may_grab(struct bh_view *view)
+{
+	return view->server->seat->pointer_state.button_count > 0 && view->focused &&
+	       !view->fullscreen;
+}
+
+static void view_handle_request_move(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, request_move);
-	/* Only while a button is down on the window: a guest cannot drag
-	 * itself around on its own. */
-	if (view->server->seat->pointer_state.button_count > 0 && view->focused) {
-		begin_grab(view, BH_GRAB_MOVE, 0);
+	if (may_grab(view)) {
+		bh_view_begin_grab(view, BH_GRAB_MOVE, 0);
 	}
 }
 
-static void handle_request_resize(struct wl_listener *listener, void *data)
+static void view_handle_request_resize(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, request_resize);
 	struct wlr_xdg_toplevel_resize_event *event = data;
-	if (view->server->seat->pointer_state.button_count > 0 && view->focused) {
-		begin_grab(view, BH_GRAB_RESIZE, event->edges);
+	if (may_grab(view)) {
+		bh_view_begin_grab(view, BH_GRAB_RESIZE, event->edges);
 	}
 }
 
-static void handle_request_maximize(struct wl_listener *listener, void *data)
+static void view_handle_request_maximize(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, request_maximize);
 	bh_view_set_maximized(view, view->xdg->toplevel->requested.maximized);
 }
 
-static void handle_request_fullscreen(struct wl_listener *listener, void *data)
+static void view_handle_request_fullscreen(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, request_fullscreen);
 	bh_view_set_fullscreen(view, view->xdg->toplevel->requested.fullscreen);
 }
 
-static void handle_set_title(struct wl_listener *listener, void *data)
+static void view_handle_set_title(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, set_title);
-	bh_sanitize_title(view->xdg->toplevel->title, view->title, sizeof(view->title));
+	bh_text_sanitize(view->xdg->toplevel->title, view->title, sizeof(view->title));
 	if (view->mapped) {
 		bh_view_redraw_frame(view);
 	}
 }
 
-static void handle_set_app_id(struct wl_listener *listener, void *data)
+static void view_handle_set_app_id(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, set_app_id);
-	bh_sanitize_title(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
+	bh_text_sanitize(view->xdg->toplevel->app_id, view->app_id, sizeof(view->app_id));
 }
 
 /* Popups */
@@ -534,20 +387,18 @@ static struct bh_view *view_of_xdg(struct wlr_xdg_surface *xdg)
 	return node->parent != NULL ? node->parent->data : NULL;
 }
 
-static void popup_unconstrain(struct bh_popup *p)
+static void popup_unconstrain(struct popup *p)
 {
 	struct bh_view *view = view_of_xdg(p->popup->base);
 	if (view == NULL) {
 		return;
 	}
-	int top, side;
-	bool title;
-	frame_metrics(view, &top, &side, &title);
+	struct bh_decoration_size size = bh_view_frame_size(view);
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(view->xdg, &geo);
-	int sx = view->x + side - geo.x, sy = view->y + top - geo.y;
+	int sx = view->x + size.side - geo.x, sy = view->y + size.top - geo.y;
 	struct wlr_box box;
-	bh_server_output_box(view->server, view->x + side, view->y + top, &box);
+	bh_output_box(view->server, view->x + size.side, view->y + size.top, &box);
 	/* Inside the output, leaving room for the popup's own thin frame. */
 	int inset = p->tag != NULL ? BH_POPUP_BORDER : 0;
 	struct wlr_box local = {box.x - sx + inset, box.y - sy + inset, box.width - 2 * inset,
@@ -555,28 +406,20 @@ static void popup_unconstrain(struct bh_popup *p)
 	wlr_xdg_popup_unconstrain_from_box(p->popup, &local);
 }
 
-static void popup_commit(struct wl_listener *listener, void *data)
+static void popup_handle_commit(struct wl_listener *listener, void *data)
 {
-	struct bh_popup *p = wl_container_of(listener, p, commit);
+	struct popup *p = wl_container_of(listener, p, commit);
 	if (p->tag == NULL) {
 		return;
 	}
 	struct wlr_box geo;
 	wlr_xdg_surface_get_geometry(p->popup->base, &geo);
-	int b = BH_POPUP_BORDER, w = geo.width, h = geo.height;
-	wlr_scene_node_set_position(&p->edge[0]->node, -b, -b);
-	wlr_scene_rect_set_size(p->edge[0], w + 2 * b, b);
-	wlr_scene_node_set_position(&p->edge[1]->node, -b, h);
-	wlr_scene_rect_set_size(p->edge[1], w + 2 * b, b);
-	wlr_scene_node_set_position(&p->edge[2]->node, -b, 0);
-	wlr_scene_rect_set_size(p->edge[2], b, h);
-	wlr_scene_node_set_position(&p->edge[3]->node, w, 0);
-	wlr_scene_rect_set_size(p->edge[3], b, h);
+	bh_decoration_popup_draw(p->edge, geo.width, geo.height);
 }
 
-static void popup_destroy(struct wl_listener *listener, void *data)
+static void popup_handle_destroy(struct wl_listener *listener, void *data)
 {
-	struct bh_popup *p = wl_container_of(listener, p, destroy);
+	struct popup *p = wl_container_of(listener, p, destroy);
 	wl_list_remove(&p->commit.link);
 	wl_list_remove(&p->destroy.link);
 	free(p);
@@ -592,7 +435,7 @@ static void create_popup(struct wlr_xdg_surface *xdg)
 	if (parent == NULL || parent->data == NULL) {
 		return;
 	}
-	struct bh_popup *p = calloc(1, sizeof(*p));
+	struct popup *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		return;
 	}
@@ -605,16 +448,11 @@ static void create_popup(struct wlr_xdg_surface *xdg)
 	}
 	xdg->data = p->node;
 	if (p->tag != NULL) {
-		float c[4];
-		bh_colour_to_float(p->tag->colour, c);
-		for (int i = 0; i < 4; i++) {
-			p->edge[i] = wlr_scene_rect_create(p->node, 0, 0, c);
-			wlr_scene_node_lower_to_bottom(&p->edge[i]->node);
-		}
+		bh_decoration_popup_create(p->edge, p->node, p->tag->colour);
 	}
-	p->commit.notify = popup_commit;
+	p->commit.notify = popup_handle_commit;
 	wl_signal_add(&xdg->surface->events.commit, &p->commit);
-	p->destroy.notify = popup_destroy;
+	p->destroy.notify = popup_handle_destroy;
 	wl_signal_add(&xdg->events.destroy, &p->destroy);
 	popup_unconstrain(p);
 }
@@ -629,15 +467,9 @@ static bool tag_window_limit(struct bh_server *server, struct bh_tag *tag)
 	return n >= server->config->max_windows_per_tag;
 }
 
-static void handle_view_new_popup(struct wl_listener *listener, void *data)
+void bh_view_create(struct bh_server *server, struct wlr_xdg_surface *xdg)
 {
-	/* Popups are created from new_xdg_surface; nothing to do here. */
-}
-
-void bh_view_new_xdg_surface(struct wl_listener *listener, void *data)
-{
-	struct bh_server *server = wl_container_of(listener, server, new_xdg_surface);
-	struct wlr_xdg_surface *xdg = data;
+	/* A popup comes here too, as a new xdg surface, with its parent set. */
 	if (xdg->role == WLR_XDG_SURFACE_ROLE_POPUP) {
 		create_popup(xdg);
 		return;
@@ -666,43 +498,34 @@ void bh_view_new_xdg_surface(struct wl_listener *listener, void *data)
 	view->id = ++server->next_view_id;
 	view->tree = &wlr_scene_tree_create(server->layer_views)->node;
 	view->tree->data = view;
-	float c[4];
-	bh_colour_to_float(bh_view_colour(view), c);
-	for (int i = 0; i < 4; i++) {
-		view->edge[i] = wlr_scene_rect_create(view->tree, 0, 0, c);
-	}
+	bh_decoration_create(&view->frame, view->tree, bh_view_colour(view));
 	view->surface = wlr_scene_xdg_surface_create(view->tree, xdg);
 	xdg->data = view->surface;
 	wlr_scene_node_set_enabled(view->tree, false);
 	wl_list_insert(&server->views, &view->link);
 	if (tag != NULL) {
-		tag->windows++;
-		if (tag->idle_timer != NULL) {
-			wl_event_source_timer_update(tag->idle_timer, 0);
-		}
+		bh_vm_manager_window_opened(tag);
 	}
 
-	view->map.notify = handle_map;
+	view->map.notify = view_handle_map;
 	wl_signal_add(&xdg->events.map, &view->map);
-	view->unmap.notify = handle_unmap;
+	view->unmap.notify = view_handle_unmap;
 	wl_signal_add(&xdg->events.unmap, &view->unmap);
-	view->destroy.notify = handle_destroy;
+	view->destroy.notify = view_handle_destroy;
 	wl_signal_add(&xdg->events.destroy, &view->destroy);
-	view->commit.notify = handle_commit;
+	view->commit.notify = view_handle_commit;
 	wl_signal_add(&xdg->surface->events.commit, &view->commit);
-	view->new_popup.notify = handle_view_new_popup;
-	wl_signal_add(&xdg->events.new_popup, &view->new_popup);
 	struct wlr_xdg_toplevel *toplevel = xdg->toplevel;
-	view->request_move.notify = handle_request_move;
+	view->request_move.notify = view_handle_request_move;
 	wl_signal_add(&toplevel->events.request_move, &view->request_move);
-	view->request_resize.notify = handle_request_resize;
+	view->request_resize.notify = view_handle_request_resize;
 	wl_signal_add(&toplevel->events.request_resize, &view->request_resize);
-	view->request_maximize.notify = handle_request_maximize;
+	view->request_maximize.notify = view_handle_request_maximize;
 	wl_signal_add(&toplevel->events.request_maximize, &view->request_maximize);
-	view->request_fullscreen.notify = handle_request_fullscreen;
+	view->request_fullscreen.notify = view_handle_request_fullscreen;
 	wl_signal_add(&toplevel->events.request_fullscreen, &view->request_fullscreen);
-	view->set_title.notify = handle_set_title;
+	view->set_title.notify = view_handle_set_title;
 	wl_signal_add(&toplevel->events.set_title, &view->set_title);
-	view->set_app_id.notify = handle_set_app_id;
+	view->set_app_id.notify = view_handle_set_app_id;
 	wl_signal_add(&toplevel->events.set_app_id, &view->set_app_id);
 }
