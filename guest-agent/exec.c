@@ -103,8 +103,9 @@ pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int
 	if (switch_user && (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
 		_exit(126);
 	}
-	if (chdir(home + 5) != 0) {
-		chdir("/");
+	/* Without its home the command starts in /, or where the agent is. */
+	if (chdir(home + 5) != 0 && chdir("/") != 0) {
+		dprintf(STDERR_FILENO, "bulkhead-agent: no home and no /: %s\n", strerror(errno));
 	}
 	execvpe(argv[0], (char *const *)argv, envp);
 	dprintf(STDERR_FILENO, "bulkhead-agent: could not run %s: %s\n", argv[0], strerror(errno));
