@@ -295,8 +295,8 @@ static void read_log(struct log_reader *r, const char *path, struct display *d)
 
 /* Runs the recipe into out, its output into log, relaying its stages.
  * Returns its exit status, or -1 when it was interrupted or could not run. */
-static int run_recipe(const char *const argv[], const char *tmpdir, const char *log,
-	struct display *d)
+static int run_recipe(
+	const char *const argv[], const char *tmpdir, const char *log, struct display *d)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -498,6 +498,9 @@ int bh_cli_base_build(int argc, char *argv[])
 	if (!parse_args(argc, argv, &o)) {
 		return 2;
 	}
+	/* Whoever reads the progress may go away (the compositor that started
+	 * it): a write fails then, and the clean-up still happens. */
+	signal(SIGPIPE, SIG_IGN);
 	char recipe[PATH_MAX], agent[PATH_MAX];
 	if (!find_inputs(recipe, agent, sizeof(recipe))) {
 		return 1;

@@ -134,8 +134,8 @@ bool bh_base_progress_log_line(struct bh_base_progress *p, const char *line)
 		p->bytes_done = p->bytes_total;
 		return enter(p, BH_BASE_STAGE_INSTALL);
 	}
-	if (strncmp(line, "Setting up ", 11) == 0 &&
-		(p->stage == BH_BASE_STAGE_ESSENTIAL_INSTALL || p->stage == BH_BASE_STAGE_INSTALL)) {
+	if (strncmp(line, "Setting up ", 11) == 0 && (p->stage == BH_BASE_STAGE_ESSENTIAL_INSTALL ||
+							     p->stage == BH_BASE_STAGE_INSTALL)) {
 		if (p->packages_done < p->packages_total) {
 			p->packages_done++;
 			return true;
@@ -181,8 +181,8 @@ static void format_bytes(uint64_t bytes, char *out, size_t size)
 	}
 }
 
-void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec,
-	int bar_width, char *out, size_t size)
+void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec, int bar_width,
+	char *out, size_t size)
 {
 	int percent = bh_base_progress_percent(p);
 	char bar[128] = "";
@@ -205,13 +205,14 @@ void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_
 		format_bytes(p->bytes_done, done, sizeof(done));
 		format_bytes(p->bytes_total, total, sizeof(total));
 		snprintf(detail, sizeof(detail), " %s of %s", done, total);
-	} else if (bh_base_progress_fraction(p) > 0 || ((p->stage == BH_BASE_STAGE_ESSENTIAL_INSTALL ||
-						  p->stage == BH_BASE_STAGE_INSTALL) &&
-						 p->packages_total > 0)) {
+	} else if (bh_base_progress_fraction(p) > 0 ||
+		   ((p->stage == BH_BASE_STAGE_ESSENTIAL_INSTALL ||
+			    p->stage == BH_BASE_STAGE_INSTALL) &&
+			   p->packages_total > 0)) {
 		snprintf(detail, sizeof(detail), " %u of %u packages", p->packages_done,
 			p->packages_total);
 	}
 	unsigned secs = (unsigned)(elapsed_usec / 1000000u);
-	snprintf(out, size, "%s%3d%% %s%s  %u:%02u", bar, percent, bh_base_progress_what(p),
-		detail, secs / 60, secs % 60);
+	snprintf(out, size, "%s%3d%% %s%s  %u:%02u", bar, percent, bh_base_progress_what(p), detail,
+		secs / 60, secs % 60);
 }

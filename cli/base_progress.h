@@ -47,8 +47,8 @@ int bh_base_progress_percent(const struct bh_base_progress *p);
 const char *bh_base_progress_what(const struct bh_base_progress *p);
 /* "[#####.....]  42% installing packages 120/245  1:23" (bar_width 0:
  * no bar). */
-void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec,
-	int bar_width, char *out, size_t size);
+void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec, int bar_width,
+	char *out, size_t size);
 /* apt's sizes: "38.0 MB", "8941 kB", "512 B" (decimal units); false when
  * it is none. */
 bool bh_base_parse_size(const char *text, uint64_t *bytes);

@@ -76,7 +76,8 @@ static bool check_kvm(struct bh_doctor_report *r)
 	const char *slower = "guests run under TCG emulation instead, several times slower "
 			     "(a Debian base boots in about 25 s instead of 3 s)";
 	if (err == 0) {
-		bh_doctor_add(r, "kvm", BH_DOCTOR_OK, NULL, "%s is usable: guests run with KVM", path);
+		bh_doctor_add(
+			r, "kvm", BH_DOCTOR_OK, NULL, "%s is usable: guests run with KVM", path);
 		return true;
 	}
 	if (err == ENOENT || err == ENXIO || err == ENODEV) {
@@ -88,8 +89,8 @@ static bool check_kvm(struct bh_doctor_report *r)
 		char fix[256];
 		snprintf(fix, sizeof(fix), "sudo adduser %s kvm, then log out and in again",
 			user_name());
-		bh_doctor_add(r, "kvm", BH_DOCTOR_WARN, fix, "%s is not yours to open: %s", path,
-			slower);
+		bh_doctor_add(
+			r, "kvm", BH_DOCTOR_WARN, fix, "%s is not yours to open: %s", path, slower);
 	} else {
 		bh_doctor_add(r, "kvm", BH_DOCTOR_WARN,
 			"check the kvm module's messages (journalctl -k | grep -i kvm)",
@@ -116,12 +117,15 @@ static void check_kvm_group(struct bh_doctor_report *r, bool kvm_usable)
 	}
 	char fix[256];
 	snprintf(fix, sizeof(fix), "sudo adduser %s kvm, then log out and in again", user_name());
-	switch (bh_doctor_kvm_group_state(getuid() == 0, g != NULL, in_process, listed, kvm_usable)) {
+	switch (bh_doctor_kvm_group_state(
+		getuid() == 0, g != NULL, in_process, listed, kvm_usable)) {
 	case BH_KVM_GROUP_ROOT:
-		bh_doctor_add(r, "kvm-group", BH_DOCTOR_OK, NULL, "running as root: no group needed");
+		bh_doctor_add(
+			r, "kvm-group", BH_DOCTOR_OK, NULL, "running as root: no group needed");
 		break;
 	case BH_KVM_GROUP_MEMBER:
-		bh_doctor_add(r, "kvm-group", BH_DOCTOR_OK, NULL, "%s is in group kvm", user_name());
+		bh_doctor_add(
+			r, "kvm-group", BH_DOCTOR_OK, NULL, "%s is in group kvm", user_name());
 		break;
 	case BH_KVM_GROUP_NOT_NEEDED:
 		bh_doctor_add(r, "kvm-group", BH_DOCTOR_OK, NULL,
@@ -183,8 +187,8 @@ static void check_libvirt(struct bh_doctor_report *r)
 	char error[BH_VM_ERROR_SIZE];
 	struct bh_vm *vm = bh_vm_connect(bh_cli_uri(), error);
 	if (vm != NULL) {
-		bh_doctor_add(r, "libvirt", BH_DOCTOR_OK, NULL, "libvirt answers at %s",
-			bh_vm_uri(vm));
+		bh_doctor_add(
+			r, "libvirt", BH_DOCTOR_OK, NULL, "libvirt answers at %s", bh_vm_uri(vm));
 		bh_vm_disconnect(vm);
 		return;
 	}
@@ -307,8 +311,8 @@ static void check_shm(struct bh_doctor_report *r)
 		bh_doctor_add(r, "shm", BH_DOCTOR_INFO, fix,
 			"%s is not a tmpfs: shared memory would go through the disk", path);
 	} else {
-		bh_doctor_add(r, "shm", BH_DOCTOR_OK, NULL, "%s is a tmpfs with %.0f MiB free", path,
-			(double)sv.f_bavail * sv.f_frsize / MIB);
+		bh_doctor_add(r, "shm", BH_DOCTOR_OK, NULL, "%s is a tmpfs with %.0f MiB free",
+			path, (double)sv.f_bavail * sv.f_frsize / MIB);
 	}
 }
 
@@ -327,14 +331,15 @@ static void check_compositor(struct bh_doctor_report *r)
 	if (strlen(path) < sizeof(addr.sun_path)) {
 		strcpy(addr.sun_path, path);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		err = fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ? errno : 0;
+		err = fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ? errno
+											 : 0;
 	}
 	if (fd >= 0) {
 		close(fd);
 	}
 	if (err == 0) {
-		bh_doctor_add(r, "compositor", BH_DOCTOR_OK, NULL, "the compositor listens at %s",
-			path);
+		bh_doctor_add(
+			r, "compositor", BH_DOCTOR_OK, NULL, "the compositor listens at %s", path);
 	} else {
 		bh_doctor_add(r, "compositor", BH_DOCTOR_FAIL,
 			"log out of the session and in again (the compositor is gone)",
@@ -365,7 +370,8 @@ int bh_cli_doctor(int argc, char *argv[])
 	}
 	check_kvm_group(r, check_kvm(r));
 	check_runtime_dir(r);
-	check_program(r, "qemu", "qemu-system-x86_64", "qemu-system-x86", "libvirt has no VM to run");
+	check_program(
+		r, "qemu", "qemu-system-x86_64", "qemu-system-x86", "libvirt has no VM to run");
 	check_program(r, "qemu-img", "qemu-img", "qemu-utils", "tags cannot get their disks");
 	check_libvirt(r);
 	check_disk(r, check_base(r));

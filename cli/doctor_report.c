@@ -65,8 +65,8 @@ int bh_doctor_exit_status(const struct bh_doctor_report *report)
 }
 
 /* "a, b, c": the ids of the checks at level. */
-static size_t ids_at(const struct bh_doctor_report *report, enum bh_doctor_level level,
-	char *out, size_t size)
+static size_t ids_at(
+	const struct bh_doctor_report *report, enum bh_doctor_level level, char *out, size_t size)
 {
 	size_t n = 0, used = 0;
 	out[0] = '\0';
@@ -74,8 +74,8 @@ static size_t ids_at(const struct bh_doctor_report *report, enum bh_doctor_level
 		if (report->checks[i].level != level) {
 			continue;
 		}
-		int w = snprintf(out + used, size - used, "%s%s", n > 0 ? ", " : "",
-			report->checks[i].id);
+		int w = snprintf(
+			out + used, size - used, "%s%s", n > 0 ? ", " : "", report->checks[i].id);
 		if (w > 0 && (size_t)w < size - used) {
 			used += (size_t)w;
 		}
@@ -88,7 +88,8 @@ void bh_doctor_print_text(const struct bh_doctor_report *report, FILE *out)
 {
 	for (size_t i = 0; i < report->count; i++) {
 		const struct bh_doctor_check *c = &report->checks[i];
-		const char *level = c->level == BH_DOCTOR_FAIL ? "FAIL" : bh_doctor_level_name(c->level);
+		const char *level =
+			c->level == BH_DOCTOR_FAIL ? "FAIL" : bh_doctor_level_name(c->level);
 		fprintf(out, "%-5s %-12s %s\n", level, c->id, c->message);
 		if (c->level != BH_DOCTOR_OK && c->fix[0] != '\0') {
 			fprintf(out, "%-18s fix: %s\n", "", c->fix);
@@ -143,8 +144,9 @@ char *bh_doctor_json(const struct bh_doctor_report *report)
 	}
 	enum bh_doctor_level worst = bh_doctor_worst(report);
 	json_object_object_add(root, "ready", json_object_new_boolean(worst != BH_DOCTOR_FAIL));
-	json_object_object_add(root, "status", json_object_new_string(bh_doctor_level_name(
-						       worst == BH_DOCTOR_INFO ? BH_DOCTOR_OK : worst)));
+	json_object_object_add(root, "status",
+		json_object_new_string(
+			bh_doctor_level_name(worst == BH_DOCTOR_INFO ? BH_DOCTOR_OK : worst)));
 	json_object_object_add(root, "exit", json_object_new_int(bh_doctor_exit_status(report)));
 	json_object_object_add(root, "blocking", blocking);
 	json_object_object_add(root, "checks", checks);

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "compositor/first_run.h"
 #include "compositor/server.h"
 
 static void usage(FILE *out)
@@ -163,6 +164,9 @@ int main(int argc, char *argv[])
 	}
 	bh_log(BH_LOG_INFO, "running on WAYLAND_DISPLAY=%s, BULKHEAD_SOCKET=%s", socket,
 		server.ipc_path);
+	/* What stands between the user and a first window, once, in the
+	 * status line; not being able to ask is no reason not to run. */
+	bh_first_run_check(&server);
 	if (startup != NULL) {
 		server.startup_pid = bh_spawn_host(&server, startup);
 		if (server.startup_pid < 0 && server.exit_with_startup) {
@@ -173,6 +177,7 @@ int main(int argc, char *argv[])
 
 	bh_log(BH_LOG_INFO, "shutting down");
 	server.quitting = true;
+	bh_first_run_finish(&server);
 	bh_ipc_finish(&server);
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		if (sources[i] != NULL) {

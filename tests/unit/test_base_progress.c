@@ -97,7 +97,8 @@ static void test_build(void)
 	/* Some were cached: the Get: lines add up to the first size. */
 	feed(&p, "Need to get 12.5 MB/150 MB of archives.");
 	CHECK_EQ_INT(p.bytes_total, 12500000);
-	feed(&p, "Get:1 http://deb.debian.org/debian bookworm/main amd64 systemd amd64 252 [3000 kB]");
+	feed(&p, "Get:1 http://deb.debian.org/debian bookworm/main amd64 systemd amd64 252 [3000 "
+		 "kB]");
 	CHECK_EQ_INT(bh_base_progress_percent(&p), 23);
 	feed(&p, "Fetched 12.5 MB in 1s (12.5 MB/s)");
 	CHECK_EQ_INT(p.stage, BH_BASE_STAGE_INSTALL);

@@ -52,8 +52,8 @@ static void test_full_report(void)
 	char long_text[2 * BH_DOCTOR_TEXT_SIZE];
 	memset(long_text, 'a', sizeof(long_text) - 1);
 	long_text[sizeof(long_text) - 1] = '\0';
-	struct bh_doctor_check *c = bh_doctor_add(&s, "long", BH_DOCTOR_FAIL, long_text, "%s",
-		long_text);
+	struct bh_doctor_check *c =
+		bh_doctor_add(&s, "long", BH_DOCTOR_FAIL, long_text, "%s", long_text);
 	CHECK(c != NULL && strlen(c->message) == BH_DOCTOR_TEXT_SIZE - 1);
 	CHECK(c != NULL && strlen(c->fix) == BH_DOCTOR_TEXT_SIZE - 1);
 }
@@ -74,8 +74,7 @@ static void test_json(void)
 	CHECK(json_object_object_get_ex(o, "status", &v) &&
 		strcmp(json_object_get_string(v), "fail") == 0);
 	CHECK(json_object_object_get_ex(o, "exit", &v) && json_object_get_int(v) == 1);
-	CHECK(json_object_object_get_ex(o, "blocking", &v) &&
-		json_object_array_length(v) == 2 &&
+	CHECK(json_object_object_get_ex(o, "blocking", &v) && json_object_array_length(v) == 2 &&
 		strcmp(json_object_get_string(json_object_array_get_idx(v, 0)), "libvirt") == 0 &&
 		strcmp(json_object_get_string(json_object_array_get_idx(v, 1)), "base") == 0);
 	json_object *checks = NULL;
@@ -153,22 +152,21 @@ static void test_disk(void)
 static void test_kvm_group(void)
 {
 	/* root, group exists, in process, listed, kvm usable */
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(true, false, false, false, false),
-		BH_KVM_GROUP_ROOT);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, false, false, false, true),
-		BH_KVM_GROUP_NO_GROUP);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, true, true, true),
-		BH_KVM_GROUP_MEMBER);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, true, false, false),
-		BH_KVM_GROUP_MEMBER);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, false, true, false),
-		BH_KVM_GROUP_RELOGIN);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(true, false, false, false, false), BH_KVM_GROUP_ROOT);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(false, false, false, false, true), BH_KVM_GROUP_NO_GROUP);
+	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, true, true, true), BH_KVM_GROUP_MEMBER);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(false, true, true, false, false), BH_KVM_GROUP_MEMBER);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(false, true, false, true, false), BH_KVM_GROUP_RELOGIN);
 	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, false, false, true),
 		BH_KVM_GROUP_NOT_NEEDED);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, false, true, true),
-		BH_KVM_GROUP_NOT_NEEDED);
-	CHECK_EQ_INT(bh_doctor_kvm_group_state(false, true, false, false, false),
-		BH_KVM_GROUP_MISSING);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(false, true, false, true, true), BH_KVM_GROUP_NOT_NEEDED);
+	CHECK_EQ_INT(
+		bh_doctor_kvm_group_state(false, true, false, false, false), BH_KVM_GROUP_MISSING);
 }
 
 int main(void)
