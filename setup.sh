@@ -13,8 +13,10 @@ packages=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev scdoc git
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev
 	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev liblz4-dev
+	# the Debian package and its test
+	debhelper dpkg-dev lintian
 	# virtual machines
-	libvirt-daemon libvirt-clients qemu-system-x86 qemu-utils
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
 	# guest images
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job

@@ -1,5 +1,6 @@
 /* bulkheadctl base build: runs the Debian base recipe (guest/build-debian-base.sh)
- * into a scratch directory beside the bases, shows its stages, and registers
+ * into a scratch directory beside the bases, shows its progress (its stages
+ * and mmdebstrap's log folded into one bar, base_progress.c), and registers
  * the result the way `base add` does. */
 #include <dirent.h>
 #include <errno.h>
@@ -12,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bh-config.h"
+#include "cli/base_progress.h"
 #include "cli/cli.h"
 #include "common/util.h"
 #include "vm/image.h"
@@ -25,22 +28,6 @@
 #define USAGE                                                                                      \
 	"build [--packages LIST] [--suite SUITE] [--mirror URL] [--size GIB] [--output DIR] "      \
 	"[--no-rebase]"
-
-/* The recipe's stages in the order it reports them, then ours; the
- * percentages are where each starts, from measured builds. */
-static const struct stage {
-	const char *name;
-	const char *what;
-	int percent;
-} stages[] = {
-	{"check", "checking the agent and the tools", 0},
-	{"download", "downloading packages", 1},
-	{"install", "installing packages", 22},
-	{"configure", "setting up the user, the agent and the services", 82},
-	{"filesystem", "making the root file system", 88},
-	{"qcow2", "writing root.qcow2", 93},
-	{"register", "registering the base", 96},
-};
 
 struct options {
 	const char *suite, *mirror;
@@ -59,12 +46,55 @@ static void handle_interrupt(int sig)
 
 static uint64_t started_usec;
 
-static void print_stage(int index)
+/* What is shown of the progress: on a terminal one line redrawn in place,
+ * elsewhere (logs, tests) a line per stage and per tenth of a stage. */
+struct display {
+	struct bh_base_progress progress;
+	bool tty;
+	bool drawn; /* a tty line is on screen without its newline */
+	enum bh_base_stage stage_shown;
+	int tenths_shown; /* of the stage */
+	bool size_shown;  /* its total size or count was known */
+	uint64_t drawn_usec;
+};
+
+static void show(struct display *d, bool force)
 {
-	unsigned secs = (unsigned)((bh_now_usec() - started_usec) / 1000000u);
-	printf("base build: [%d/%zu] %3d%% %s… (%u:%02u)\n", index + 1, BH_ARRAY_LEN(stages),
-		stages[index].percent, stages[index].what, secs / 60, secs % 60);
+	struct bh_base_progress *p = &d->progress;
+	int tenths = (int)(bh_base_progress_fraction(p) * 10);
+	bool size = p->bytes_total > 0 || p->packages_total > 0;
+	uint64_t now = bh_now_usec();
+	char line[256];
+	if (d->tty) {
+		if (!force && p->stage == d->stage_shown && now - d->drawn_usec < 250000) {
+			return;
+		}
+		bh_base_progress_format(p, now - started_usec, 30, line, sizeof(line));
+		printf("\r\033[Kbase build: %s", line);
+		d->drawn = true;
+	} else {
+		if (!force && p->stage == d->stage_shown && tenths == d->tenths_shown &&
+			size == d->size_shown) {
+			return;
+		}
+		bh_base_progress_format(p, now - started_usec, 0, line, sizeof(line));
+		printf("base build: %s\n", line);
+	}
 	fflush(stdout);
+	d->stage_shown = p->stage;
+	d->tenths_shown = tenths;
+	d->size_shown = size;
+	d->drawn_usec = now;
+}
+
+/* Ends the tty line before anything else is printed. */
+static void show_done(struct display *d)
+{
+	if (d->drawn) {
+		fputc('\n', stdout);
+		fflush(stdout);
+		d->drawn = false;
+	}
 }
 
 static bool parse_args(int argc, char *argv[], struct options *o)
@@ -225,22 +255,48 @@ static void print_log_tail(const char *log, int lines)
 }
 
 /* Acts on one line the recipe wrote to the progress pipe. */
-static void handle_progress_line(const char *line, int *stage)
+static void handle_progress_line(const char *line, struct display *d)
 {
-	if (strncmp(line, "stage ", 6) != 0) {
+	if (strncmp(line, "stage ", 6) == 0 && bh_base_progress_stage(&d->progress, line + 6)) {
+		show(d, true);
+	}
+}
+
+/* The log the recipe writes (mmdebstrap's verbose output among it), read
+ * as it grows and folded into the progress. */
+struct log_reader {
+	FILE *f;
+	char line[1024];
+	size_t len;
+};
+
+static void read_log(struct log_reader *r, const char *path, struct display *d)
+{
+	if (r->f == NULL && (r->f = fopen(path, "re")) == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < BH_ARRAY_LEN(stages); i++) {
-		if (strcmp(line + 6, stages[i].name) == 0 && (int)i > *stage) {
-			*stage = (int)i;
-			print_stage(*stage);
+	int c;
+	while ((c = getc(r->f)) != EOF) {
+		if (c != '\n') {
+			if (r->len + 1 < sizeof(r->line)) {
+				r->line[r->len++] = (char)c;
+			}
+			continue;
+		}
+		r->line[r->len] = '\0';
+		r->len = 0;
+		enum bh_base_stage before = d->progress.stage;
+		if (bh_base_progress_log_line(&d->progress, r->line)) {
+			show(d, d->progress.stage != before);
 		}
 	}
+	clearerr(r->f); /* more may come */
 }
 
 /* Runs the recipe into out, its output into log, relaying its stages.
  * Returns its exit status, or -1 when it was interrupted or could not run. */
-static int run_recipe(const char *const argv[], const char *log, int *stage)
+static int run_recipe(
+	const char *const argv[], const char *tmpdir, const char *log, struct display *d)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -256,9 +312,10 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 	for (int i = 0; i < 3; i++) {
 		sigaction(sigs[i], &sa, &old[i]);
 	}
-	char fd_env[48];
+	char fd_env[48], tmp_env[PATH_MAX + 8];
 	snprintf(fd_env, sizeof(fd_env), "BH_BASE_PROGRESS_FD=%d", pipefd[1]);
-	const char *env[] = {fd_env, NULL};
+	snprintf(tmp_env, sizeof(tmp_env), "TMPDIR=%s", tmpdir != NULL ? tmpdir : "");
+	const char *env[] = {fd_env, tmpdir != NULL ? tmp_env : NULL, NULL};
 	const int keep[] = {pipefd[1], -1};
 	pid_t pid = bh_spawn(argv, env, keep, false);
 	close(pipefd[1]);
@@ -275,8 +332,11 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 	int status = -1;
 	bool exited = false, open = true;
 	uint64_t kill_at = 0;
+	struct log_reader reader = {0};
 	while (!exited) {
+		read_log(&reader, log, d);
 		if (interrupted && kill_at == 0) {
+			show_done(d);
 			bh_cli_note("base build: interrupted; stopping the recipe");
 			kill(-pid, SIGTERM);
 			kill_at = bh_now_usec() + 60 * 1000000u;
@@ -291,10 +351,12 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 			open = n > 0 || (n < 0 && errno == EINTR);
 			len += n > 0 ? (size_t)n : 0;
 			buf[len] = '\0';
+			/* The log first: what it says came before the stage line. */
+			read_log(&reader, log, d);
 			char *nl;
 			while ((nl = strchr(buf, '\n')) != NULL) {
 				*nl = '\0';
-				handle_progress_line(buf, stage);
+				handle_progress_line(buf, d);
 				len -= (size_t)(nl + 1 - buf);
 				memmove(buf, nl + 1, len + 1);
 			}
@@ -314,6 +376,11 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 		}
 	}
 	close(pipefd[0]);
+	read_log(&reader, log, d);
+	if (reader.f != NULL) {
+		fclose(reader.f);
+	}
+	show_done(d);
 	for (int i = 0; i < 3; i++) {
 		sigaction(sigs[i], &old[i], NULL);
 	}
@@ -324,7 +391,7 @@ static int run_recipe(const char *const argv[], const char *log, int *stage)
 	}
 	if (status != 0) {
 		bh_cli_error("base build: the recipe failed while %s; its last lines:",
-			*stage >= 0 ? stages[*stage].what : "starting");
+			bh_base_progress_what(&d->progress));
 		print_log_tail(log, 12);
 		bh_cli_error("the whole log is %s; nothing was registered", log);
 	}
@@ -370,7 +437,7 @@ static void store_build_manifest(const char *dir, const char *id)
 	json_object_put(m);
 }
 
-static int finish(const char *out, const struct options *o, int *stage)
+static int finish(const char *out, const struct options *o, struct display *d)
 {
 	if (o->output[0] != '\0') {
 		if (rename(out, o->output) != 0) {
@@ -384,8 +451,9 @@ static int finish(const char *out, const struct options *o, int *stage)
 			secs / 60, secs % 60, o->output, o->output, o->output);
 		return 0;
 	}
-	*stage = (int)BH_ARRAY_LEN(stages) - 1;
-	print_stage(*stage);
+	bh_base_progress_stage(&d->progress, "register");
+	show(d, true);
+	show_done(d);
 	char cmdline[1024], kernel[PATH_MAX], initrd[PATH_MAX], root[PATH_MAX];
 	if (!read_cmdline(out, cmdline, sizeof(cmdline)) ||
 		!bh_path_fmt(kernel, sizeof(kernel), "%s/vmlinuz", out) ||
@@ -402,8 +470,16 @@ static int finish(const char *out, const struct options *o, int *stage)
 	}
 	store_build_manifest(out, id);
 	unsigned secs = (unsigned)((bh_now_usec() - started_usec) / 1000000u);
-	printf("base build: [%zu/%zu] 100%% done in %u:%02u: base %s is the latest\n",
-		BH_ARRAY_LEN(stages), BH_ARRAY_LEN(stages), secs / 60, secs % 60, id);
+	char on_disk[PATH_MAX], size[32] = "?";
+	struct stat st;
+	if (bh_paths_base(id, "root.qcow2", on_disk, sizeof(on_disk)) && stat(on_disk, &st) == 0) {
+		double mib = (double)st.st_blocks * 512 / (1 << 20);
+		snprintf(size, sizeof(size), mib >= 1024 ? "%.1f GiB" : "%.0f MiB",
+			mib >= 1024 ? mib / 1024 : mib);
+	}
+	printf("base build: 100%% done in %u:%02u: base %s (root.qcow2 %s on disk) is the "
+	       "latest\n",
+		secs / 60, secs % 60, id, size);
 	if (o->no_rebase) {
 		return 0;
 	}
@@ -416,6 +492,9 @@ int bh_cli_base_build(int argc, char *argv[])
 	if (!parse_args(argc, argv, &o)) {
 		return 2;
 	}
+	/* Whoever reads the progress may go away (the compositor that started
+	 * it): a write fails then, and the clean-up still happens. */
+	signal(SIGPIPE, SIG_IGN);
 	char recipe[PATH_MAX], agent[PATH_MAX];
 	if (!find_inputs(recipe, agent, sizeof(recipe))) {
 		return 1;
@@ -475,10 +554,17 @@ int bh_cli_base_build(int argc, char *argv[])
 	started_usec = bh_now_usec();
 	printf("base build: Debian %s for user %s (%u GiB root); log in %s\n", o.suite, user,
 		o.size_gib, log);
-	int stage = -1;
-	int status = run_recipe(args, log, &stage);
+	/* As root, mmdebstrap's chroot and the raw image live in the scratch
+	 * directory too: not in a tmpfs, and gone with it. In unshare mode
+	 * they stay in TMPDIR, where the recipe's subordinate root can reach. */
+	char tmpdir[PATH_MAX];
+	bool own_tmp = getuid() == 0 && bh_path_fmt(tmpdir, sizeof(tmpdir), "%s/tmp", scratch) &&
+		       mkdir(tmpdir, 0700) == 0;
+	struct display d = {.tty = isatty(STDOUT_FILENO) == 1, .stage_shown = BH_BASE_STAGE_NONE};
+	bh_base_progress_init(&d.progress);
+	int status = run_recipe(args, own_tmp ? tmpdir : NULL, log, &d);
 	if (status == 0) {
-		status = finish(out, &o, &stage);
+		status = finish(out, &o, &d);
 	} else {
 		status = interrupted ? 128 + interrupted : 1;
 	}

@@ -65,6 +65,7 @@ int bh_cli_base_build(int argc, char *argv[]);
 int bh_cli_windows(int argc, char *argv[]);
 int bh_cli_spawn(int argc, char *argv[]);
 int bh_cli_boot_trace(int argc, char *argv[]);
+int bh_cli_doctor(int argc, char *argv[]);
 /* Rebases every stopped persistent tag (after a new base is registered). */
 int bh_cli_rebase_all(struct bh_vm *vm);
 /* A new base is the latest: bh_cli_rebase_all on a connection of its own;

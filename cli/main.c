@@ -70,6 +70,13 @@ static const struct bh_cli_command commands[] = {
 		"steps on the host and the guest's own (kernel, init to agent), with the\n"
 		"largest marked. Needs the session (BULKHEAD_SOCKET).",
 		bh_cli_boot_trace},
+	{"doctor", "[--json]", "check what a first window needs, and say how to fix it",
+		"Checks /dev/kvm and group kvm, XDG_RUNTIME_DIR, qemu and qemu-img, the\n"
+		"libvirt session, a registered base, free disk space, vsock, /dev/shm and the\n"
+		"compositor's socket; one line each, with the fix. Exit status: 0 ready,\n"
+		"1 when a check that blocks a first window failed, 3 with warnings only\n"
+		"(for example TCG instead of KVM).",
+		bh_cli_doctor},
 };
 
 static void usage(FILE *out)

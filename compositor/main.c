@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "compositor/actions.h"
 #include "compositor/config.h"
+#include "compositor/first_run.h"
 #include "compositor/ipc.h"
 #include "compositor/server.h"
 #include "compositor/tags.h"
@@ -143,6 +144,9 @@ int main(int argc, char *argv[])
 	}
 	bh_log(BH_LOG_INFO, "running on WAYLAND_DISPLAY=%s, BULKHEAD_SOCKET=%s", socket,
 		server.ipc_path);
+	/* What stands between the user and a first window, once, in the
+	 * status line; not being able to ask is no reason not to run. */
+	bh_first_run_check(&server);
 	if (startup != NULL) {
 		server.startup_pid = bh_action_exec(&server, startup);
 		if (server.startup_pid < 0 && server.exit_with_startup) {
@@ -153,6 +157,7 @@ int main(int argc, char *argv[])
 
 	bh_log(BH_LOG_INFO, "shutting down");
 	server.quitting = true;
+	bh_first_run_finish(&server);
 	bh_ipc_finish(&server);
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		if (sources[i] != NULL) {

@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_keyboard.h>
 
 #include "common/util.h"
+#include "compositor/first_run.h"
 #include "compositor/menu.h"
 #include "compositor/output.h"
 #include "compositor/seat.h"
@@ -143,7 +144,10 @@ static void redraw(struct bh_menu *o)
 	if (o->kind == MENU_PROMPT) {
 		snprintf(header, sizeof(header), "Tag to start: %s_", o->filter);
 		lines[count++] = header;
-		lines[count++] = "Enter starts it, Escape cancels";
+		lines[count++] = bh_first_run_offers_base(server)
+					 ? "No base image yet: Enter alone builds one (Debian, a "
+					   "few minutes); a name starts that tag"
+					 : "Enter starts it, Escape cancels";
 	} else {
 		snprintf(header, sizeof(header), "bulkhead: %s_", o->filter);
 		lines[count++] = header;
@@ -152,8 +156,10 @@ static void redraw(struct bh_menu *o)
 			lines[count++] = o->entries[o->shown[i]].label;
 		}
 		if (o->shown_count == 0) {
-			lines[count++] = o->entry_count == 0 ? "no tags yet: Super+t starts one"
-							     : "nothing matches";
+			lines[count++] = o->entry_count > 0 ? "nothing matches"
+					 : bh_first_run_offers_base(server)
+						 ? "no tags and no base image yet: Super+t builds one"
+						 : "no tags yet: Super+t starts one";
 		}
 	}
 	struct wlr_box box;
@@ -238,6 +244,8 @@ static void choose(struct bh_menu *o)
 		menu_close(o);
 		if (name[0] != '\0') {
 			chosen(server, name, NULL);
+		} else if (bh_first_run_offers_base(server)) {
+			bh_first_run_build_base(server);
 		}
 		return;
 	}

@@ -10,7 +10,10 @@
 # --cmdline "$(cat DIR/cmdline)"` registers. `bulkheadctl base build` runs
 # this and registers the result.
 # Progress: a "stage NAME" line as each stage starts, on the fd named by
-# BH_BASE_PROGRESS_FD, else on stdout. As root mmdebstrap runs in root mode,
+# BH_BASE_PROGRESS_FD, else on stdout; mmdebstrap runs --verbose so that
+# bulkheadctl can fold its log (apt's sizes, dpkg's steps) into its bar.
+# Test hook: BH_TEST_MMDEBSTRAP names a program run instead of mmdebstrap.
+# As root mmdebstrap runs in root mode,
 # otherwise in unshare mode (needs the user's /etc/subuid range and uidmap).
 set -euo pipefail
 
@@ -441,7 +444,8 @@ extra=$(echo "$extra" | tr ',' ' ' | xargs -r echo)
 for p in $extra; do
 	[[ $p =~ ^[a-z0-9][a-z0-9+.:=~-]*$ ]] || fail "\"$p\" is not a package name (--packages)"
 done
-for tool in mmdebstrap mke2fs qemu-img cpio zstd xz; do
+mmdebstrap=${BH_TEST_MMDEBSTRAP:-mmdebstrap}
+for tool in "$mmdebstrap" mke2fs qemu-img cpio zstd xz; do
 	command -v "$tool" >/dev/null || fail "$tool is missing (./setup.sh deps installs it)"
 done
 if [ "$(id -u)" = 0 ]; then
@@ -485,7 +489,7 @@ started=$(date +%s)
 # /usr merged by mmdebstrap rather than by the usrmerge package and the perl
 # it needs; dpkg without its syncs (eatmydata), which the image does not
 # need while it is being made.
-mmdebstrap --mode="$mode" --variant=minbase --format=null --include="$packages" \
+"$mmdebstrap" --verbose --mode="$mode" --variant=minbase --format=null --include="$packages" \
 	--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
 	--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
 	--setup-hook='mkdir "$1/bulkhead-in"' \

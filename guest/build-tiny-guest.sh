@@ -14,12 +14,17 @@ out=$1
 build=${BH_BUILD:-$top/build}
 agent=$build/guest-agent/bulkhead-agent
 testclient=$build/guest/bulkhead-testclient
+# Installed (in /usr/share/bulkhead) there is no build tree: the agent is
+# the installed one.
+if [ -z "${BH_BUILD:-}" ] && [ ! -x "$agent" ] && command -v bulkhead-agent >/dev/null; then
+	agent=$(command -v bulkhead-agent)
+fi
 root=${BH_TEST_KERNEL_ROOT:-}
 fail() {
 	echo "build-tiny-guest: $*" >&2
 	exit 1
 }
-[ -x "$agent" ] || fail "no agent at $agent: build first (meson compile -C build)"
+[ -x "$agent" ] || fail "no agent at $agent: build first (meson compile -C build) or install bulkhead"
 kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 [ -n "$kernel" ] || fail "no kernel in $root/boot: install linux-image-amd64 (./setup.sh deps)"
 version=${kernel##*/vmlinuz-}
