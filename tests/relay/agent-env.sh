@@ -18,7 +18,10 @@ chmod 755 "$BH_TMP"
 CHANNEL=$BH_TMP/channel.sock
 # No default app: each test starts the guest clients it looks at.
 printf '[tag t1]\nchannel = unix:%s\napp =\n' "$CHANNEL" >"$XDG_CONFIG_HOME/bulkhead/config"
-AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display wl-guest)
+# A root run puts the guest sockets in nobody's runtime directory, which
+# every tree's tests share: the name is this run's own.
+GUEST_DISPLAY=wl-guest-$$
+AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display $GUEST_DISPLAY)
 # Guest apps never run as root: a root test run uses nobody.
 [ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
 

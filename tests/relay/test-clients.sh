@@ -23,8 +23,8 @@ fi
 OUT=$BH_TMP/out
 mkdir -p "$OUT"
 chmod 777 "$OUT"
-AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=wl-guest HOME="$OUT" LANG=C.UTF-8)
-bh_wait_for 10 test -S "$GUEST_RUN/wl-guest" || bh_fail "the agent made no guest socket"
+AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=$GUEST_DISPLAY HOME="$OUT" LANG=C.UTF-8)
+bh_wait_for 10 test -S "$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the agent made no guest socket"
 
 guest_run() {
 	"${AS_GUEST[@]}" "$@" >>"$BH_TMP/clients.log" 2>&1 &

@@ -8,7 +8,7 @@ IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 CHANNEL2=$BH_TMP/channel2.sock
 printf '[tag t2]\nchannel = unix:%s\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
-"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display wl-guest2 \
+"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
 	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
 BH_CLEANUP_PIDS+=("$!")
 bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
@@ -23,10 +23,10 @@ if [ "$(id -u)" = 0 ]; then
 	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
 fi
 AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN")
-bh_wait_for 10 test -S "$GUEST_RUN/wl-guest2" || bh_fail "the second agent made no guest socket"
+bh_wait_for 10 test -S "$GUEST_RUN/${GUEST_DISPLAY}2" || bh_fail "the second agent made no guest socket"
 
 # The owner of t1's selection.
-"${AS_GUEST[@]}" WAYLAND_DISPLAY=wl-guest "$CLIP" copy "secret of t1" >"$BH_TMP/copy.out" 2>&1 &
+"${AS_GUEST[@]}" WAYLAND_DISPLAY=$GUEST_DISPLAY "$CLIP" copy "secret of t1" >"$BH_TMP/copy.out" 2>&1 &
 BH_CLEANUP_PIDS+=("$!")
 read -r id _ < <(python3 "$IPC" wait-window t1 clip-copy 15) || bh_fail "the copy window never mapped"
 python3 "$IPC" focus "$id"
@@ -48,10 +48,10 @@ paste() {
 	cat "$BH_TMP/paste-$1.out"
 }
 
-out=$(paste t1 wl-guest)
+out=$(paste t1 $GUEST_DISPLAY)
 echo "t1 paste: $out"
 [ "$out" = "pasted: secret of t1" ] || bh_fail "a t1 window could not paste t1's selection"
-out=$(paste t2 wl-guest2)
+out=$(paste t2 ${GUEST_DISPLAY}2)
 echo "t2 paste: $out"
 case "$out" in *"secret of t1"*) bh_fail "a t2 window read t1's selection" ;; esac
 echo PASS

@@ -12,7 +12,7 @@ IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 CHANNEL2=$BH_TMP/channel2.sock
 printf '[tag t2]\nchannel = unix:%s\napp =\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
-"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display wl-guest2 \
+"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
 	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
 BH_CLEANUP_PIDS+=("$!")
 bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
@@ -29,8 +29,8 @@ if [ "$(id -u)" = 0 ]; then
 	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
 fi
 AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN")
-bh_wait_for 10 test -S "$GUEST_RUN/wl-guest" || bh_fail "the agent made no guest socket"
-bh_wait_for 10 test -S "$GUEST_RUN/wl-guest2" || bh_fail "the second agent made no guest socket"
+bh_wait_for 10 test -S "$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the agent made no guest socket"
+bh_wait_for 10 test -S "$GUEST_RUN/${GUEST_DISPLAY}2" || bh_fail "the second agent made no guest socket"
 
 # app NAME DISPLAY ARGS...: a clip-client in the guest, its output in
 # $BH_TMP/NAME.out, its pid in APP_PID.
@@ -70,13 +70,13 @@ mapped() {
 }
 
 # The witnesses: a small app of t1 and one of t2, redrawn on every frame.
-app other-t2 wl-guest2 paint 100 100
+app other-t2 ${GUEST_DISPLAY}2 paint 100 100
 mapped other-t2 t2 clip-paint-100
-app same-t1 wl-guest paint 120 120
+app same-t1 $GUEST_DISPLAY paint 120 120
 mapped same-t1 t1 clip-paint-120
 
 # 1. An app of t1 sending a whole 1280x720 buffer (3.5 MiB) per commit.
-app big wl-guest paint 1280 720
+app big $GUEST_DISPLAY paint 1280 720
 big=$APP_PID
 mapped big t1 clip-paint-1280
 still_drawing big "it started"
@@ -93,11 +93,11 @@ still_drawing same-t1 "another app of its tag was killed"
 still_drawing other-t2 "an app of another tag was killed"
 
 # 2. The owner of a 4 GiB selection, while another app of t1 reads it.
-app flood wl-guest flood 4096
+app flood $GUEST_DISPLAY flood 4096
 flood=$APP_PID
 python3 "$IPC" wait-window t1 clip-copy 20 >/dev/null || bh_fail "the selection owner showed no window"
 bh_wait_for 10 grep -q copied "$BH_TMP/flood.out" || bh_fail "the selection owner got no focus"
-app drain wl-guest drain 60
+app drain $GUEST_DISPLAY drain 60
 drain=$APP_PID
 bh_wait_for 20 grep -q reading "$BH_TMP/drain.out" || bh_fail "the reader got no selection data"
 sleep 0.5
@@ -124,13 +124,13 @@ restart_agent() {
 	bh_wait_for 30 sh -c "'$CTL' tags | grep -q 't1.*running'" || bh_fail "t1 did not come back"
 	# The dead agent's socket file stays until the new one has made its own.
 	bh_wait_for 10 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
-		"$GUEST_RUN/wl-guest" || bh_fail "the restarted agent takes no guest apps"
-	app same-t1 wl-guest paint 120 120
+		"$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the restarted agent takes no guest apps"
+	app same-t1 $GUEST_DISPLAY paint 120 120
 	mapped same-t1 t1 clip-paint-120
 }
 
 # 3. The agent of t1, while its app streams big commits.
-app big wl-guest paint 1280 720
+app big $GUEST_DISPLAY paint 1280 720
 mapped big t1 clip-paint-1280
 still_drawing big "it started again"
 kill -9 "$AGENT_PID"
@@ -149,10 +149,10 @@ restart_agent
 # held (SIGSTOP) so the agent's side of the channel fills, and it is let go
 # only after the agent was told to stop. The goodbye must wait for room,
 # ahead of the megabytes still queued, and still arrive: t1 is not failed.
-app flood wl-guest flood 4096
+app flood $GUEST_DISPLAY flood 4096
 python3 "$IPC" wait-window t1 clip-copy 20 >/dev/null || bh_fail "the selection owner showed no window"
 bh_wait_for 10 grep -q copied "$BH_TMP/flood.out" || bh_fail "the selection owner got no focus"
-app drain wl-guest drain 60
+app drain $GUEST_DISPLAY drain 60
 bh_wait_for 20 grep -q reading "$BH_TMP/drain.out" || bh_fail "the reader got no selection data"
 proxy=$(pgrep -P "$COMPOSITOR_PID" -f 'bulkhead-prox[y] --tag t1' | head -1)
 [ -n "$proxy" ] || bh_fail "no proxy of t1 runs"
@@ -171,7 +171,7 @@ still_drawing other-t2 "the agent of another tag stopped"
 restart_agent
 
 # 4. The proxy of t1, while its app streams big commits.
-app big wl-guest paint 1280 720
+app big $GUEST_DISPLAY paint 1280 720
 mapped big t1 clip-paint-1280
 still_drawing big "it started a third time"
 proxy=$(pgrep -P "$COMPOSITOR_PID" -f 'bulkhead-prox[y] --tag t1' | head -1)
@@ -187,7 +187,7 @@ bh_wait_for 10 sh -c "[ \$(python3 '$IPC' windows | awk '\$2 == \"t1\"' | wc -l)
 	bh_fail "windows of t1 stayed after its proxy died: $(python3 "$IPC" windows)"
 still_drawing other-t2 "the proxy of another tag was killed"
 spawn_tag
-app same-t1 wl-guest paint 120 120
+app same-t1 $GUEST_DISPLAY paint 120 120
 mapped same-t1 t1 clip-paint-120
 [ "$(windows_of t2 clip-paint-100)" = 1 ] || bh_fail "t2's window is gone"
 echo "PASS: the compositor and the other apps outlived every kill -9"

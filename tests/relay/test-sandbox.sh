@@ -52,8 +52,8 @@ if [ "$(id -u)" = 0 ]; then
 	GUEST_RUN=/run/user/$(id -u nobody)
 	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
 fi
-bh_wait_for 10 test -S "$GUEST_RUN/wl-guest" || bh_fail "the agent made no guest socket"
-"${AS_GUEST[@]}" XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=wl-guest \
+bh_wait_for 10 test -S "$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the agent made no guest socket"
+"${AS_GUEST[@]}" XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=$GUEST_DISPLAY \
 	weston-simple-shm >"$BH_TMP/client.log" 2>&1 &
 client=$!
 BH_CLEANUP_PIDS+=("$client")
