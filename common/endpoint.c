@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -109,6 +110,10 @@ struct bh_endpoint {
 	bool failed;
 	bool destroy_pending;
 	bool writable_armed;
+	/* An fd that goes with the next bytes written (unix channels only),
+	 * and one that came with bytes read, when fds are accepted. */
+	int send_fd, recv_fd;
+	bool accept_fds;
 };
 
 /* The host allocates even ids, the guest odd ones; 0 is control. */
@@ -474,6 +479,28 @@ static ssize_t write_past_fault(struct bh_endpoint *ep, const struct iovec *firs
 	return n;
 }
 
+/* The first write after bh_endpoint_send_fd: the fd rides on its bytes. */
+static ssize_t write_with_fd(struct bh_endpoint *ep, struct iovec *iov, int count)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)count,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &ep->send_fd, sizeof(int));
+	ssize_t n = sendmsg(ep->fd, &msg, MSG_NOSIGNAL);
+	if (n > 0) {
+		close(ep->send_fd);
+		ep->send_fd = -1;
+	}
+	return n;
+}
+
 static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
@@ -484,7 +511,8 @@ static void flush_output(struct bh_endpoint *ep)
 		}
 		struct iovec iov[2 * INFLIGHT_MAX];
 		int count = inflight_iov(ep, iov);
-		ssize_t n = writev(ep->fd, iov, count);
+		ssize_t n = ep->send_fd >= 0 ? write_with_fd(ep, iov, count) :
+					       writev(ep->fd, iov, count);
 		if (n < 0 && errno == EFAULT) {
 			n = write_past_fault(ep, &iov[0]);
 		}
@@ -662,6 +690,43 @@ static void decode_input(struct bh_endpoint *ep, size_t len)
 
 static void endpoint_finish_destroy(struct bh_endpoint *ep);
 
+/* A read that also takes fds the peer sent (bh_endpoint_accept_fds): the
+ * first is kept for bh_endpoint_take_fd, any other is closed. */
+static ssize_t read_with_fds(struct bh_endpoint *ep, struct iovec *iov, int count)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} control;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)count,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(ep->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		return n;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			continue;
+		}
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (ep->recv_fd < 0) {
+				ep->recv_fd = fd;
+			} else {
+				bh_log(BH_LOG_WARN, "the channel's peer sent more fds than one; "
+						    "closed the rest");
+				close(fd);
+			}
+		}
+	}
+	if (msg.msg_flags & MSG_CTRUNC) {
+		bh_log(BH_LOG_WARN, "the channel's peer sent more fds than are taken");
+	}
+	return n;
+}
+
 static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 {
 	struct bh_endpoint *ep = data;
@@ -673,7 +738,12 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 			uint8_t *dest;
 			size_t direct = bh_channel_decoder_direct(&ep->decoder, &dest);
 			struct iovec iov[2] = {{dest, direct}, {ep->in_buf, PLACED_TAIL}};
-			ssize_t n = direct > 0 ? readv(fd, iov, 2) : read(fd, ep->in_buf, READ_CHUNK);
+			if (direct == 0) {
+				iov[0] = (struct iovec){ep->in_buf, READ_CHUNK};
+			}
+			ssize_t n = ep->accept_fds ? read_with_fds(ep, iov, direct > 0 ? 2 : 1) :
+				    direct > 0     ? readv(fd, iov, 2) :
+						     read(fd, ep->in_buf, READ_CHUNK);
 			if (n < 0) {
 				if (errno == EINTR) {
 					continue;
@@ -811,6 +881,7 @@ struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
 	ep->side = side;
 	ep->listener = listener;
 	ep->user = user;
+	ep->send_fd = ep->recv_fd = -1;
 	ep->next_id = first_id(side);
 	ep->peer_next_id = side == BH_ENDPOINT_HOST ? 1 : 2;
 	ep->in_buf = malloc(READ_CHUNK);
@@ -854,6 +925,12 @@ static void endpoint_finish_destroy(struct bh_endpoint *ep)
 		wl_event_source_remove(ep->source);
 	}
 	close(ep->fd);
+	if (ep->send_fd >= 0) {
+		close(ep->send_fd);
+	}
+	if (ep->recv_fd >= 0) {
+		close(ep->recv_fd);
+	}
 	free(ep->in_buf);
 	bh_channel_decoder_finish(&ep->decoder);
 	for (size_t i = 0; i < ep->inflight_count; i++) {
@@ -880,6 +957,26 @@ void bh_endpoint_destroy(struct bh_endpoint *ep)
 	if (ep->dispatch_depth == 0) {
 		endpoint_finish_destroy(ep);
 	}
+}
+
+void bh_endpoint_send_fd(struct bh_endpoint *ep, int fd)
+{
+	if (ep->send_fd >= 0) {
+		close(ep->send_fd);
+	}
+	ep->send_fd = fd;
+}
+
+void bh_endpoint_accept_fds(struct bh_endpoint *ep)
+{
+	ep->accept_fds = true;
+}
+
+int bh_endpoint_take_fd(struct bh_endpoint *ep)
+{
+	int fd = ep->recv_fd;
+	ep->recv_fd = -1;
+	return fd;
 }
 
 bool bh_endpoint_send_control(struct bh_endpoint *ep, uint32_t type, const void *payload,

@@ -88,6 +88,13 @@ struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,
 /* Closes the fd; every open stream gets closed("endpoint destroyed").
  * Accepts NULL. Safe to call from any callback of this endpoint. */
 void bh_endpoint_destroy(struct bh_endpoint *endpoint);
+/* Unix channels only. The host's shared region (common/region.h) travels
+ * with the next bytes written: send_fd takes fd (closed once sent or when
+ * the endpoint goes). accept_fds makes reads take fds, of which the first
+ * is kept for take_fd (-1 when none came) and any other closed. */
+void bh_endpoint_send_fd(struct bh_endpoint *endpoint, int fd);
+void bh_endpoint_accept_fds(struct bh_endpoint *endpoint);
+int bh_endpoint_take_fd(struct bh_endpoint *endpoint);
 
 /* Largest payload of one message (one frame) on any stream. */
 size_t bh_endpoint_max_payload(void);
@@ -224,6 +231,12 @@ enum bh_control_msg {
 	BH_CTL_PING = 6,       /* u64 cookie */
 	BH_CTL_PONG = 7,       /* u64 cookie */
 	BH_CTL_BYE = 8,        /* empty: the agent is being stopped (the guest shuts down) */
+	/* host -> agent, after both hellos said BH_CAP_REGION: u64 size, 16 bytes
+	 * token, as the region's header holds them (common/region.h) */
+	BH_CTL_REGION = 9,
+	/* agent -> host: u32 used (1: new clients' buffers go through the
+	 * region; 0: through the channel), string why not ("" when used) */
+	BH_CTL_REGION_STATUS = 10,
 };
 #define BH_CONTROL_VERSION 1
 #define BH_CAP_WAYLAND 1u
@@ -233,6 +246,9 @@ enum bh_control_msg {
 /* From the host: compress buffer data with LZ4 (the tag's compress = lz4);
  * from the agent: it can. */
 #define BH_CAP_LZ4 16u
+/* From the host: it has a shared region for this tag (BH_CTL_REGION
+ * follows the hellos); from the agent: it can use one. */
+#define BH_CAP_REGION 32u
 
 /*
  * Session streams (exec, push, pull): every message starts with one type

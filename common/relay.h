@@ -48,6 +48,11 @@ enum bh_relay_frame {
 	 * instead of BH_RELAY_SHM_DATA only when the host asked for it at
 	 * hello; length is at most the channel's payload limit. */
 	BH_RELAY_SHM_LZ4 = 7,
+	/* guest -> host: u32 pool. The next fd is the tag's shared region
+	 * (common/region.h), once the agent said it maps it: the pool is all
+	 * of the region, its buffers' offsets are slots of it, and their bytes
+	 * are written there by the agent, never sent. */
+	BH_RELAY_FD_REGION = 8,
 };
 
 /* Frame heads: the type byte and the fixed fields before any bytes. */
@@ -56,6 +61,7 @@ enum bh_relay_frame {
 #define BH_RELAY_SHM_LZ4_HEAD 17 /* type, u32 pool, u64 offset, u32 length */
 #define BH_RELAY_FD_FILE_LEN 5   /* type, u32 size */
 #define BH_RELAY_FD_PIPE_LEN 5   /* type, u32 stream */
+#define BH_RELAY_FD_REGION_LEN 5 /* type, u32 pool */
 
 /* Limits (protocols/ALLOWLIST.md "Limits"). */
 #define BH_RELAY_MAX_POOL_SIZE (1024u << 20)    /* one wl_shm pool (foot maps 512 MiB) */

@@ -26,7 +26,7 @@
 
 /* An fd announced by the agent, waiting for the message that carries it. */
 struct placeholder {
-	uint8_t kind;   /* BH_RELAY_FD_SHM or BH_RELAY_FD_PIPE */
+	uint8_t kind;   /* BH_RELAY_FD_SHM, BH_RELAY_FD_PIPE or BH_RELAY_FD_REGION */
 	uint32_t value; /* pool serial or pipe stream id */
 	uint64_t size;
 };
@@ -50,9 +50,13 @@ struct bh_relay_host {
 	struct bh_host_pools pools;
 	struct placeholder ph[BH_RELAY_MAX_FDS];
 	size_t nph;
-	/* client object id -> pool serial, for wl_shm_pool and wl_buffer */
-	uint32_t *obj_pool;
+	/* client object id -> its pool, for wl_shm_pool and wl_buffer */
+	struct obj *obj_pool;
 	size_t obj_len;
+	/* The slots of the shared region its buffers use (one client's
+	 * buffers never overlap), and its pools on the region. */
+	struct bh_region_slots slots;
+	size_t region_pools;
 	struct shown_global *shown;
 	size_t nshown, shown_cap;
 	bool read_blocked; /* the stream to the agent is over high water */
@@ -65,8 +69,27 @@ struct bh_relay_host {
 	char error[320];
 };
 
+/* What a client's wl_shm_pool or wl_buffer id stands for on the host. */
+enum obj_kind {
+	OBJ_NONE,
+	OBJ_SHM,           /* a pool or buffer of host pool `pool` */
+	OBJ_REGION_POOL,   /* a pool on the shared region */
+	OBJ_REGION_BUFFER, /* a buffer at slot `slot` of the shared region */
+};
+struct obj {
+	uint8_t kind;
+	uint32_t pool;
+	uint64_t slot;
+};
+
 static struct bh_relay_pipes *proxy_pipes;
 static bool accept_lz4;
+static const struct bh_host_region *shared_region;
+
+void bh_relay_host_set_region(const struct bh_host_region *region)
+{
+	shared_region = region;
+}
 
 void bh_relay_host_set_compression(bool lz4)
 {
@@ -100,7 +123,7 @@ const char *bh_relay_host_error(const struct bh_relay_host *client)
 	return client->error;
 }
 
-static uint32_t *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool create)
+static struct obj *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool create)
 {
 	if (id == 0 || id >= 0xff000000u) {
 		return NULL;
@@ -113,7 +136,7 @@ static uint32_t *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool c
 		while (len <= id) {
 			len *= 2;
 		}
-		uint32_t *p = realloc(client->obj_pool, len * sizeof(*p));
+		struct obj *p = realloc(client->obj_pool, len * sizeof(*p));
 		if (p == NULL) {
 			return NULL;
 		}
@@ -126,15 +149,21 @@ static uint32_t *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool c
 
 static void pool_release(struct bh_relay_host *client, uint32_t id)
 {
-	uint32_t *slot = obj_pool_slot(client, id, false);
-	if (slot == NULL || *slot == 0) {
+	struct obj *o = obj_pool_slot(client, id, false);
+	if (o == NULL) {
 		return;
 	}
-	struct bh_host_pool *pool = bh_host_pool_find(&client->pools, *slot);
-	if (pool != NULL) {
-		bh_host_pool_unref(&client->pools, pool);
+	if (o->kind == OBJ_SHM) {
+		struct bh_host_pool *pool = bh_host_pool_find(&client->pools, o->pool);
+		if (pool != NULL) {
+			bh_host_pool_unref(&client->pools, pool);
+		}
+	} else if (o->kind == OBJ_REGION_BUFFER) {
+		bh_region_slot_release(&client->slots, o->slot, client);
+	} else if (o->kind == OBJ_REGION_POOL) {
+		client->region_pools--;
 	}
-	*slot = 0;
+	memset(o, 0, sizeof(*o));
 }
 
 /* One message of either direction, as its handler sees it. */
@@ -155,6 +184,8 @@ typedef bool (*host_handler)(struct bh_relay_host *client, struct host_msg *msg)
 
 static bool take_placeholder(struct bh_relay_host *client, uint8_t kind, struct host_msg *msg)
 {
+	/* A pool's fd is a pool of its own or the shared region. */
+	uint8_t alt = kind == BH_RELAY_FD_SHM ? BH_RELAY_FD_REGION : kind;
 	if (client->nph == 0) {
 		return client_error(client, "%s.%s carries an fd the agent did not announce",
 			msg->interface, msg->m->name);
@@ -162,7 +193,7 @@ static bool take_placeholder(struct bh_relay_host *client, uint8_t kind, struct 
 	msg->ph = client->ph[0];
 	client->nph--;
 	memmove(client->ph, client->ph + 1, client->nph * sizeof(client->ph[0]));
-	if (msg->ph.kind != kind) {
+	if (msg->ph.kind != kind && msg->ph.kind != alt) {
 		return client_error(client, "%s.%s got an fd of the wrong kind (%u, expected %u)",
 			msg->interface, msg->m->name, msg->ph.kind, kind);
 	}
@@ -198,9 +229,45 @@ static bool request_bind(struct bh_relay_host *client, struct host_msg *msg)
 		iface ? iface : "?");
 }
 
+/* create_pool(new_id, fd, size) on the shared region: the pool is all of
+ * it, and the region's own fd goes to the compositor. */
+static bool request_create_region_pool(struct bh_relay_host *client, struct host_msg *msg)
+{
+	const struct bh_wl_msg *m = msg->m;
+	const struct bh_host_region *region = shared_region;
+	if (region == NULL || !region->active) {
+		return client_error(client, "a pool on the shared region, which this tag has not");
+	}
+	if ((uint64_t)(int32_t)m->args[2] != region->size) {
+		return client_error(client,
+			"a pool on the shared region of %" PRId32 " bytes, but it has %" PRIu64,
+			(int32_t)m->args[2], region->size);
+	}
+	if (client->region_pools + client->pools.count >= BH_RELAY_MAX_POOLS) {
+		return client_error(client, "more than %d shm pools", BH_RELAY_MAX_POOLS);
+	}
+	struct obj *o = obj_pool_slot(client, m->args[0], true);
+	int fd = o != NULL ? fcntl(region->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		return client_error(client, "out of memory or fds for a pool");
+	}
+	if (client->slots.size == 0) {
+		bh_region_slots_init(&client->slots, region->size);
+	}
+	*o = (struct obj){.kind = OBJ_REGION_POOL};
+	client->region_pools++;
+	if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
+		return client_error(client, "too many fds queued for the compositor");
+	}
+	return true;
+}
+
 /* create_pool(new_id, fd, int size): the fd becomes a host pool of ours. */
 static bool request_create_pool(struct bh_relay_host *client, struct host_msg *msg)
 {
+	if (msg->ph.kind == BH_RELAY_FD_REGION) {
+		return request_create_region_pool(client, msg);
+	}
 	const struct bh_wl_msg *m = msg->m;
 	int32_t size = (int32_t)m->args[2];
 	if (size <= 0 || (uint64_t)size != msg->ph.size) {
@@ -217,41 +284,71 @@ static bool request_create_pool(struct bh_relay_host *client, struct host_msg *m
 	if (pool == NULL) {
 		return client_error(client, "%s", err);
 	}
-	uint32_t *slot = obj_pool_slot(client, m->args[0], true);
-	int fd = slot != NULL ? fcntl(pool->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	struct obj *o = obj_pool_slot(client, m->args[0], true);
+	int fd = o != NULL ? fcntl(pool->fd, F_DUPFD_CLOEXEC, 0) : -1;
 	if (fd < 0) {
 		bh_host_pool_unref(&client->pools, pool);
 		return client_error(client, "out of memory or fds for a pool");
 	}
-	*slot = pool->serial;
+	*o = (struct obj){.kind = OBJ_SHM, .pool = pool->serial};
 	if (!bh_wl_conn_queue_fd(&client->conn, fd)) {
 		return client_error(client, "too many fds queued for the compositor");
 	}
 	return true;
 }
 
-static struct bh_host_pool *request_pool(struct bh_relay_host *client, const struct bh_wl_msg *m)
+/* The pool a wl_shm_pool request is sent to: a host pool, or NULL with
+ * *region set for a pool on the shared region (else the client ended). */
+static struct bh_host_pool *request_pool(
+	struct bh_relay_host *client, const struct bh_wl_msg *m, bool *region)
 {
-	uint32_t *slot = obj_pool_slot(client, m->object, false);
-	struct bh_host_pool *pool = slot != NULL ? bh_host_pool_find(&client->pools, *slot) : NULL;
-	if (pool == NULL) {
+	struct obj *o = obj_pool_slot(client, m->object, false);
+	*region = o != NULL && o->kind == OBJ_REGION_POOL;
+	struct bh_host_pool *pool =
+		o != NULL && o->kind == OBJ_SHM ? bh_host_pool_find(&client->pools, o->pool) : NULL;
+	if (pool == NULL && !*region) {
 		client_error(client, "wl_shm_pool %u has no pool", m->object);
 	}
 	return pool;
 }
 
+/* create_buffer(new_id, offset, width, height, stride, format) on the
+ * shared region: offset names a slot, which must lie inside the region and
+ * overlap none of this client's buffers still in use. */
+static bool region_buffer(struct bh_relay_host *client, const struct bh_wl_msg *m, struct obj *b)
+{
+	char err[256];
+	int32_t offset = (int32_t)m->args[1];
+	uint64_t span = bh_region_buffer_span(
+		(int32_t)m->args[2], (int32_t)m->args[3], (int32_t)m->args[4], err, sizeof(err));
+	if (span == 0 || offset < 0 ||
+		!bh_region_slot_claim(&client->slots, (uint64_t)offset, span, client, err,
+			sizeof(err))) {
+		return client_error(client, "%s", offset < 0 ? "a buffer at a negative offset" : err);
+	}
+	*b = (struct obj){.kind = OBJ_REGION_BUFFER, .slot = (uint64_t)offset};
+	return true;
+}
+
 /* create_buffer(new_id, ...): the buffer keeps its pool alive. */
 static bool request_create_buffer(struct bh_relay_host *client, struct host_msg *msg)
 {
-	struct bh_host_pool *pool = request_pool(client, msg->m);
-	if (pool == NULL) {
+	bool region;
+	struct bh_host_pool *pool = request_pool(client, msg->m, &region);
+	if (pool == NULL && !region) {
 		return false;
 	}
-	uint32_t *b = obj_pool_slot(client, msg->m->args[0], true);
+	struct obj *b = obj_pool_slot(client, msg->m->args[0], true);
 	if (b == NULL) {
 		return client_error(client, "out of memory");
 	}
-	*b = pool->serial;
+	if (b->kind != OBJ_NONE) {
+		return client_error(client, "wl_buffer %u already exists", msg->m->args[0]);
+	}
+	if (region) {
+		return region_buffer(client, msg->m, b);
+	}
+	*b = (struct obj){.kind = OBJ_SHM, .pool = pool->serial};
 	pool->refs++;
 	return true;
 }
@@ -265,7 +362,12 @@ static bool request_release_pool(struct bh_relay_host *client, struct host_msg *
 
 static bool request_pool_resize(struct bh_relay_host *client, struct host_msg *msg)
 {
-	struct bh_host_pool *pool = request_pool(client, msg->m);
+	bool region;
+	struct bh_host_pool *pool = request_pool(client, msg->m, &region);
+	if (region) {
+		/* The agent never passes one on: the region is the size it is. */
+		return client_error(client, "a resize of a pool on the shared region");
+	}
 	if (pool == NULL) {
 		return false;
 	}
@@ -463,9 +565,11 @@ bool bh_relay_host_handle_frame(struct bh_relay_host *client, const uint8_t *pay
 		}
 		break;
 	case BH_RELAY_FD_SHM:
-	case BH_RELAY_FD_PIPE: {
-		size_t want =
-			payload[0] == BH_RELAY_FD_SHM ? BH_RELAY_FD_SHM_LEN : BH_RELAY_FD_PIPE_LEN;
+	case BH_RELAY_FD_PIPE:
+	case BH_RELAY_FD_REGION: {
+		size_t want = payload[0] == BH_RELAY_FD_SHM ? BH_RELAY_FD_SHM_LEN :
+			      payload[0] == BH_RELAY_FD_PIPE ? BH_RELAY_FD_PIPE_LEN :
+							       BH_RELAY_FD_REGION_LEN;
 		if (len != want) {
 			return client_error(client, "relay fd frame %u of %zu bytes, expected %zu",
 				payload[0], len, want);
@@ -900,6 +1004,7 @@ void bh_relay_host_destroy(struct bh_relay_host *client)
 	bh_host_pools_finish(&client->pools);
 	bh_wl_conn_finish(&client->conn);
 	free(client->obj_pool);
+	bh_region_slots_finish(&client->slots);
 	free(client->shown);
 	free(client);
 }

@@ -25,9 +25,13 @@ struct bh_stream;
  * bh_relay_host_set_compression: whether this proxy asked its agent for
  *   LZ4-compressed buffer data; only then is compressed buffer data
  *   accepted.
+ * bh_relay_host_set_region: the tag's shared region (NULL: none); pools on
+ *   it are accepted only while region->active (the agent maps it).
  */
 bool bh_relay_host_open(struct bh_proxy *proxy, struct bh_stream *stream);
 bool bh_relay_host_open_pipe(struct bh_proxy *proxy, struct bh_stream *stream);
+struct bh_host_region;
+void bh_relay_host_set_region(const struct bh_host_region *region);
 void bh_relay_host_set_compression(bool lz4);
 
 /*

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/relay.h"
@@ -155,4 +157,83 @@ void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool)
 	pools->total -= pool->size;
 	size_t i = (size_t)(pool - pools->pools);
 	pools->pools[i] = pools->pools[--pools->count];
+}
+
+/* A fresh token, and the header written where the agent reads it. */
+static bool region_setup(struct bh_host_region *region, char *err, size_t err_size)
+{
+	if (getrandom(region->token, sizeof(region->token), 0) != (ssize_t)sizeof(region->token)) {
+		snprintf(err, err_size, "no random bytes for the shared region: %s",
+			strerror(errno));
+		return false;
+	}
+	uint8_t header[BH_REGION_OFF_TOKEN + BH_REGION_TOKEN_LEN];
+	bh_region_write_header(header, region->size, region->token);
+	if (pwrite(region->fd, header, sizeof(header), 0) != (ssize_t)sizeof(header)) {
+		snprintf(err, err_size, "could not write the shared region's header: %s",
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool bh_host_region_create(
+	struct bh_host_region *region, uint64_t size, char *err, size_t err_size)
+{
+	memset(region, 0, sizeof(*region));
+	region->size = size;
+	region->fd = bh_relay_memfd("bulkhead-region", size);
+	if (region->fd < 0) {
+		snprintf(err, err_size, "could not make a %" PRIu64 "-byte shared region: %s",
+			size, strerror(errno));
+		return false;
+	}
+	/* The agent gets this very file: it may write it, never resize it. */
+	if (fcntl(region->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		snprintf(err, err_size, "could not seal the shared region: %s", strerror(errno));
+		bh_host_region_finish(region);
+		return false;
+	}
+	if (!region_setup(region, err, err_size)) {
+		bh_host_region_finish(region);
+		return false;
+	}
+	return true;
+}
+
+bool bh_host_region_open(struct bh_host_region *region, const char *path, uint64_t size,
+	char *err, size_t err_size)
+{
+	memset(region, 0, sizeof(*region));
+	region->size = size;
+	region->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (region->fd < 0 || fstat(region->fd, &st) < 0) {
+		snprintf(err, err_size, "could not open the shared region %s: %s", path,
+			strerror(errno));
+		bh_host_region_finish(region);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+		(uint64_t)st.st_size < size) {
+		snprintf(err, err_size,
+			"the shared region %s is not a private file of %" PRIu64 " bytes of this user",
+			path, size);
+		bh_host_region_finish(region);
+		return false;
+	}
+	if (!region_setup(region, err, err_size)) {
+		bh_host_region_finish(region);
+		return false;
+	}
+	return true;
+}
+
+void bh_host_region_finish(struct bh_host_region *region)
+{
+	if (region->fd >= 0) {
+		close(region->fd);
+	}
+	memset(region, 0, sizeof(*region));
+	region->fd = -1;
 }

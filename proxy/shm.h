@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/region.h"
+
 struct bh_host_pool {
 	uint32_t serial; /* the agent's number (BH_RELAY_FD_SHM) */
 	int fd;          /* memfd; a dup goes to the compositor */
@@ -37,5 +39,25 @@ bool bh_host_pool_resize(struct bh_host_pools *pools, struct bh_host_pool *pool,
 uint8_t *bh_host_pool_span(
 	struct bh_host_pool *pool, uint64_t offset, size_t len, char *err, size_t err_size);
 void bh_host_pool_unref(struct bh_host_pools *pools, struct bh_host_pool *pool);
+
+/* The tag's shared region as the proxy holds it (common/region.h): the
+ * file is the host's (a sealed memfd, or the VM's /dev/shm file that no
+ * guest can truncate); a dup of fd backs every region pool the compositor
+ * gets. */
+struct bh_host_region {
+	int fd;
+	uint64_t size;
+	uint8_t token[BH_REGION_TOKEN_LEN];
+	bool active; /* the agent said it maps it */
+};
+
+/* A new region of size bytes in a memfd sealed at that size (for a unix
+ * channel: sent to the agent with the hello). */
+bool bh_host_region_create(struct bh_host_region *region, uint64_t size, char *err,
+	size_t err_size);
+/* The region of a VM: the existing file at path, at least size bytes. */
+bool bh_host_region_open(struct bh_host_region *region, const char *path, uint64_t size,
+	char *err, size_t err_size);
+void bh_host_region_finish(struct bh_host_region *region);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/region.h"
 #include "vm/config.h"
 
 static bool number(const char *value, unsigned long min, unsigned long max, unsigned *out)
@@ -53,6 +54,18 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		want = number(value, 0, 1024 * 1024, &s->virtio_mem_mib)
 			       ? NULL
 			       : "a size in MiB (0 for none)";
+	} else if (strcmp(key, "shm_size") == 0) {
+		/* MiB of shared region, a power of two (ivshmem's), or off */
+		unsigned mib = 0;
+		if (strcmp(value, "off") == 0) {
+			s->shm_off = true;
+		} else if (number(value, BH_REGION_MIN_MIB, BH_REGION_MAX_MIB, &mib) &&
+			   (mib & (mib - 1)) == 0) {
+			s->shm_mib = mib;
+			s->shm_off = false;
+		} else {
+			want = "MiB, a power of two from 4 to 1024, or off";
+		}
 	} else if (strcmp(key, "boot_timeout") == 0) {
 		want = number(value, 1, 3600, &s->boot_timeout) ? NULL : "seconds from 1 to 3600";
 	} else if (strcmp(key, "base") == 0) {

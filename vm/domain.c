@@ -80,6 +80,18 @@ static void emit_disk(FILE *f, const char *path, const char *dev, const char *se
 		path, dev, serial);
 }
 
+/* ivshmem-plain: a PCI BAR the agent maps, backed by /dev/shm/NAME, which
+ * the host made (mode 0600) before the domain starts. */
+static void emit_shmem(FILE *f, const char *name, unsigned mib)
+{
+	emit(f,
+		"    <shmem name='%s'>\n"
+		"      <model type='ivshmem-plain'/>\n"
+		"      <size unit='M'>%u</size>\n"
+		"    </shmem>\n",
+		name, mib);
+}
+
 char *bh_domain_xml(const struct bh_domain_spec *spec)
 {
 	char *buf = NULL;
@@ -157,6 +169,9 @@ char *bh_domain_xml(const struct bh_domain_spec *spec)
 		emit(f, "    <interface type='user'>\n"
 			"      <model type='virtio'/>\n"
 			"    </interface>\n");
+	}
+	if (spec->shmem_name != NULL) {
+		emit_shmem(f, spec->shmem_name, spec->shmem_mib);
 	}
 	emit(f, "    <rng model='virtio'>\n"
 		"      <backend model='random'>/dev/urandom</backend>\n"

@@ -43,6 +43,10 @@ struct bh_domain_spec {
 	enum bh_transport transport;
 	const char *channel_path; /* unix socket of the serial channel */
 	enum bh_network network;
+	/* The shared region for window contents: libvirt's <shmem> of this
+	 * name (ivshmem-plain, /dev/shm/NAME), or NULL for none. */
+	const char *shmem_name;
+	unsigned shmem_mib;
 };
 
 /* The kernel command line: console on ttyS0, quiet, a panic ends the

@@ -100,6 +100,31 @@ bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char
 	return tag_path(true, tag, "control.sock", out, size, error);
 }
 
+bool bh_paths_region_name(const char *tag, char *out, size_t size, const char **error)
+{
+	char dir[BH_TAG_DIRNAME_SIZE];
+	if (!bh_tag_dirname(tag, dir, error)) {
+		return false;
+	}
+	/* Unique per user and tag: /dev/shm is shared by everyone. */
+	if (!bh_path_fmt(out, size, "bulkhead-%u-%s", (unsigned)getuid(), dir)) {
+		if (error != NULL) {
+			*error = "the region's name is too long";
+		}
+		return false;
+	}
+	return true;
+}
+
+bool bh_paths_region(const char *tag, char *out, size_t size, const char **error)
+{
+	char name[BH_TAG_DIRNAME_SIZE + 32];
+	if (!bh_paths_region_name(tag, name, sizeof(name), error)) {
+		return false;
+	}
+	return bh_path_fmt(out, size, "/dev/shm/%s", name);
+}
+
 bool bh_paths_base(const char *id, const char *file, char *out, size_t size)
 {
 	char root[4096];

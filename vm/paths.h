@@ -24,6 +24,10 @@ bool bh_paths_tag_runtime(
  * bulkheadctl (protocols/CONTROL.md). */
 bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char **error);
 /* <bases root>/<id>[/file]: root.qcow2, vmlinuz, initrd.img, manifest.json. */
+/* A VM's shared region (an ivshmem file of libvirt's <shmem>): its name,
+ * and its path in /dev/shm. */
+bool bh_paths_region_name(const char *tag, char *out, size_t size, const char **error);
+bool bh_paths_region(const char *tag, char *out, size_t size, const char **error);
 bool bh_paths_base(const char *id, const char *file, char *out, size_t size);
 
 /* snprintf for paths: false, and out set to "", when the result does not

@@ -18,6 +18,7 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "common/region.h"
 #include "common/transport.h"
 #include "common/util.h"
 #include "vm/lock.h"
@@ -107,6 +108,7 @@ struct tag_paths {
 	char domain[BH_TAG_DOMAIN_SIZE];
 	char state[PATH_MAX], runtime[PATH_MAX];
 	char root[PATH_MAX], home[PATH_MAX], console[PATH_MAX], channel[PATH_MAX];
+	char region_name[BH_TAG_DIRNAME_SIZE + 32], region[PATH_MAX];
 };
 
 static bool tag_paths(const char *tag, struct tag_paths *p, char error[BH_VM_ERROR_SIZE])
@@ -118,7 +120,9 @@ static bool tag_paths(const char *tag, struct tag_paths *p, char error[BH_VM_ERR
 		!bh_paths_tag_state(tag, "home.qcow2", p->home, sizeof(p->home), &why) ||
 		!bh_paths_tag_state(tag, "console.log", p->console, sizeof(p->console), &why) ||
 		!bh_paths_tag_runtime(tag, NULL, p->runtime, sizeof(p->runtime), &why) ||
-		!bh_paths_tag_runtime(tag, "channel.sock", p->channel, sizeof(p->channel), &why)) {
+		!bh_paths_tag_runtime(tag, "channel.sock", p->channel, sizeof(p->channel), &why) ||
+		!bh_paths_region_name(tag, p->region_name, sizeof(p->region_name), &why) ||
+		!bh_paths_region(tag, p->region, sizeof(p->region), &why)) {
 		set_error(error, "invalid tag \"%s\": %s", tag, why);
 		return false;
 	}
@@ -288,6 +292,34 @@ static bool vsock_usable(const struct bh_vm *vm, const char *tag, char error[BH_
 	return true;
 }
 
+/* The VM's shared region: made here, private to the user, before qemu
+ * opens it (qemu keeps the mode of a file that exists; made by qemu it
+ * would be 0644, readable by every local user). One left by a VM that
+ * died goes first. False (logged): the tag runs without one. */
+static bool prepare_region(const char *tag, const struct tag_paths *p, unsigned mib)
+{
+	unlink(p->region);
+	int fd = open(p->region, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)mib << 20) != 0) {
+		bh_log(BH_LOG_WARN,
+			"tag %s: could not make its shared region %s (%s); its windows go through "
+			"the channel, slower (free /dev/shm or set shm_size = off)",
+			tag, p->region, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(p->region);
+		}
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+unsigned bh_vm_region_mib(const struct bh_vm_settings *s)
+{
+	return s->shm_off ? 0 : s->shm_mib ? s->shm_mib : BH_REGION_DEFAULT_MIB;
+}
+
 static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
 	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
 	char error[BH_VM_ERROR_SIZE])
@@ -363,6 +395,10 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	}
 	char *cmdline = bh_domain_cmdline(base_cmdline, s->transport);
 	bh_base_list_free(bases, n);
+	/* Window contents through shared memory: a VM on this machine only. */
+	unsigned region_mib = bh_vm_region_mib(s);
+	bool region = region_mib > 0 && strncmp(vm->uri, "qemu:///", 8) == 0 &&
+		      prepare_region(tag, p, region_mib);
 	struct bh_domain_spec spec = {
 		.name = p->domain,
 		.tag = tag,
@@ -379,6 +415,8 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.transport = s->transport,
 		.channel_path = p->channel,
 		.network = s->network,
+		.shmem_name = region ? p->region_name : NULL,
+		.shmem_mib = region_mib,
 	};
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
@@ -394,6 +432,9 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	if (dom == NULL) {
 		set_error(error, "tag %s: libvirt (%s) could not start its VM: %s", tag, vm->uri,
 			libvirt_message());
+		if (region) {
+			unlink(p->region);
+		}
 		return false;
 	}
 	bool ok = channel_address(dom, p, channel, error, tag);
@@ -673,6 +714,7 @@ bool bh_vm_stop(struct bh_vm *vm, const char *tag, bool force, unsigned timeout_
 	virDomainFree(dom);
 	if (ok) {
 		unlink(p.channel);
+		unlink(p.region); /* libvirt leaves it behind */
 	}
 	return ok;
 }
@@ -815,6 +857,7 @@ bool bh_vm_clean(struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE]
 	if (lock < 0) {
 		return false;
 	}
+	unlink(p.region);
 	bool ok = bh_remove_tree(p.state);
 	if (!ok) {
 		set_error(error, "tag %s: could not remove all of %s: %s", tag, p.state,

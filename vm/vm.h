@@ -33,6 +33,10 @@ struct bh_vm_settings {
 	enum bh_network network;
 	enum bh_root_policy root;
 	unsigned boot_timeout; /* seconds for the agent to answer; 0: 120 */
+	/* The shared region for window contents (shm_size): MiB, 0 for the
+	 * default (BH_REGION_DEFAULT_MIB); shm_off: none, the stream path. */
+	unsigned shm_mib;
+	bool shm_off;
 };
 
 enum bh_vm_state {
@@ -56,6 +60,8 @@ struct bh_vm;
 struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE]);
 void bh_vm_disconnect(struct bh_vm *vm);
 const char *bh_vm_uri(const struct bh_vm *vm);
+/* MiB of the tag's shared region (0: none, shm_size = off). */
+unsigned bh_vm_region_mib(const struct bh_vm_settings *settings);
 
 /* Starts the tag's VM, creating its overlay and home disk if needed, or
  * attaches to it if it already runs. Concurrent calls for one tag (from
