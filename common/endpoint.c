@@ -1361,6 +1361,15 @@ uint64_t bh_msg_get_u64(struct bh_msg_reader *r)
 	return p ? bh_le64_get(p) : 0;
 }
 
+bool bh_msg_get_bytes(struct bh_msg_reader *r, void *out, size_t len)
+{
+	const uint8_t *p = reader_take(r, len);
+	if (p != NULL) {
+		memcpy(out, p, len);
+	}
+	return p != NULL;
+}
+
 char *bh_msg_get_str(struct bh_msg_reader *r, size_t max)
 {
 	uint32_t len = bh_msg_get_u32(r);

@@ -211,6 +211,8 @@ void bh_msg_reader_init(struct bh_msg_reader *r, const uint8_t *p, size_t len);
 uint16_t bh_msg_get_u16(struct bh_msg_reader *r);
 uint32_t bh_msg_get_u32(struct bh_msg_reader *r);
 uint64_t bh_msg_get_u64(struct bh_msg_reader *r);
+/* len raw bytes into out; false (and not ok) when fewer are left. */
+bool bh_msg_get_bytes(struct bh_msg_reader *r, void *out, size_t len);
 /* A string of at most max bytes without NUL, copied into a new allocation
  * (NULL and ok = false when invalid). */
 char *bh_msg_get_str(struct bh_msg_reader *r, size_t max);

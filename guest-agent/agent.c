@@ -17,6 +17,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
+#include "guest-agent/region.h"
 #include "guest-agent/relay_guest.h"
 
 #define RETRY_MSEC 1000
@@ -41,6 +42,9 @@ struct bh_agent {
 	bool connected;
 	struct bh_boot_times boot;
 	struct bh_relay_guest *relay;
+	/* The shared region of the current host, while mapped. */
+	uint8_t *region_map;
+	uint64_t region_size;
 };
 
 static const struct bh_endpoint_listener endpoint_listener;
@@ -111,7 +115,8 @@ static void send_hello(struct bh_agent *agent)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4;
+	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4 |
+			BH_CAP_REGION;
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
 	bh_msg_u32(&msg, n);
@@ -155,6 +160,56 @@ static void send_hello(struct bh_agent *agent)
 
 /* ---- control messages from the host ---- */
 
+static void region_drop(struct bh_agent *agent)
+{
+	bh_relay_guest_set_region(NULL, 0);
+	if (agent != NULL) {
+		bh_agent_region_unmap(agent->region_map, agent->region_size);
+		agent->region_map = NULL;
+		agent->region_size = 0;
+	}
+}
+
+/* BH_CTL_REGION: u64 size, the token. The agent maps the region and says
+ * whether new clients' buffers go there. */
+static bool handle_region(struct bh_agent *agent, struct bh_endpoint *endpoint,
+	struct bh_msg_reader *r)
+{
+	uint8_t token[BH_REGION_TOKEN_LEN];
+	uint64_t size = bh_msg_get_u64(r);
+	bh_msg_get_bytes(r, token, sizeof(token));
+	int fd = endpoint != NULL ? bh_endpoint_take_fd(endpoint) : -1;
+	if (!bh_msg_end(r)) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		bh_log(BH_LOG_ERROR, "malformed shared-region offer from the host");
+		return false;
+	}
+	region_drop(agent);
+	char why[256] = "";
+	uint8_t *map = agent != NULL ? bh_agent_region_map(fd, size, token, why, sizeof(why)) :
+				       NULL;
+	if (agent == NULL && fd >= 0) {
+		close(fd);
+	}
+	if (map != NULL) {
+		agent->region_map = map;
+		agent->region_size = size;
+		bh_relay_guest_set_region(map, size);
+		bh_log(BH_LOG_INFO, "window contents go through the shared region (%llu MiB)",
+			(unsigned long long)(size >> 20));
+	} else {
+		bh_log(BH_LOG_WARN, "window contents go through the channel: %s", why);
+	}
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	bh_msg_u32(&msg, map != NULL);
+	bh_msg_str(&msg, why);
+	return endpoint == NULL ||
+	       bh_endpoint_send_control(endpoint, BH_CTL_REGION_STATUS, msg.buf, msg.len);
+}
+
 bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoint,
 	uint32_t type, const uint8_t *payload, size_t len)
 {
@@ -181,6 +236,8 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 		}
 		return true;
 	}
+	case BH_CTL_REGION:
+		return handle_region(agent, endpoint, &r);
 	case BH_CTL_LAUNCH: {
 		uint32_t request = bh_msg_get_u32(&r);
 		char *command = bh_msg_get_str(&r, 16 * 1024);
@@ -258,6 +315,8 @@ static void agent_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	agent->connected = false;
 	bh_endpoint_destroy(agent->endpoint);
 	agent->endpoint = NULL;
+	/* Its clients are gone with the endpoint; the next host offers its own. */
+	region_drop(agent);
 	start_connecting(agent);
 }
 
@@ -278,6 +337,10 @@ static void agent_attach(struct bh_agent *agent, int fd)
 	if (agent->listen_source != NULL) {
 		/* One host at a time: stop accepting until this one leaves. */
 		wl_event_source_fd_update(agent->listen_source, 0);
+	}
+	if (agent->addr.kind == BH_ADDRESS_UNIX) {
+		/* The host's shared region comes as an fd with its hello. */
+		bh_endpoint_accept_fds(agent->endpoint);
 	}
 	agent->connected = true;
 	bh_log(BH_LOG_INFO, "host connected on %s", agent->channel);

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/le.h"
+#include "common/region.h"
 #include "common/relay.h"
 #include "common/relay_pipes.h"
 #include "guest-agent/agent.h"
@@ -62,6 +63,7 @@ struct extra {
 	int32_t scale;    /* surface: buffer scale */
 	struct bh_shm_mirror *pool;     /* pool, buffer */
 	int32_t offset, stride, height; /* buffer */
+	uint64_t slot;                  /* buffer in the shared region: its slot */
 	uint32_t pending, current;      /* surface: buffer ids */
 	int32_t damage_y0, damage_y1;   /* surface: buffer rows, y0 < y1 when set */
 	/* surface: commits so far and the damaged rows of the last
@@ -200,6 +202,22 @@ static bool batch_append(struct guest_client *client, const uint8_t *msg, size_t
 	memcpy(client->batch + client->batch_len, msg, len);
 	client->batch_len += len;
 	return true;
+}
+
+/* The tag's shared region, while the host offered one and it is mapped:
+ * new pools go there, each buffer in a slot of its own. */
+static struct {
+	uint8_t *map;
+	uint64_t size;
+	struct bh_region_slots slots; /* owner: the guest_client */
+} region;
+
+void bh_relay_guest_set_region(uint8_t *map, uint64_t size)
+{
+	bh_region_slots_finish(&region.slots);
+	region.map = map;
+	region.size = map != NULL ? size : 0;
+	bh_region_slots_init(&region.slots, region.size);
 }
 
 static bool compress_lz4;
@@ -386,6 +404,18 @@ static bool surface_commit(struct guest_client *client, struct extra *surface, b
 	if (y0 >= y1 || buffer->offset < 0 || buffer->stride <= 0) {
 		return true;
 	}
+	if (buffer->slot != 0) {
+		/* The one copy: the changed rows into the buffer's slot, before
+		 * the commit that shows them goes out. */
+		uint64_t from = (uint64_t)y0 * (uint64_t)buffer->stride;
+		uint64_t len = (uint64_t)(y1 - y0) * (uint64_t)buffer->stride;
+		if (!bh_shm_mirror_copy_out(pool, (uint64_t)buffer->offset + from, len,
+			    region.map + buffer->slot + from)) {
+			client_fail(client, "could not read its shm pool (file shrunk?)");
+			return false;
+		}
+		return true;
+	}
 	if (!flush_batch(client)) {
 		return false;
 	}
@@ -432,9 +462,14 @@ static bool extra_damage_rows(struct extra *surface, int32_t y, int32_t h)
 struct guest_msg {
 	const struct bh_wl_msg *m;
 	const char *interface; /* m's interface name, for messages */
+	uint8_t *data;         /* its bytes, which the handler may rewrite */
 	int fd;                /* the fd it carries (the handler takes it), -1 if none */
 	bool held;             /* set: the message waits until a sync is queued */
+	bool drop;             /* set: not passed on */
 };
+
+/* Where argument i (of 32 bits; an fd takes none) is in a message. */
+#define ARG_AT(i) (8 + 4 * (i))
 
 /* False when the client ended (the handler said why). */
 typedef bool (*guest_handler)(struct guest_client *client, struct guest_msg *msg);
@@ -446,8 +481,10 @@ static bool request_create_pool(struct guest_client *client, struct guest_msg *m
 	const struct bh_wl_msg *m = msg->m;
 	int32_t size = (int32_t)m->args[2];
 	struct bh_shm_mirror *pool = calloc(1, sizeof(*pool));
+	bool in_region = region.map != NULL;
 	if (pool == NULL || size <= 0 ||
-		!bh_shm_mirror_init(pool, ++client->next_pool, msg->fd, (uint64_t)size)) {
+		!bh_shm_mirror_init(
+			pool, ++client->next_pool, msg->fd, (uint64_t)size, in_region)) {
 		if (pool == NULL) {
 			close(msg->fd);
 		}
@@ -465,6 +502,13 @@ static bool request_create_pool(struct guest_client *client, struct guest_msg *m
 	memset(e, 0, sizeof(*e));
 	e->kind = EXTRA_POOL;
 	e->pool = pool;
+	if (in_region) {
+		/* The host's pool is the whole region, in place of the fd. */
+		bh_le32_put(msg->data + ARG_AT(1), (uint32_t)region.size);
+		uint8_t rframe[BH_RELAY_FD_REGION_LEN] = {BH_RELAY_FD_REGION};
+		bh_le32_put(rframe + 1, pool->serial);
+		return flush_batch(client) && send_frame(client, rframe, sizeof(rframe));
+	}
 	uint8_t frame[BH_RELAY_FD_SHM_LEN] = {BH_RELAY_FD_SHM};
 	bh_le32_put(frame + 1, pool->serial);
 	bh_le64_put(frame + 5, (uint64_t)size);
@@ -497,6 +541,32 @@ static struct extra *request_extra(struct guest_client *client, struct guest_msg
 	return e;
 }
 
+/* A buffer of a pool in the shared region gets a slot of its own; the
+ * host sees the slot's offset in place of the client's. The client's
+ * arguments are checked here, as the compositor would have. */
+static bool region_buffer(struct guest_client *client, struct guest_msg *msg, struct extra *b)
+{
+	char err[256];
+	uint64_t span = bh_region_buffer_span((int32_t)msg->m->args[2], b->height, b->stride, err,
+		sizeof(err));
+	if (span == 0 || b->offset < 0 || (uint64_t)b->offset > b->pool->size ||
+		span > b->pool->size - (uint64_t)b->offset) {
+		client_fail(client, "%s",
+			span == 0 ? err : "a buffer that does not lie inside its shm pool");
+		return false;
+	}
+	b->slot = bh_region_slot_alloc(&region.slots, span, client);
+	if (b->slot == 0 || b->slot > INT32_MAX) {
+		client_fail(client,
+			"the tag's shared region (%llu MiB) has no room for a %llu-byte buffer: "
+			"raise shm_size in the tag's config",
+			(unsigned long long)(region.size >> 20), (unsigned long long)span);
+		return false;
+	}
+	bh_le32_put(msg->data + ARG_AT(1), (uint32_t)b->slot);
+	return true;
+}
+
 /* create_buffer(new_id, offset, width, height, stride, format) */
 static bool request_create_buffer(struct guest_client *client, struct guest_msg *msg)
 {
@@ -517,7 +587,7 @@ static bool request_create_buffer(struct guest_client *client, struct guest_msg 
 	b->offset = (int32_t)m->args[1];
 	b->height = (int32_t)m->args[3];
 	b->stride = (int32_t)m->args[4];
-	return true;
+	return !b->pool->in_region || region_buffer(client, msg, b);
 }
 
 static bool request_pool_destroy(struct guest_client *client, struct guest_msg *msg)
@@ -543,6 +613,8 @@ static bool request_pool_resize(struct guest_client *client, struct guest_msg *m
 			strerror(errno));
 		return false;
 	}
+	/* The host's pool on the region keeps its size. */
+	msg->drop = pe->pool->in_region;
 	return true;
 }
 
@@ -550,6 +622,9 @@ static bool request_buffer_destroy(struct guest_client *client, struct guest_msg
 {
 	struct extra *b = extra_get(client, msg->m->object, false);
 	if (b != NULL && b->kind == EXTRA_BUFFER) {
+		if (b->slot != 0) {
+			bh_region_slot_release(&region.slots, b->slot, client);
+		}
 		pool_unref(b->pool);
 		memset(b, 0, sizeof(*b));
 	}
@@ -681,8 +756,7 @@ static const guest_handler handlers[BH_RELAY_OP_COUNT] = {
 
 /* One request of the guest client. *held = the message waits for a sync.
  * False when the client ended. */
-static bool handle_request(
-	struct guest_client *client, const uint8_t *data, size_t size, bool *held)
+static bool handle_request(struct guest_client *client, uint8_t *data, size_t size, bool *held)
 {
 	*held = false;
 	struct bh_wl_msg m;
@@ -691,7 +765,8 @@ static bool handle_request(
 		client_fail(client, "%s", err);
 		return false;
 	}
-	struct guest_msg msg = {.m = &m, .interface = bh_wl_msg_interface(&m), .fd = -1};
+	struct guest_msg msg = {
+		.m = &m, .interface = bh_wl_msg_interface(&m), .data = data, .fd = -1};
 	const struct bh_relay_rule *rule = bh_relay_rule_find(BH_WL_REQUEST, &m);
 	guest_handler handler = rule != NULL ? handlers[rule->op] : NULL;
 	if (m.nfds > 0) {
@@ -720,7 +795,7 @@ static bool handle_request(
 		*held = true;
 		return true;
 	}
-	return batch_append(client, data, size);
+	return msg.drop || batch_append(client, data, size);
 }
 
 static void client_update_mask(struct guest_client *client)
@@ -1018,6 +1093,7 @@ static void client_destroy(struct guest_client *client)
 		}
 	}
 	pool_unref(client->sync_pool);
+	bh_region_slots_release_owner(&region.slots, client);
 	free(client->extras);
 	for (size_t i = 0; i < client->host_nfds; i++) {
 		close(client->host_fds[i]);

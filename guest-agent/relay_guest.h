@@ -5,6 +5,7 @@
 #define GUEST_AGENT_RELAY_GUEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct bh_agent;
 struct bh_stream;
@@ -28,6 +29,9 @@ struct bh_relay_guest;
 struct bh_relay_guest *bh_relay_guest_create(struct bh_agent *agent, const char *socket_path);
 bool bh_relay_guest_open_pipe(struct bh_relay_guest *guest, struct bh_stream *stream);
 void bh_relay_guest_destroy(struct bh_relay_guest *guest);
+/* The tag's shared region as this agent maps it (NULL: none): pools made
+ * from now on put their buffers there. */
+void bh_relay_guest_set_region(uint8_t *map, uint64_t size);
 void bh_relay_guest_set_compression(bool lz4);
 
 #endif

@@ -88,10 +88,12 @@ static void install_sigbus_guard(void)
 #define REGION_STREAK_SHIFT 2
 #define REGION_STREAK 8u
 
-bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size)
+bool bh_shm_mirror_init(
+	struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size, bool in_region)
 {
 	install_sigbus_guard();
 	memset(m, 0, sizeof(*m));
+	m->in_region = in_region;
 	m->serial = serial;
 	m->fd = fd;
 	m->refs = 1;
@@ -130,14 +132,16 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 	 * reserved lazily (clients such as foot map 512 MiB pools and draw in a
 	 * small part of them, in guests with less memory than that), and a
 	 * resize moves them instead of copying. */
-	uint8_t *copy;
-	if (m->copy != NULL) {
+	uint8_t *copy = NULL;
+	if (m->in_region) {
+		/* no copy: the slots hold what the host shows */
+	} else if (m->copy != NULL) {
 		copy = mremap(m->copy, m->size, size, MREMAP_MAYMOVE);
 	} else {
 		copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	}
-	if (copy == MAP_FAILED) {
+	if (!m->in_region && copy == MAP_FAILED) {
 		munmap(map, size);
 		free(mm);
 		errno = ENOMEM;
@@ -359,6 +363,25 @@ static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 		if (guard_fault || !emit(m->serial, start, copy + start, last_end - start, data)) {
 			return false;
 		}
+	}
+	return true;
+}
+
+bool bh_shm_mirror_copy_out(struct bh_shm_mirror *m, uint64_t offset, uint64_t len, uint8_t *dest)
+{
+	if (offset > m->size || len > m->size - offset || !covered(m, offset + len) ||
+		m->mapping->borrow.faulted) {
+		errno = EFAULT;
+		return false;
+	}
+	guard_fault = 0;
+	guard_len = m->size;
+	guard_start = m->map;
+	memcpy(dest, m->map + offset, (size_t)len);
+	guard_start = NULL;
+	if (guard_fault) {
+		errno = EFAULT;
+		return false;
 	}
 	return true;
 }

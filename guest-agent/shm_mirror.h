@@ -35,10 +35,15 @@ struct bh_shm_mirror {
 	/* Set by the caller for the syncs of one commit: at least 7/8 of the
 	 * buffer's rows changed. Regions turn hot only in such commits. */
 	bool whole_frame;
+	/* The pool's buffers live in slots of the tag's shared region: no copy
+	 * is kept (copy stays NULL), bh_shm_mirror_copy_out writes the slots. */
+	bool in_region;
 };
 
-/* Maps fd (owned from now on, also on failure) and makes a zeroed copy. */
-bool bh_shm_mirror_init(struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size);
+/* Maps fd (owned from now on, also on failure) and, unless in_region,
+ * makes a zeroed copy. */
+bool bh_shm_mirror_init(
+	struct bh_shm_mirror *m, uint32_t serial, int fd, uint64_t size, bool in_region);
 /* Grows the mapping and the copy to size. */
 bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size);
 void bh_shm_mirror_finish(struct bh_shm_mirror *m);
@@ -59,5 +64,10 @@ typedef bool (*bh_shm_mirror_emit_fn)(
  * no longer covers the range. */
 bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	bh_shm_mirror_emit_fn emit, void *data);
+
+/* Copies [offset, offset+len) of the client's pool to dest (a slot of the
+ * shared region): the one copy a frame costs. False if the client's file
+ * no longer covers the range (it shrank it: the client is ended). */
+bool bh_shm_mirror_copy_out(struct bh_shm_mirror *m, uint64_t offset, uint64_t len, uint8_t *dest);
 
 #endif

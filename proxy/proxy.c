@@ -1,10 +1,12 @@
 /* The per-tag proxy: reports the tag's state to the compositor over
  * bulkhead_vm_manager_v1, keeps the channel to the agent up (reconnecting),
  * and hands guest streams to the relay and the control socket. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <wayland-client.h>
@@ -18,6 +20,7 @@
 #include "proxy/proxy.h"
 #include "proxy/relay_host.h"
 #include "proxy/sandbox.h"
+#include "proxy/shm.h"
 #include "vm/config.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -31,6 +34,7 @@ struct bh_proxy {
 	char *tag;
 	char *channel;
 	bool compress_lz4; /* asked of the agent at hello (compress = lz4) */
+	struct bh_host_region region; /* fd -1: none */
 	/* When the agent said it is being stopped (guest shutdown), 0 = not. */
 	uint64_t bye_usec;
 
@@ -110,7 +114,7 @@ static void send_hello(struct bh_proxy *proxy)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	bh_msg_u32(&msg, proxy->compress_lz4 ? BH_CAP_LZ4 : 0);
+	bh_msg_u32(&msg, (proxy->compress_lz4 ? BH_CAP_LZ4 : 0) | bh_host_region_caps(&proxy->region));
 	bh_msg_u32(&msg, 0);
 	bh_endpoint_send_control(proxy->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
 }
@@ -175,6 +179,7 @@ static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 	proxy->ready = true;
 	proxy->bye_usec = 0;
 	bh_log(BH_LOG_INFO, "tag %s: agent said hello (capabilities %#x)", proxy->tag, caps);
+	bh_host_region_offer(&proxy->region, proxy->endpoint, caps, proxy->tag);
 	if (proxy->compress_lz4) {
 		bh_log(BH_LOG_INFO, "tag %s: buffer data %s", proxy->tag,
 			caps & BH_CAP_LZ4 ? "compressed with lz4" :
@@ -223,6 +228,8 @@ static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 		return handle_hello(proxy, &r);
 	case BH_CTL_APP:
 		return handle_app(proxy, &r);
+	case BH_CTL_REGION_STATUS:
+		return bh_host_region_status(&proxy->region, &r, proxy->tag);
 	case BH_CTL_BYE:
 		if (len != 0) {
 			return false;
@@ -355,6 +362,7 @@ static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *
 	struct bh_proxy *proxy = user;
 	bool was_ready = proxy->ready;
 	proxy->ready = false;
+	proxy->region.active = false;
 	bh_endpoint_destroy(proxy->endpoint);
 	proxy->endpoint = NULL;
 	char line[300];
@@ -430,6 +438,7 @@ static int proxy_handle_retry(void *data)
 	}
 	bh_log(BH_LOG_INFO, "tag %s: channel connected on %s, waiting for hello", proxy->tag,
 		proxy->channel);
+	bh_host_region_connected(&proxy->region, proxy->endpoint);
 	proxy->retry_msec = RETRY_MIN_MSEC;
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STARTING, NULL);
 	send_hello(proxy);
@@ -605,6 +614,44 @@ static bool start_vm(struct bh_proxy *proxy)
 	return true;
 }
 
+/* The tag's shared region, made or opened before the sandbox: the VM's
+ * /dev/shm file (made by bh_vm_start), or for an agent on a unix channel a
+ * memfd sent to it. None for other channels and shm_size = off. */
+static void setup_region(struct bh_proxy *proxy)
+{
+	struct bh_vm_settings settings;
+	memset(&settings, 0, sizeof(settings));
+	if (proxy->config != NULL) {
+		bh_vm_settings_from_config(proxy->config, proxy->tag, &settings);
+	}
+	uint64_t size = (uint64_t)bh_vm_region_mib(&settings) << 20;
+	char err[512] = "";
+	bool ok = false;
+	if (size == 0) {
+		return;
+	}
+	if (proxy->owns_vm) {
+		char path[4096];
+		struct stat st;
+		if (!bh_paths_region(proxy->tag, path, sizeof(path), NULL) ||
+			stat(path, &st) != 0) {
+			return; /* started without one (remote, or it could not be made) */
+		}
+		ok = bh_host_region_open(&proxy->region, path, size, err, sizeof(err));
+	} else if (strncmp(proxy->channel, "unix:", 5) == 0) {
+		ok = bh_host_region_create(&proxy->region, size, err, sizeof(err));
+	} else {
+		return;
+	}
+	if (!ok) {
+		bh_log(BH_LOG_WARN, "tag %s: %s; its windows go through the channel, slower",
+			proxy->tag, err);
+		bh_host_region_finish(&proxy->region);
+		return;
+	}
+	bh_relay_host_set_region(&proxy->region);
+}
+
 struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts)
 {
 	struct bh_proxy *proxy = calloc(1, sizeof(*proxy));
@@ -616,6 +663,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	proxy->tag = strdup(opts->tag);
 	proxy->channel = opts->channel != NULL ? strdup(opts->channel) : NULL;
 	proxy->boot_timeout_usec = DEFAULT_BOOT_TIMEOUT_SEC * 1000000ull;
+	proxy->region.fd = -1;
 	if (proxy->tag == NULL) {
 		goto error;
 	}
@@ -656,6 +704,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;
 	}
+	setup_region(proxy);
 	if (proxy->keeper != NULL && !bh_keeper_set_channel(proxy->keeper, proxy->channel)) {
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED,
 			"the proxy's keeper could not take the channel address");
@@ -724,6 +773,8 @@ void bh_proxy_destroy(struct bh_proxy *proxy)
 	if (proxy->vm != NULL) {
 		bh_vm_disconnect(proxy->vm);
 	}
+	bh_relay_host_set_region(NULL);
+	bh_host_region_finish(&proxy->region);
 	bh_config_free(proxy->config);
 	free(proxy->tag);
 	free(proxy->channel);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/endpoint.h"
+#include "common/log.h"
 #include "common/relay.h"
 #include "proxy/shm.h"
 
@@ -198,6 +200,7 @@ bool bh_host_region_create(
 		bh_host_region_finish(region);
 		return false;
 	}
+	region->memfd = true;
 	return true;
 }
 
@@ -236,4 +239,76 @@ void bh_host_region_finish(struct bh_host_region *region)
 	}
 	memset(region, 0, sizeof(*region));
 	region->fd = -1;
+}
+
+uint32_t bh_host_region_caps(const struct bh_host_region *region)
+{
+	return region->fd >= 0 ? BH_CAP_REGION : 0;
+}
+
+void bh_host_region_connected(struct bh_host_region *region, struct bh_endpoint *endpoint)
+{
+	region->active = false; /* until this agent says it maps it */
+	if (region->fd >= 0 && region->memfd) {
+		/* The agent maps the very file the compositor reads. */
+		int fd = fcntl(region->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd >= 0) {
+			bh_endpoint_send_fd(endpoint, fd);
+		}
+	}
+}
+
+void bh_host_region_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	uint32_t agent_caps, const char *tag)
+{
+	region->active = false;
+	if (region->fd < 0) {
+		bh_log(BH_LOG_INFO,
+			"tag %s: window contents go through the channel (no shared region: a remote "
+			"host, another kind of channel, or shm_size = off)",
+			tag);
+		return;
+	}
+	if (!(agent_caps & BH_CAP_REGION)) {
+		bh_log(BH_LOG_WARN,
+			"tag %s: window contents go through the channel, slower: its agent cannot "
+			"use a shared region (update the base with `bulkheadctl base build`)",
+			tag);
+		return;
+	}
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	bh_msg_u64(&msg, region->size);
+	bh_msg_bytes(&msg, region->token, sizeof(region->token));
+	bh_endpoint_send_control(endpoint, BH_CTL_REGION, msg.buf, msg.len);
+}
+
+bool bh_host_region_status(
+	struct bh_host_region *region, struct bh_msg_reader *reader, const char *tag)
+{
+	uint32_t used = bh_msg_get_u32(reader);
+	char *why = bh_msg_get_str(reader, 256);
+	bool ok = bh_msg_end(reader) && used <= 1 && why != NULL;
+	for (const char *p = why; ok && *p; p++) {
+		ok = (unsigned char)*p >= 0x20 && *p != 0x7f; /* shown to the user */
+	}
+	if (!ok) {
+		bh_log(BH_LOG_ERROR, "tag %s: malformed shared-region status from the agent", tag);
+	} else if (used && region->fd < 0) {
+		bh_log(BH_LOG_ERROR, "tag %s: the agent says it uses a shared region it was not "
+				     "offered",
+			tag);
+		ok = false;
+	} else if (used) {
+		region->active = true;
+		bh_log(BH_LOG_INFO, "tag %s: window contents go through the shared region (%llu MiB)",
+			tag, (unsigned long long)(region->size >> 20));
+	} else {
+		bh_log(BH_LOG_WARN,
+			"tag %s: window contents go through the channel, slower: the agent cannot "
+			"map the shared region (%s)",
+			tag, why);
+	}
+	free(why);
+	return ok;
 }

@@ -48,6 +48,7 @@ struct bh_host_region {
 	int fd;
 	uint64_t size;
 	uint8_t token[BH_REGION_TOKEN_LEN];
+	bool memfd;  /* made here, sent to the agent (unix channels) */
 	bool active; /* the agent said it maps it */
 };
 
@@ -59,5 +60,19 @@ bool bh_host_region_create(struct bh_host_region *region, uint64_t size, char *e
 bool bh_host_region_open(struct bh_host_region *region, const char *path, uint64_t size,
 	char *err, size_t err_size);
 void bh_host_region_finish(struct bh_host_region *region);
+
+/* The offer, in the order the channel sees it: the hello's capability
+ * bit; on connecting, the memfd rides on the first bytes; after the
+ * agent's hello (its capabilities), BH_CTL_REGION when both can, else the
+ * log says why window contents take the channel; the agent's
+ * BH_CTL_REGION_STATUS makes the region active (false: malformed). */
+struct bh_endpoint;
+struct bh_msg_reader;
+uint32_t bh_host_region_caps(const struct bh_host_region *region);
+void bh_host_region_connected(struct bh_host_region *region, struct bh_endpoint *endpoint);
+void bh_host_region_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	uint32_t agent_caps, const char *tag);
+bool bh_host_region_status(
+	struct bh_host_region *region, struct bh_msg_reader *reader, const char *tag);
 
 #endif

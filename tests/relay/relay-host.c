@@ -19,10 +19,21 @@
 
 static struct wl_event_loop *loop;
 static bool running = true;
+static struct bh_host_region region = {.fd = -1};
 
+/* The hellos and the shared region's offer, as the proxy does them. */
 static bool host_handle_control(
 	struct bh_endpoint *endpoint, uint32_t type, const uint8_t *payload, size_t len, void *user)
 {
+	struct bh_msg_reader r;
+	bh_msg_reader_init(&r, payload, len);
+	if (type == BH_CTL_HELLO) {
+		bh_msg_get_u32(&r);
+		uint32_t caps = bh_msg_get_u32(&r);
+		bh_host_region_offer(&region, endpoint, caps, "test");
+	} else if (type == BH_CTL_REGION_STATUS) {
+		return bh_host_region_status(&region, &r, "test");
+	}
 	return true;
 }
 
@@ -76,13 +87,32 @@ int main(int argc, char *argv[])
 {
 	bh_log_init("relay-host", BH_LOG_INFO);
 	/* --lz4: ask the agent for compressed buffer data, as a tag with
-	 * compress = lz4 does. */
-	bool lz4 = argc == 3 && strcmp(argv[1], "--lz4") == 0;
-	if (argc != 2 && !lz4) {
-		fprintf(stderr, "usage: relay-host [--lz4] CHANNEL_SOCKET\n");
+	 * compress = lz4 does; --region MIB: offer a shared region, as a tag
+	 * with a unix channel does. */
+	bool lz4 = false;
+	unsigned region_mib = 0;
+	int i = 1;
+	for (; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--lz4") == 0) {
+			lz4 = true;
+		} else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc - 1) {
+			region_mib = (unsigned)atoi(argv[++i]);
+		} else {
+			break;
+		}
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: relay-host [--lz4] [--region MIB] CHANNEL_SOCKET\n");
 		return 2;
 	}
 	const char *channel = argv[argc - 1];
+	char err[256];
+	if (region_mib > 0 &&
+		!bh_host_region_create(&region, (uint64_t)region_mib << 20, err, sizeof(err))) {
+		bh_log(BH_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	bh_relay_host_set_region(region.fd >= 0 ? &region : NULL);
 	signal(SIGPIPE, SIG_IGN);
 	loop = wl_event_loop_create();
 	int fd = -1;
@@ -98,12 +128,13 @@ int main(int argc, char *argv[])
 	}
 	struct bh_endpoint *endpoint =
 		bh_endpoint_create(loop, fd, BH_ENDPOINT_HOST, &listener, NULL);
-	if (lz4 && endpoint != NULL) {
-		bh_relay_host_set_compression(true);
+	if ((lz4 || region.fd >= 0) && endpoint != NULL) {
+		bh_relay_host_set_compression(lz4);
+		bh_host_region_connected(&region, endpoint);
 		struct bh_msg msg;
 		bh_msg_init(&msg, 0);
 		bh_msg_u32(&msg, BH_CONTROL_VERSION);
-		bh_msg_u32(&msg, BH_CAP_LZ4);
+		bh_msg_u32(&msg, (lz4 ? BH_CAP_LZ4 : 0) | bh_host_region_caps(&region));
 		bh_msg_u32(&msg, 0);
 		bh_endpoint_send_control(endpoint, BH_CTL_HELLO, msg.buf, msg.len);
 	}
@@ -118,5 +149,7 @@ int main(int argc, char *argv[])
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigint);
 	wl_event_loop_destroy(loop);
+	bh_relay_host_set_region(NULL);
+	bh_host_region_finish(&region);
 	return 0;
 }

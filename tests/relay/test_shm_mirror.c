@@ -62,7 +62,7 @@ static void test_random_round_trips(void)
 	uint8_t *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	host_copy = calloc(1, size);
 	struct bh_shm_mirror m;
-	CHECK(bh_shm_mirror_init(&m, 1, dup(fd), size));
+	CHECK(bh_shm_mirror_init(&m, 1, dup(fd), size, false));
 	unsigned seed = 1;
 	size_t bad = 0, changed = 0;
 	host_sent = 0;
@@ -162,7 +162,7 @@ static void test_revert_after_partial_refresh(void)
 	uint8_t *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	host_copy = calloc(1, size);
 	struct bh_shm_mirror m;
-	CHECK(bh_shm_mirror_init(&m, 1, dup(fd), size));
+	CHECK(bh_shm_mirror_init(&m, 1, dup(fd), size, false));
 	m.whole_frame = true;
 	memset(w, 0x11, size); /* X: everything changed, the regions turn hot */
 	CHECK(bh_shm_mirror_sync(&m, 0, size, emit_host, NULL));
@@ -203,7 +203,7 @@ static void test_borrowed_mapping(void)
 	int fd = memfd_create("pool", MFD_CLOEXEC);
 	CHECK(ftruncate(fd, 4 * PAGE) == 0);
 	struct bh_shm_mirror m;
-	CHECK(bh_shm_mirror_init(&m, 3, dup(fd), 2 * PAGE));
+	CHECK(bh_shm_mirror_init(&m, 3, dup(fd), 2 * PAGE, false));
 	const uint8_t *old = m.map;
 	struct bh_borrow *b = bh_shm_mirror_borrow(&m);
 	b->refs++; /* a frame queued */
@@ -220,7 +220,7 @@ static void test_borrowed_mapping(void)
 	bh_borrow_unref(b);
 	CHECK(!mapped(old));
 
-	CHECK(bh_shm_mirror_init(&m, 4, dup(fd), 4 * PAGE));
+	CHECK(bh_shm_mirror_init(&m, 4, dup(fd), 4 * PAGE, false));
 	bh_shm_mirror_borrow(&m)->faulted = true;
 	errno = 0;
 	CHECK(!bh_shm_mirror_sync(&m, 0, 4 * PAGE, emit, NULL));
@@ -238,7 +238,7 @@ int main(void)
 	CHECK(ftruncate(fd, 3 * PAGE) == 0);
 	uint8_t *pool = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	struct bh_shm_mirror m;
-	CHECK(bh_shm_mirror_init(&m, 7, dup(fd), 2 * PAGE));
+	CHECK(bh_shm_mirror_init(&m, 7, dup(fd), 2 * PAGE, false));
 
 	/* nothing changed: nothing sent */
 	CHECK(bh_shm_mirror_sync(&m, 0, 2 * PAGE, emit, NULL));
