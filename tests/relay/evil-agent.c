@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/allowlist.h"
+#include "common/region.h"
 #include "common/relay.h"
 #include "common/relay_pipes.h"
 
@@ -300,8 +301,137 @@ static uint32_t add_create_pool(struct evil_client *c, struct wmsg *m, int32_t s
 	return pool;
 }
 
+static bool region_cases; /* --region: the host offers a shared region */
+static uint64_t region_size; /* as offered */
+
 /* Freed after the endpoint, whose end still reports its stream closed. */
 static struct evil_client *good_client;
+
+static bool have_region(void *data)
+{
+	return region_size != 0;
+}
+
+/* A pool on the shared region (its fd announced as FD_REGION) of size
+ * bytes, and create_buffer on it; returns the pool's id. */
+static uint32_t add_region_pool(struct evil_client *c, struct wmsg *m, uint64_t size)
+{
+	uint8_t ph[BH_RELAY_FD_REGION_LEN] = {BH_RELAY_FD_REGION};
+	put32(ph + 1, 1);
+	send_raw(c, ph, sizeof(ph));
+	return add_create_pool(c, m, (int32_t)size);
+}
+
+static uint32_t add_buffer(struct evil_client *c, struct wmsg *m, uint32_t pool, int32_t offset,
+	int32_t width, int32_t height, int32_t stride)
+{
+	uint32_t id = c->next_id++;
+	w_begin(m, pool, 0); /* create_buffer */
+	w_u32(m, id);
+	w_u32(m, (uint32_t)offset);
+	w_u32(m, (uint32_t)width);
+	w_u32(m, (uint32_t)height);
+	w_u32(m, (uint32_t)stride);
+	w_u32(m, 0); /* argb8888 */
+	w_end(m);
+	return id;
+}
+
+/* The shared region's cases: every slot the agent names is checked. */
+static void run_region_cases(struct evil_client *good)
+{
+	if (!wait_for(have_region, NULL, 5000)) {
+		printf("FAIL region: the host offered no shared region\n");
+		failures++;
+		return;
+	}
+	struct evil_client *c;
+	struct wmsg m;
+	int32_t slot = BH_REGION_HEADER;
+
+	c = client_open();
+	m.len = 0;
+	add_region_pool(c, &m, region_size / 2);
+	send_wl(c, &m);
+	expect_end(c, "region pool of another size than the region", good);
+
+	c = client_open();
+	m.len = 0;
+	uint32_t pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, (int32_t)(region_size - 4096), 64, 64, 256);
+	send_wl(c, &m);
+	expect_end(c, "region buffer past the region's end", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, 0, 64, 64, 256);
+	send_wl(c, &m);
+	expect_end(c, "region buffer over the header", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, -4096, 64, 64, 256);
+	send_wl(c, &m);
+	expect_end(c, "region buffer at a negative offset", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, slot, 0x40000000, 0x40000000, 0x7fffffff);
+	send_wl(c, &m);
+	expect_end(c, "region buffer whose stride x height overflows", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, slot + 100, 16, 16, 64);
+	send_wl(c, &m);
+	expect_end(c, "region buffer off a page", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, slot, 64, 64, 256);
+	add_buffer(c, &m, pool, slot + 8192, 64, 64, 256); /* inside the first */
+	send_wl(c, &m);
+	expect_end(c, "region slot reused before its buffer was destroyed", good);
+
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	w_begin(&m, pool, 2); /* resize */
+	w_u32(&m, (uint32_t)region_size);
+	w_end(&m);
+	send_wl(c, &m);
+	expect_end(c, "resize of a region pool", good);
+
+	c = client_open();
+	m.len = 0;
+	add_region_pool(c, &m, region_size);
+	send_wl(c, &m);
+	send_shm_data(c, 1, BH_REGION_HEADER, 64); /* bytes are never sent for it */
+	expect_end(c, "buffer data sent for a region pool", good);
+
+	/* A slot given back may be used again: the same client lives on. */
+	c = client_open();
+	m.len = 0;
+	pool = add_region_pool(c, &m, region_size);
+	uint32_t b = add_buffer(c, &m, pool, slot, 64, 64, 256);
+	w_begin(&m, b, 0); /* wl_buffer.destroy */
+	w_end(&m);
+	add_buffer(c, &m, pool, slot, 64, 64, 256);
+	send_wl(c, &m);
+	if (!good_alive(c)) {
+		printf("FAIL region slot reused after release: ended: %s\n", c->reason);
+		failures++;
+	} else {
+		printf("good region slot reused after release: the client lives on\n");
+	}
+	bh_stream_close(c->stream, NULL);
+	free(c);
+}
 
 static void run_cases(void)
 {
@@ -531,15 +661,29 @@ static void run_cases(void)
 	}
 	expect_end(c, "1 000 pools", good);
 
+	if (region_cases) {
+		run_region_cases(good);
+	}
+
 	if (!good_alive(good)) {
 		printf("FAIL end: the well-behaved client stopped working\n");
 		failures++;
 	}
 }
 
+/* The host's offer of a shared region (--region): "mapped", whether or
+ * not, as a compromised agent might say. */
 static bool handle_control(
 	struct bh_endpoint *ep, uint32_t type, const uint8_t *payload, size_t len, void *user)
 {
+	if (type == BH_CTL_REGION && len >= 8) {
+		memcpy(&region_size, payload, 8);
+		struct bh_msg msg;
+		bh_msg_init(&msg, 0);
+		bh_msg_u32(&msg, 1);
+		bh_msg_str(&msg, "");
+		bh_endpoint_send_control(ep, BH_CTL_REGION_STATUS, msg.buf, msg.len);
+	}
 	return true;
 }
 
@@ -630,9 +774,10 @@ int main(int argc, char *argv[])
 {
 	bh_log_init("evil-agent", BH_LOG_WARN);
 	exec_cases = argc == 3 && strcmp(argv[2], "--exec-cases") == 0;
-	if (argc != 2 && !exec_cases) {
-		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases] (listens there for the "
-				"host)\n");
+	region_cases = argc == 3 && strcmp(argv[2], "--region") == 0;
+	if (argc != 2 && !exec_cases && !region_cases) {
+		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases|--region] (listens there "
+				"for the host)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -657,7 +802,7 @@ int main(int argc, char *argv[])
 	struct bh_msg hello;
 	bh_msg_init(&hello, 0);
 	bh_msg_u32(&hello, BH_CONTROL_VERSION);
-	bh_msg_u32(&hello, BH_CAP_WAYLAND);
+	bh_msg_u32(&hello, BH_CAP_WAYLAND | (region_cases ? BH_CAP_REGION : 0));
 	bh_msg_u32(&hello, 0);
 	bh_endpoint_send_control(endpoint, BH_CTL_HELLO, hello.buf, hello.len);
 	bh_endpoint_send_control(endpoint, BH_CTL_APPS_DONE, NULL, 0);

@@ -22,4 +22,25 @@ wait "$RELAY_PID"
 [ $? = 0 ] || bh_fail "the relay process crashed: $(tail -3 "$BH_TMP/relay.log")"
 XDG_RUNTIME_DIR=$HOST_DIR WAYLAND_DISPLAY=wl-host timeout 5 wayland-info >/dev/null ||
 	bh_fail "the compositor stopped answering"
-echo "PASS: $cases cases"
+
+# Again with a shared region offered, which the evil agent claims to map:
+# every slot it names is checked (bounds, header, alignment, overflow,
+# reuse before release, resize, bytes sent for it).
+"$EVIL" "$BH_TMP/evil2.sock" --region >"$BH_TMP/evil2.out" 2>&1 &
+EVIL_PID=$!
+BH_CLEANUP_PIDS+=("$EVIL_PID")
+bh_wait_for 10 test -S "$BH_TMP/evil2.sock" || bh_fail "the evil agent did not listen"
+XDG_RUNTIME_DIR=$HOST_DIR WAYLAND_DISPLAY=wl-host "$RELAY_HOST" --region 16 "$BH_TMP/evil2.sock" \
+	>"$BH_TMP/relay2.log" 2>&1 &
+RELAY_PID=$!
+BH_CLEANUP_PIDS+=("$RELAY_PID")
+wait "$EVIL_PID"
+rc=$?
+region_cases=$(check_evil_output "$rc" "$BH_TMP/evil2.out" "$BH_TMP/relay2.log") || exit 1
+grep -q "^good region slot reused after release" "$BH_TMP/evil2.out" ||
+	bh_fail "the shared region's cases did not run"
+grep -q "window contents go through the shared region" "$BH_TMP/relay2.log" ||
+	bh_fail "the relay did not take the region: $(tail -3 "$BH_TMP/relay2.log")"
+wait "$RELAY_PID"
+[ $? = 0 ] || bh_fail "the relay process crashed: $(tail -3 "$BH_TMP/relay2.log")"
+echo "PASS: $cases cases, $region_cases with a shared region"
