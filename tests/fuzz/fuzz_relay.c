@@ -3,7 +3,9 @@
  * compositor side is a socketpair that showed it a few globals.
  * Input: frames, each a little-endian u16 length then that many bytes;
  * an input of even length is relayed as if the host had asked for
- * compressed buffer data, so LZ4 blocks are expanded into pools too. */
+ * compressed buffer data, so LZ4 blocks are expanded into pools too; one
+ * whose length is a multiple of 3 has a shared region of 16 MiB offered
+ * and taken, so FD_REGION pools and their slots are checked too. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -58,6 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		once = 1;
 	}
 	bh_relay_host_set_compression(size % 2 == 0);
+	static struct bh_host_region region = {.fd = -1};
+	if (region.fd < 0) {
+		char err[256];
+		if (!bh_host_region_create(&region, 16u << 20, err, sizeof(err))) {
+			return 0;
+		}
+		region.active = true;
+	}
+	bh_relay_host_set_region(size % 3 == 0 ? &region : NULL);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
 		return 0;

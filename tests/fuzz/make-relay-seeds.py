@@ -78,3 +78,19 @@ seed('pool-lz4',
      lz4(1, 4090, 10, b'\xa0' + b'0123456789'),
      wl(msg(5, 0), msg(4, 1)),
      b'x')  # makes the input's length even
+
+# A pool on the shared region (taken when the input's length is a multiple
+# of 3): the region's 16 MiB pool, buffers at slots, one reused after its
+# destroy, one overlapping a live one.
+FD_REGION = 8
+REGION = 16 << 20
+
+
+frames = [wl(msg(2, 0, 2, 'wl_shm', 1, 3)),
+          bytes([FD_REGION]) + struct.pack('<I', 1),
+          wl(msg(3, 0, 4, REGION), msg(4, 0, 5, 4096, 16, 16, 64, 0),
+             msg(5, 0), msg(4, 0, 5, 4096, 16, 16, 64, 0),
+             msg(4, 0, 6, 8192, 64, 64, 256, 0))]
+while sum(2 + len(f) for f in frames) % 3 != 0:
+    frames.append(b'')
+seed('region', *frames)
