@@ -13,7 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
 build=${BH_BUILD:-$top/build}
 agent=$build/guest-agent/bulkhead-agent
-testclient=$build/guest/bulkhead-testclient
+# The benchmark client, for the shared-region test and bench/run --ways vm
+# (a build tree has it; an installed recipe builds a guest without it).
+benchclient=$build/bench/bench-client
 # Installed (in /usr/share/bulkhead) there is no build tree: the agent is
 # the installed one.
 if [ -z "${BH_BUILD:-}" ] && [ ! -x "$agent" ] && command -v bulkhead-agent >/dev/null; then
@@ -36,9 +38,9 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v7
+	echo v8
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
-	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
+	if [ -x "$benchclient" ]; then sha256sum "$benchclient"; fi
 ) | sha256sum | cut -c1-16)
 if [ -f "$out/initrd.img" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
 	echo "tiny guest: cached in $out"
@@ -95,7 +97,9 @@ copy_with_libs() {
 	done
 }
 copy_with_libs "$agent" /bin/bulkhead-agent
-[ -x "$testclient" ] && copy_with_libs "$testclient" /usr/bin/bulkhead-testclient
+if [ -x "$benchclient" ]; then
+	copy_with_libs "$benchclient" /usr/bin/bench-client
+fi
 if [ -n "$foot" ]; then
 	copy_with_libs "$foot" /usr/bin/foot
 	mkdir -p "$work/usr/share/fonts/truetype" "$work/etc/fonts" "$work/usr/share/terminfo/f"
