@@ -34,7 +34,8 @@ start_agent() {
 
 start_compositor() {
 	"$COMPOSITOR" -c "$XDG_CONFIG_HOME/bulkhead/config" 2>"$BH_TMP/compositor.log" &
-	BH_CLEANUP_PIDS+=("$!")
+	COMPOSITOR_PID=$!
+	BH_CLEANUP_PIDS+=("$COMPOSITOR_PID")
 	bh_wait_for 10 sh -c "ls $XDG_RUNTIME_DIR/wayland-* >/dev/null 2>&1" ||
 		bh_fail "the compositor did not start"
 	export BULKHEAD_SOCKET

@@ -51,7 +51,19 @@ shot shm
 sat=$(python3 "$PROBE" "$BH_TMP/shm.png" saturated "$x" "$y" "$w" "$h")
 echo "weston-simple-shm: window ${w}x${h}, $sat strongly coloured pixels"
 [ "$sat" -gt $((w * h / 4)) ] || bh_fail "weston-simple-shm's pattern is not in its window"
+# ... drawn from the tag's shared region: the proxy and the agent took it,
+# the compositor maps it, and no buffer bytes crossed the channel.
+grep -q "tag t1: window contents go through the shared region" "$BH_TMP/compositor.log" ||
+	bh_fail "the proxy did not take the shared region: $(grep 'window contents' "$BH_TMP/compositor.log")"
+grep -q "window contents go through the shared region" "$BH_TMP/agent.log" ||
+	bh_fail "the agent did not map the shared region: $(tail -3 "$BH_TMP/agent.log")"
+grep -q "memfd:bulkhead-region" "/proc/$COMPOSITOR_PID/maps" ||
+	bh_fail "the compositor does not map the shared region"
+! grep -q "memfd:bulkhead-shm" "/proc/$COMPOSITOR_PID/maps" ||
+	bh_fail "the compositor maps a host pool: buffer bytes went through the channel"
 kill "$GUEST_PID"
+bh_wait_for 10 grep -q "gone: .*(buffer data 0 bytes, 0 on the channel)" "$BH_TMP/compositor.log" ||
+	bh_fail "buffer bytes crossed the channel: $(grep 'gone:' "$BH_TMP/compositor.log" | tail -2)"
 
 # 3. text typed with wtype reaches the focused guest foot
 guest_run foot --app-id=relay-foot sh -c "read -r line; printf '%s' \"\$line\" > '$OUT/typed'"
