@@ -314,6 +314,17 @@ static bool said_bye(const struct bh_proxy *proxy)
 	return proxy->bye_usec != 0 && bh_now_usec() - proxy->bye_usec < BYE_VALID_USEC;
 }
 
+/* Ends the proxy once the compositor has read the state just set: it
+ * drops what a client sent when it sees the hang-up first, and would show
+ * a clean stop as a failure. */
+static void leave(struct bh_proxy *proxy, int status)
+{
+	if (proxy->display != NULL) {
+		wl_display_roundtrip(proxy->display);
+	}
+	exit(status);
+}
+
 static void check_vm_alive(struct bh_proxy *proxy)
 {
 	if (!proxy->owns_vm) {
@@ -342,8 +353,7 @@ static void check_vm_alive(struct bh_proxy *proxy)
 		/* A shutdown from inside or `bulkheadctl stop`: not a failure. */
 		bh_log(BH_LOG_INFO, "tag %s: the VM shut down", proxy->tag);
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
-		bh_proxy_flush(proxy);
-		exit(EXIT_SUCCESS);
+		leave(proxy, EXIT_SUCCESS);
 	}
 	char line[600];
 	snprintf(line, sizeof(line),
@@ -352,8 +362,7 @@ static void check_vm_alive(struct bh_proxy *proxy)
 		proxy->tag, proxy->tag);
 	bh_log(BH_LOG_ERROR, "%s", line);
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
-	bh_proxy_flush(proxy);
-	exit(EXIT_FAILURE);
+	leave(proxy, EXIT_FAILURE);
 }
 
 static void proxy_handle_disconnected(struct bh_endpoint *endpoint, const char *reason,
@@ -502,8 +511,7 @@ static void manager_handle_stop(void *data, struct bulkhead_vm_manager_v1 *manag
 		}
 	}
 	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_STOPPED, NULL);
-	bh_proxy_flush(proxy);
-	exit(EXIT_SUCCESS);
+	leave(proxy, EXIT_SUCCESS);
 }
 
 static const struct bulkhead_vm_manager_v1_listener manager_listener = {
