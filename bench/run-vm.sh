@@ -1,0 +1,120 @@
+#!/bin/bash
+# The benchmark client inside a VM: the tiny guest under libvirt (session
+# mode, as an ordinary user), the headless bulkhead compositor, and two tags
+# that differ only in how window contents travel: through the shared region
+# (vm-region) or as bytes over virtio-serial (vm-stream, shm_size = off).
+# Runs are interleaved; prints frames/s, MB/s on the channel (what the
+# tag's proxy read) and the accelerator, one row per run, then the medians.
+#   bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...]
+# (bench/run --ways vm runs this.) Needs a build tree (BH_BUILD_ROOT or
+# build/), the tiny guest's tools (./setup.sh deps) and, as root, runs as
+# the VM test user.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+# Run again as another user, from /: by its full path.
+case $0 in /*) ;; *) exec "$top/bench/run-vm.sh" "$@" ;; esac
+export BH_SOURCE_ROOT=$top BH_BUILD_ROOT=${BH_BUILD_ROOT:-$top/build}
+REPEATS=3 SECONDS_PER=5 SIZES=1280x720 PATTERNS=full,scroll
+while [ $# -gt 0 ]; do
+	case $1 in
+	--repeats) REPEATS=$2; shift 2 ;;
+	--seconds) SECONDS_PER=$2; shift 2 ;;
+	--sizes) SIZES=$2; shift 2 ;;
+	--patterns) PATTERNS=$2; shift 2 ;;
+	*) echo "usage: bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...]" >&2; exit 2 ;;
+	esac
+done
+export REPEATS SECONDS_PER SIZES PATTERNS
+# As root this re-runs itself as the VM test user (test-lifecycle-lib.sh),
+# which passes only its own variables: the options go through a file.
+if [ "$(id -u)" = 0 ]; then
+	opts=$(mktemp /tmp/bh-bench-vm.XXXXXX)
+	printf 'REPEATS=%s SECONDS_PER=%s SIZES=%s PATTERNS=%s\n' "$REPEATS" "$SECONDS_PER" \
+		"$SIZES" "$PATTERNS" >"$opts"
+	chmod 644 "$opts"
+	export BH_BENCH_VM_OPTS=$opts
+fi
+if [ -n "${BH_BENCH_VM_OPTS:-}" ] && [ "$(id -u)" != 0 ]; then
+	# shellcheck disable=SC1090
+	. "$BH_BENCH_VM_OPTS"
+fi
+. "$top/tests/vm/test-lifecycle-lib.sh"
+bh_need python3
+IPC=$top/tests/relay/ipc.py
+export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
+export BULKHEAD_OUTPUT_SIZE=2560x1440 BH_BENCH_REFRESH_HZ=1000
+"$CTL" base add --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" >/dev/null ||
+	bh_fail "base add failed"
+cat >"$XDG_CONFIG_HOME/bulkhead/config" <<CFG
+[tag vm-region]
+memory = 512
+app =
+[tag vm-stream]
+memory = 512
+shm_size = off
+app =
+CFG
+LD_PRELOAD=$BH_BUILD_ROOT/bench/libbench-headless-refresh.so start_compositor
+for t in vm-region vm-stream; do
+	"$CTL" spawn "$t" >/dev/null || bh_fail "spawn $t failed"
+done
+for t in vm-region vm-stream; do
+	# running for the compositor: the agent said hello
+	bh_wait_for 300 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"$t\".*\"state\": \"running\"'" ||
+		bh_fail "$t never ran: $(tail -5 "$BH_TMP/compositor.log")"
+done
+accel=tcg
+grep -q "<domain type='kvm'" "$XDG_STATE_HOME"/bulkhead/tags/*/domain.xml 2>/dev/null && accel=kvm
+[ "${BULKHEAD_ACCEL:-}" = tcg ] && accel=tcg
+proxy_pid() {
+	pgrep -u "$(id -u)" -f "bulkhead-proxy.*--tag $1( |$)" | head -1
+}
+io_read() {
+	sed -n 's/^rchar: //p' "/proc/$1/io" 2>/dev/null || echo 0
+}
+echo "| run | size | workload | way | frames/s | MB/s channel | accel |"
+echo "|---|---|---|---|--:|--:|---|"
+results=$BH_TMP/results
+: >"$results"
+for r in $(seq "$REPEATS"); do
+	for size in ${SIZES//,/ }; do
+		for pattern in ${PATTERNS//,/ }; do
+			for t in vm-region vm-stream; do
+				pid=$(proxy_pid "$t")
+				[ -n "$pid" ] || bh_fail "no proxy of $t"
+				before=$(io_read "$pid")
+				t0=$(date +%s.%N)
+				line=$("$CTL" exec "$t" -- bench-client --size "$size" --pattern "$pattern" \
+					--seconds "$SECONDS_PER" --roundtrips 50 2>"$BH_TMP/exec.err" | grep '^bench ')
+				t1=$(date +%s.%N)
+				after=$(io_read "$pid")
+				fps=$(sed -n 's/.* fps=\([0-9.]*\).*/\1/p' <<<"$line")
+				[ -n "$fps" ] || bh_fail "$t gave no result: $line $(tail -3 "$BH_TMP/exec.err")"
+				mbs=$(python3 -c "print(f'{($after - $before) / ($t1 - $t0) / 1e6:.1f}')")
+				echo "| $r | $size | $pattern | $t | $fps | $mbs | $accel |"
+				echo "$size $pattern $t $fps $mbs" >>"$results"
+			done
+		done
+	done
+done
+echo
+echo "Medians of $REPEATS interleaved runs of $SECONDS_PER s (spread: min–max), accel $accel:"
+python3 - "$results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    size, pattern, way, fps, mbs = line.split()
+    rows.setdefault((size, pattern), {}).setdefault(way, []).append((float(fps), float(mbs)))
+print("| size | workload | region frames/s | stream frames/s | region/stream | stream MB/s |")
+print("|---|---|--:|--:|--:|--:|")
+for (size, pattern), ways in rows.items():
+    r = [f for f, _ in ways.get("vm-region", [])]
+    s = [f for f, _ in ways.get("vm-stream", [])]
+    mb = [m for _, m in ways.get("vm-stream", [])]
+    if not r or not s:
+        continue
+    mr, ms = statistics.median(r), statistics.median(s)
+    print(f"| {size} | {pattern} | {mr:.1f} ({min(r):.1f}–{max(r):.1f}) | "
+          f"{ms:.1f} ({min(s):.1f}–{max(s):.1f}) | {mr / ms if ms else 0:.2f}× | "
+          f"{statistics.median(mb):.1f} |")
+PY
