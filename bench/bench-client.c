@@ -27,9 +27,11 @@ enum pattern {
 	PATTERN_SCROLL,
 	PATTERN_CURSOR,
 	PATTERN_IDLE,
+	PATTERN_FLIP,
 };
 
-static const char *const pattern_names[] = {"full", "scroll", "cursor", "idle"};
+static const char *const pattern_names[] = {"full", "scroll", "cursor", "idle", "flip"};
+#define PATTERN_COUNT (sizeof(pattern_names) / sizeof(pattern_names[0]))
 
 struct buffer {
 	struct wl_buffer *wl;
@@ -205,6 +207,15 @@ static void draw_frame(struct bench *b, struct buffer *buf, int64_t frame)
 		draw_cursor(b, buf, frame);
 		wl_surface_damage_buffer(b->surface, b->cur_x, b->cur_y, b->cur_w, b->cur_h);
 		b->damage_bytes += (uint64_t)b->cur_w * (uint64_t)b->cur_h * 4;
+		break;
+	case PATTERN_FLIP:
+		/* full frames that cost the client nothing to draw (each buffer is
+		 * drawn once, then shown in turn): what the path itself takes */
+		if (buf->frame < 0) {
+			draw_full(b, buf, frame);
+		}
+		wl_surface_damage_buffer(b->surface, 0, 0, b->width, b->height);
+		b->damage_bytes += (uint64_t)b->width * (uint64_t)b->height * 4;
 		break;
 	case PATTERN_IDLE:
 		if (buf->frame < 0) {
@@ -404,7 +415,7 @@ static int parse_size(const char *s, int *w, int *h)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: bench-client [--size WxH] [--pattern full|scroll|cursor|idle]\n"
+		"Usage: bench-client [--size WxH] [--pattern full|scroll|cursor|idle|flip]\n"
 		"                    [--seconds S] [--roundtrips N] [--buffers N] [--label TEXT]\n"
 		"Commits frames for S seconds (frame-callback paced), then times N\n"
 		"wl_display_roundtrip calls; prints one line of key=value results.\n");
@@ -437,7 +448,7 @@ int main(int argc, char *argv[])
 			break;
 		case 'p': {
 			bool found = false;
-			for (int i = 0; i < 4; i++) {
+			for (size_t i = 0; i < PATTERN_COUNT; i++) {
 				if (strcmp(optarg, pattern_names[i]) == 0) {
 					b.pattern = (enum pattern)i;
 					found = true;
