@@ -186,7 +186,14 @@ static bool handle_region(struct bh_agent *agent, struct bh_endpoint *endpoint,
 		bh_log(BH_LOG_ERROR, "malformed shared-region offer from the host");
 		return false;
 	}
-	region_drop(agent);
+	if (agent != NULL && agent->region_map != NULL) {
+		/* Its clients' buffers live in the one it mapped. */
+		if (fd >= 0) {
+			close(fd);
+		}
+		bh_log(BH_LOG_ERROR, "a second shared-region offer from the host");
+		return false;
+	}
 	char why[256] = "";
 	uint8_t *map = agent != NULL ? bh_agent_region_map(fd, size, token, why, sizeof(why)) :
 				       NULL;
