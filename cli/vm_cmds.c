@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -264,6 +265,14 @@ int bh_cli_status(int argc, char *argv[])
 	}
 	char state_dir[PATH_MAX] = "";
 	bh_paths_tag_state(tag, NULL, state_dir, sizeof(state_dir), NULL);
+	/* How window contents travel: the VM's shared region while it runs
+	 * with one, else the channel. */
+	char region[PATH_MAX] = "";
+	struct stat rst;
+	if (st.state == BH_VM_RUNNING && bh_paths_region(tag, region, sizeof(region), NULL) &&
+		stat(region, &rst) != 0) {
+		region[0] = '\0';
+	}
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(tag));
@@ -277,6 +286,8 @@ int bh_cli_status(int argc, char *argv[])
 		json_object_object_add(
 			o, "channel", st.channel[0] ? json_object_new_string(st.channel) : NULL);
 		json_object_object_add(o, "uri", json_object_new_string(bh_vm_uri(vm)));
+		json_object_object_add(
+			o, "region", region[0] ? json_object_new_string(region) : NULL);
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -286,6 +297,10 @@ int bh_cli_status(int argc, char *argv[])
 			tag, state_name(st.state), st.base[0] ? st.base : "-",
 			st.has_disks ? state_dir : "none", (double)st.disk_bytes / (1024 * 1024),
 			st.channel[0] ? st.channel : "-", bh_vm_uri(vm));
+		if (st.state == BH_VM_RUNNING) {
+			printf("windows: %s%s\n", region[0] ? "through the shared region " : "",
+				region[0] ? region : "through the channel (no shared region)");
+		}
 	}
 	bh_vm_disconnect(vm);
 	return 0;

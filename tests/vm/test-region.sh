@@ -94,6 +94,8 @@ read -r mode owner size < <(stat -c '%a %u %s' "$REGION")
 [ "$mode" = 600 ] || bh_fail "the region file has mode $mode, not 600"
 [ "$owner" = "$(id -u)" ] || bh_fail "the region file belongs to uid $owner"
 [ "$size" = $((256 << 20)) ] || bh_fail "the region file has $size bytes, not 256 MiB"
+"$CTL" status "$TAG" | grep -qx "windows: through the shared region $REGION" ||
+	bh_fail "bulkheadctl status does not show the region: $("$CTL" status "$TAG")"
 if [ -n "${BH_REGION_HANDSHAKE:-}" ]; then
 	echo "$REGION" >"$BH_REGION_HANDSHAKE/path"
 	bh_wait_for 30 test -f "$BH_REGION_HANDSHAKE/result" ||
