@@ -242,6 +242,52 @@ int bh_cli_stop(int argc, char *argv[])
 	return status;
 }
 
+/* The tag's host folders and links, from its settings: what its VM gets at
+ * its next start (and has, while it runs). */
+static json_object *shares_json(const struct bh_vm_settings *s)
+{
+	json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < s->share_count; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "host", json_object_new_string(s->shares[i].host));
+		json_object_object_add(o, "guest", json_object_new_string(s->shares[i].guest));
+		json_object_object_add(
+			o, "mode", json_object_new_string(s->shares[i].rw ? "rw" : "ro"));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *links_json(const char *tag, const struct bh_vm_settings *s)
+{
+	json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < s->link_count; i++) {
+		struct bh_link_member m;
+		bh_link_member((unsigned)getuid(), s->links[i], tag, &m);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(s->links[i]));
+		json_object_object_add(o, "address", json_object_new_string(m.address));
+		json_object_object_add(o, "prefix", json_object_new_int((int)m.prefix));
+		json_object_object_add(o, "mac", json_object_new_string(m.mac));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
+{
+	for (unsigned i = 0; i < s->share_count; i++) {
+		printf("share:   %s on %s (%s)\n", s->shares[i].host, s->shares[i].guest,
+			s->shares[i].rw ? "read-write" : "read-only");
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		struct bh_link_member m;
+		bh_link_member((unsigned)getuid(), s->links[i], tag, &m);
+		printf("link:    %s, address %s/%u, mac %s\n", s->links[i], m.address, m.prefix,
+			m.mac);
+	}
+}
+
 int bh_cli_status(int argc, char *argv[])
 {
 	bool json = false;
@@ -264,6 +310,8 @@ int bh_cli_status(int argc, char *argv[])
 	}
 	char state_dir[PATH_MAX] = "";
 	bh_paths_tag_state(tag, NULL, state_dir, sizeof(state_dir), NULL);
+	struct bh_vm_settings settings;
+	bh_cli_tag_settings(tag, &settings);
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(tag));
@@ -277,6 +325,8 @@ int bh_cli_status(int argc, char *argv[])
 		json_object_object_add(
 			o, "channel", st.channel[0] ? json_object_new_string(st.channel) : NULL);
 		json_object_object_add(o, "uri", json_object_new_string(bh_vm_uri(vm)));
+		json_object_object_add(o, "shares", shares_json(&settings));
+		json_object_object_add(o, "links", links_json(tag, &settings));
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -286,6 +336,7 @@ int bh_cli_status(int argc, char *argv[])
 			tag, state_name(st.state), st.base[0] ? st.base : "-",
 			st.has_disks ? state_dir : "none", (double)st.disk_bytes / (1024 * 1024),
 			st.channel[0] ? st.channel : "-", bh_vm_uri(vm));
+		print_shares_links(tag, &settings);
 	}
 	bh_vm_disconnect(vm);
 	return 0;

@@ -36,7 +36,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v7
+	echo v8
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -54,7 +54,8 @@ cp "$busybox" "$work/bin/busybox"
 
 # Modules in dependency order: for each wanted module, its modules.dep
 # entries first (deepest last in the file, so loaded in reverse), once each.
-wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon crc32c_generic ext4 button evdev"
+# virtio_net for private links, 9pnet_virtio and 9p for host folders.
+wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon virtio_net 9pnet_virtio 9p crc32c_generic ext4 button evdev"
 order=()
 declare -A seen
 add_module() {

@@ -32,6 +32,50 @@ static bool choice(const char *value, const char *const names[], int *out)
 	return false;
 }
 
+/* share and link may be given more than once: each adds one. */
+static bool add_share(struct bh_vm_settings *s, const char *value, char *error, size_t error_size)
+{
+	if (s->share_count >= BH_SHARES_MAX) {
+		snprintf(error, error_size, "share = %s: at most %d shares per tag", value,
+			BH_SHARES_MAX);
+		return false;
+	}
+	struct bh_share share;
+	if (!bh_share_parse(value, &share, error, error_size)) {
+		return false;
+	}
+	for (unsigned i = 0; i < s->share_count; i++) {
+		if (strcmp(s->shares[i].guest, share.guest) == 0) {
+			snprintf(error, error_size, "share = %s: %s is already shared", value,
+				share.guest);
+			return false;
+		}
+	}
+	s->shares[s->share_count++] = share;
+	return true;
+}
+
+static bool add_link(struct bh_vm_settings *s, const char *value, char *error, size_t error_size)
+{
+	const char *why = NULL;
+	if (!bh_link_name_check(value, &why)) {
+		snprintf(error, error_size, "link = %s: %s", value, why);
+		return false;
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		if (strcmp(s->links[i], value) == 0) {
+			return true;
+		}
+	}
+	if (s->link_count >= BH_LINKS_MAX) {
+		snprintf(error, error_size, "link = %s: at most %d links per tag", value,
+			BH_LINKS_MAX);
+		return false;
+	}
+	strcpy(s->links[s->link_count++], value);
+	return true;
+}
+
 bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *value, bool *known,
 	char *error, size_t error_size)
 {
@@ -82,6 +126,10 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		if (want == NULL) {
 			s->root = (enum bh_root_policy)pick;
 		}
+	} else if (strcmp(key, "share") == 0) {
+		return add_share(s, value, error, error_size);
+	} else if (strcmp(key, "link") == 0) {
+		return add_link(s, value, error, error_size);
 	} else {
 		if (known != NULL) {
 			*known = false;

@@ -288,6 +288,66 @@ static bool vsock_usable(const struct bh_vm *vm, const char *tag, char error[BH_
 	return true;
 }
 
+/* A tag's host folders and link interfaces, ready for its domain spec. */
+struct tag_devices {
+	char resolved[BH_SHARES_MAX][PATH_MAX];
+	char mount_tags[BH_SHARES_MAX][8];
+	struct bh_domain_share shares[BH_SHARES_MAX];
+	struct bh_link_member members[BH_LINKS_MAX];
+	struct bh_domain_link links[BH_LINKS_MAX];
+};
+
+static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct tag_devices *d,
+	struct bh_domain_spec *spec, char error[BH_VM_ERROR_SIZE])
+{
+	for (unsigned i = 0; i < s->share_count && i < BH_SHARES_MAX; i++) {
+		char why[PATH_MAX + 256];
+		if (!bh_share_resolve(&s->shares[i], d->resolved[i], sizeof(d->resolved[i]), why,
+			    sizeof(why))) {
+			set_error(error, "tag %s: %s", tag, why);
+			return false;
+		}
+		bh_share_mount_tag(i, d->mount_tags[i]);
+		d->shares[i] = (struct bh_domain_share){
+			.source = d->resolved[i],
+			.mount_tag = d->mount_tags[i],
+			.guest_path = s->shares[i].guest,
+			.readonly = !s->shares[i].rw,
+		};
+	}
+	spec->shares = d->shares;
+	spec->share_count = s->share_count;
+	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
+		struct bh_link_member *m = &d->members[i];
+		bh_link_member((unsigned)getuid(), s->links[i], tag, m);
+		d->links[i] = (struct bh_domain_link){
+			.group = m->group,
+			.port = m->port,
+			.mac = m->mac,
+			.address = m->address,
+			.prefix = m->prefix,
+		};
+	}
+	spec->links = d->links;
+	spec->link_count = s->link_count;
+	return true;
+}
+
+/* The kernel command line with the words that tell the agent what to set
+ * up (bh_domain_guest_args) appended. */
+static char *full_cmdline(const char *base_cmdline, const struct bh_domain_spec *spec)
+{
+	char *cmdline = bh_domain_cmdline(base_cmdline, spec->transport);
+	char *args = bh_domain_guest_args(spec);
+	char *out = NULL;
+	if (cmdline != NULL && args != NULL && asprintf(&out, "%s%s", cmdline, args) < 0) {
+		out = NULL;
+	}
+	free(cmdline);
+	free(args);
+	return out;
+}
+
 static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
 	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
 	char error[BH_VM_ERROR_SIZE])
@@ -361,8 +421,6 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 			}
 		}
 	}
-	char *cmdline = bh_domain_cmdline(base_cmdline, s->transport);
-	bh_base_list_free(bases, n);
 	struct bh_domain_spec spec = {
 		.name = p->domain,
 		.tag = tag,
@@ -372,7 +430,6 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.virtio_mem_mib = s->virtio_mem_mib,
 		.kernel = kernel,
 		.initrd = initrd[0] ? initrd : NULL,
-		.cmdline = cmdline != NULL ? cmdline : "console=ttyS0",
 		.root_disk = p->root,
 		.home_disk = p->home,
 		.console_log = p->console,
@@ -380,8 +437,23 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.channel_path = p->channel,
 		.network = s->network,
 	};
+	struct tag_devices *devices = calloc(1, sizeof(*devices));
+	if (devices == NULL) {
+		bh_base_list_free(bases, n);
+		set_error(error, "out of memory");
+		return false;
+	}
+	if (!tag_devices(tag, s, devices, &spec, error)) {
+		bh_base_list_free(bases, n);
+		free(devices);
+		return false;
+	}
+	char *cmdline = full_cmdline(base_cmdline, &spec);
+	bh_base_list_free(bases, n);
+	spec.cmdline = cmdline != NULL ? cmdline : "console=ttyS0";
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
+	free(devices);
 	if (xml == NULL) {
 		set_error(error, "out of memory");
 		return false;

@@ -9,6 +9,8 @@
 
 #include "vm/domain.h"
 #include "vm/image.h"
+#include "vm/link.h"
+#include "vm/share.h"
 #include "vm/tag.h"
 
 /* Error sentences returned by this library: one line saying what failed
@@ -33,6 +35,10 @@ struct bh_vm_settings {
 	enum bh_network network;
 	enum bh_root_policy root;
 	unsigned boot_timeout; /* seconds for the agent to answer; 0: 120 */
+	struct bh_share shares[BH_SHARES_MAX]; /* share = HOST:GUEST[:rw], in order */
+	unsigned share_count;
+	char links[BH_LINKS_MAX][BH_LINK_NAME_MAX + 1]; /* link = NAME */
+	unsigned link_count;
 };
 
 enum bh_vm_state {
