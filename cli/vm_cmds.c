@@ -263,9 +263,11 @@ static json_object *links_json(const char *tag, const struct bh_vm_settings *s)
 	json_object *a = json_object_new_array();
 	for (unsigned i = 0; i < s->link_count; i++) {
 		struct bh_link_member m;
-		bh_link_member((unsigned)getuid(), s->links[i], tag, &m);
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(s->links[i]));
+		json_object_object_add(o, "peer",
+			s->link_members[i] == 2 ? json_object_new_string(s->link_peers[i]) : NULL);
 		json_object_object_add(o, "address", json_object_new_string(m.address));
 		json_object_object_add(o, "prefix", json_object_new_int((int)m.prefix));
 		json_object_object_add(o, "mac", json_object_new_string(m.mac));
@@ -281,10 +283,15 @@ static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
 			s->shares[i].rw ? "read-write" : "read-only");
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {
+		if (s->link_members[i] != 2) {
+			printf("link:    %s, named by %u tags: a link joins exactly two\n", s->links[i],
+				s->link_members[i]);
+			continue;
+		}
 		struct bh_link_member m;
-		bh_link_member((unsigned)getuid(), s->links[i], tag, &m);
-		printf("link:    %s, address %s/%u, mac %s\n", s->links[i], m.address, m.prefix,
-			m.mac);
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
+		printf("link:    %s to %s, address %s/%u, mac %s\n", s->links[i], s->link_peers[i],
+			m.address, m.prefix, m.mac);
 	}
 }
 

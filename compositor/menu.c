@@ -94,6 +94,8 @@ static void build_entries(struct bh_menu *o)
 	struct bh_tag *tag;
 	wl_list_for_each (tag, &server->tags, link) {
 		char label[sizeof(o->entries[0].label)];
+		char more[256];
+		bh_tag_compartments(tag, more, sizeof(more));
 		if (tag->state == BH_TAG_FAILED && tag->error != NULL) {
 			snprintf(label, sizeof(label), "[%s]  failed: %s", tag->name, tag->error);
 		} else if (tag->state == BH_TAG_STARTING) {
@@ -103,6 +105,8 @@ static void build_entries(struct bh_menu *o)
 			snprintf(label, sizeof(label), "[%s]  %s", tag->name,
 				bh_tag_state_name(tag->state));
 		}
+		size_t used = strlen(label);
+		snprintf(label + used, sizeof(label) - used, "%s", more);
 		add_entry(o, label, tag->name, NULL);
 		for (size_t i = 0; i < tag->app_count; i++) {
 			char exec[BH_TITLE_MAX + 1];
@@ -232,6 +236,17 @@ const char *bh_menu_kind(struct bh_server *server)
 	default:
 		return NULL;
 	}
+}
+
+size_t bh_menu_labels(struct bh_server *server, const char **labels, size_t max)
+{
+	struct bh_menu *o = server->menu;
+	size_t n = 0;
+	for (size_t i = 0; o != NULL && o->kind == MENU_LAUNCHER && i < o->shown_count && n < max;
+		i++) {
+		labels[n++] = o->entries[o->shown[i]].label;
+	}
+	return n;
 }
 
 static void choose(struct bh_menu *o)

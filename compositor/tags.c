@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "compositor/tags.h"
 #include "compositor/text.h"
+#include "vm/config.h"
 #include "vm/paths.h"
 #include "vm/tag.h"
 
@@ -237,4 +238,24 @@ void bh_tags_destroy(struct bh_server *server)
 		wl_list_remove(&tag->link);
 		free(tag);
 	}
+}
+
+void bh_tag_compartments(const struct bh_tag *tag, char *buf, size_t size)
+{
+	struct bh_vm_settings *s = calloc(1, sizeof(*s));
+	buf[0] = '\0';
+	if (s == NULL) {
+		return;
+	}
+	bh_vm_settings_from_config(tag->server->config, tag->name, s);
+	size_t n = 0;
+	for (unsigned i = 0; i < s->share_count && n < size; i++) {
+		n += (size_t)snprintf(buf + n, size - n, "%s%s%s", i == 0 ? "  shares " : ", ",
+			s->shares[i].host, s->shares[i].rw ? " (rw)" : "");
+	}
+	for (unsigned i = 0; i < s->link_count && n < size; i++) {
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i == 0 ? "  link " : ", ",
+			s->links[i]);
+	}
+	free(s);
 }

@@ -144,6 +144,28 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 	return true;
 }
 
+/* The tags of the config that name link (tag itself included); the last
+ * other one into peer. */
+static unsigned link_members(const struct bh_config *config, const char *tag, const char *link,
+	char peer[BH_TAG_MAX + 1])
+{
+	unsigned n = 0;
+	peer[0] = '\0';
+	for (size_t i = 0; i < config->tag_count; i++) {
+		const struct bh_config_tag *t = &config->tags[i];
+		for (size_t k = 0; k < t->vm_count; k++) {
+			if (strcmp(t->vm[k].key, "link") == 0 && strcmp(t->vm[k].value, link) == 0) {
+				n++;
+				if (strcmp(t->name, tag) != 0) {
+					snprintf(peer, BH_TAG_MAX + 1, "%s", t->name);
+				}
+				break;
+			}
+		}
+	}
+	return n;
+}
+
 bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	struct bh_vm_settings *s)
 {
@@ -157,6 +179,9 @@ bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 				config->path != NULL ? config->path : "config", t->vm[i].line, error);
 			ok = false;
 		}
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		s->link_members[i] = link_members(config, tag, s->links[i], s->link_peers[i]);
 	}
 	return ok;
 }

@@ -101,21 +101,21 @@ static void emit_shares(FILE *f, const struct bh_domain_spec *spec)
 	}
 }
 
-/* Private links: a multicast socket bound to the host's loopback, so the
- * segment never leaves the machine and the host has no address on it. */
+/* Private links: datagrams between two ports of the host's loopback, so
+ * the cable never leaves the machine and the host has no address on it. */
 static void emit_links(FILE *f, const struct bh_domain_spec *spec)
 {
 	for (unsigned i = 0; i < spec->link_count; i++) {
 		const struct bh_domain_link *l = &spec->links[i];
 		emit(f,
-			"    <interface type='mcast'>\n"
+			"    <interface type='udp'>\n"
 			"      <mac address='%s'/>\n"
-			"      <source address='%s' port='%u'>\n"
-			"        <local address='127.0.0.1'/>\n"
+			"      <source address='127.0.0.1' port='%u'>\n"
+			"        <local address='127.0.0.1' port='%u'/>\n"
 			"      </source>\n"
 			"      <model type='virtio'/>\n"
 			"    </interface>\n",
-			l->mac, l->group, l->port);
+			l->mac, l->remote_port, l->local_port);
 	}
 }
 

@@ -318,11 +318,18 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 	spec->shares = d->shares;
 	spec->share_count = s->share_count;
 	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
+		if (s->link_members[i] != 2) {
+			set_error(error,
+				"tag %s: link %s is named by %u tag%s of the config; a link is a "
+				"cable between exactly two tags: give each pair its own link name",
+				tag, s->links[i], s->link_members[i], s->link_members[i] == 1 ? "" : "s");
+			return false;
+		}
 		struct bh_link_member *m = &d->members[i];
-		bh_link_member((unsigned)getuid(), s->links[i], tag, m);
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], m);
 		d->links[i] = (struct bh_domain_link){
-			.group = m->group,
-			.port = m->port,
+			.local_port = m->local_port,
+			.remote_port = m->remote_port,
 			.mac = m->mac,
 			.address = m->address,
 			.prefix = m->prefix,

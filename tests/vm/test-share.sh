@@ -90,4 +90,17 @@ cat "$BH_TMP/err"
 [ "$(wc -l <"$BH_TMP/err")" = 1 ] && grep -q "shr-bad.*$shares/missing" "$BH_TMP/err" ||
 	bh_fail "the missing share's error is not one line naming tag and folder: $(cat "$BH_TMP/err")"
 [ "$(domain_count shr-bad)" = 0 ] || bh_fail "shr-bad's VM runs"
+
+# The menu (Super+d) says which tags have host folders.
+bh_need wtype python3
+export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
+start_compositor
+wtype -M logo d -m logo || bh_fail "wtype failed"
+IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
+bh_wait_for 5 sh -c "python3 '$IPC' call '{\"cmd\": \"menu\"}' | grep -q '\"open\": \"menu\"'" ||
+	bh_fail "Super+d opened no menu"
+menu=$(python3 "$IPC" call '{"cmd": "menu"}')
+echo "$menu" | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["lines"]))'
+echo "$menu" | grep -qF "[shr-one]  stopped  shares $shares/ro, $shares/rw (rw)" ||
+	bh_fail "the menu does not show shr-one's shares: $menu"
 echo "share: host folders work"
