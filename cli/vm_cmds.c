@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/exec.h"
 #include "vm/paths.h"
 
 static const char *state_name(enum bh_vm_state state)
@@ -351,6 +352,9 @@ int bh_cli_status(int argc, char *argv[])
 
 int bh_cli_clean(int argc, char *argv[])
 {
+	if (argc == 2 && strcmp(argv[1], "--disposables") == 0) {
+		return bh_cli_clean_disposables();
+	}
 	bool yes = false;
 	bool *flags[] = {&yes};
 	const char *names[] = {"--yes", NULL};

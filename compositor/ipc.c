@@ -226,7 +226,9 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		json_object *list = json_object_new_array();
 		struct bh_tag *tag;
 		wl_list_for_each (tag, &server->tags, link) {
-			json_object_array_add(list, tag_json(tag));
+			if (!bh_tag_gone(tag)) {
+				json_object_array_add(list, tag_json(tag));
+			}
 		}
 		json_object_object_add(reply, "tags", list);
 		return reply;

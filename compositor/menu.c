@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_keyboard.h>
 
 #include "common/util.h"
+#include "compositor/actions.h"
 #include "compositor/first_run.h"
 #include "compositor/menu.h"
 #include "compositor/output.h"
@@ -91,8 +92,13 @@ static void build_entries(struct bh_menu *o)
 	struct bh_server *server = o->server;
 	free_entries(o);
 	bh_tags_scan_disk(server);
+	/* The entry with no tag: a new disposable tag. */
+	add_entry(o, "[disp-N]  open in a disposable (Super+Shift+d)", "", NULL);
 	struct bh_tag *tag;
 	wl_list_for_each (tag, &server->tags, link) {
+		if (bh_tag_gone(tag)) {
+			continue;
+		}
 		char label[sizeof(o->entries[0].label)];
 		char more[256];
 		bh_tag_compartments(tag, more, sizeof(more));
@@ -268,6 +274,11 @@ static void choose(struct bh_menu *o)
 		return;
 	}
 	struct menu_entry e = o->entries[o->shown[o->selected]];
+	if (e.tag[0] == '\0') {
+		menu_close(o);
+		bh_action_disposable(server);
+		return;
+	}
 	char *command = e.command != NULL ? strdup(e.command) : NULL;
 	menu_close(o);
 	chosen(server, e.tag, command);

@@ -35,6 +35,30 @@ static const uint32_t palette[] = {
 };
 #define PALETTE_SIZE (sizeof(palette) / sizeof(palette[0]))
 
+/* Disposable tags: shades of warning yellow with black text,
+ * never in the palette above, so a throwaway window never looks like a
+ * kept tag's. */
+static const uint32_t disposable_palette[] = {0xffd600, 0xffea00, 0xfff176, 0xffc400};
+
+bool bh_tag_is_disposable(const struct bh_tag *tag)
+{
+	const char *n = tag->name;
+	if (strncmp(n, "disp-", 5) != 0 || n[5] < '1' || n[5] > '9') {
+		return false;
+	}
+	for (n += 5; *n; n++) {
+		if (*n < '0' || *n > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool bh_tag_gone(const struct bh_tag *tag)
+{
+	return bh_tag_is_disposable(tag) && tag->state == BH_TAG_STOPPED && tag->windows == 0;
+}
+
 const char *bh_tag_state_name(enum bh_tag_state state)
 {
 	switch (state) {
@@ -77,6 +101,11 @@ void bh_tag_assign_colour(struct bh_tag *tag)
 		return;
 	}
 	tag->colour_configured = false;
+	if (bh_tag_is_disposable(tag)) {
+		unsigned long n = strtoul(tag->name + 5, NULL, 10);
+		tag->colour = disposable_palette[n % BH_ARRAY_LEN(disposable_palette)];
+		return;
+	}
 	unsigned used[PALETTE_SIZE] = {0};
 	struct bh_tag *other;
 	wl_list_for_each (other, &server->tags, link) {

@@ -36,7 +36,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v8
+	echo v9
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$testclient" ]; then sha256sum "$testclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -112,6 +112,18 @@ if [ -n "$foot" ]; then
 	printf '[Desktop Entry]\nType=Application\nName=Foot\nExec=foot\nIcon=foot\n' \
 		>"$work/usr/share/applications/foot.desktop"
 fi
+# xdg-open for `bulkheadctl open --disposable`: this guest has no desktop
+# handlers, so it shows the file in a terminal (or on stdout without foot).
+cat >"$work/usr/bin/xdg-open" <<'OPEN'
+#!/bin/busybox sh
+[ -r "$1" ] || { echo "xdg-open: cannot read $1" >&2; exit 2; }
+echo "xdg-open: $1"
+if command -v foot >/dev/null && [ -n "${WAYLAND_DISPLAY:-}" ]; then
+	exec foot --app-id=xdg-open --hold cat "$1"
+fi
+exec cat "$1"
+OPEN
+chmod 755 "$work/usr/bin/xdg-open"
 printf 'root:x:0:0::/root:/bin/sh\nguest:x:1000:1000::/home/guest:/bin/sh\n' >"$work/etc/passwd"
 printf 'root:x:0:\nguest:x:1000:\n' >"$work/etc/group"
 # busybox acpid reads the power button from /dev/input/event* (evdev) and
