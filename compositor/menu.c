@@ -92,8 +92,6 @@ static void build_entries(struct bh_menu *o)
 	struct bh_server *server = o->server;
 	free_entries(o);
 	bh_tags_scan_disk(server);
-	/* The entry with no tag: a new disposable tag. */
-	add_entry(o, "[disp-N]  open in a disposable (Super+Shift+d)", "", NULL);
 	struct bh_tag *tag;
 	wl_list_for_each (tag, &server->tags, link) {
 		if (bh_tag_gone(tag)) {
@@ -122,6 +120,8 @@ static void build_entries(struct bh_menu *o)
 			add_entry(o, label, tag->name, exec);
 		}
 	}
+	/* Last, the entry with no tag: a new disposable tag. */
+	add_entry(o, "[disp-N]  open in a disposable (Super+Shift+d)", "", NULL);
 }
 
 static void apply_filter(struct bh_menu *o)

@@ -4,8 +4,9 @@
 # (its output and exit status pass through) and leaves no trace (libvirt
 # domain, state and runtime directories, /dev/shm); a disposable's window
 # is framed in the disposable colours with [disp-N], and closing it destroys
-# the tag; --from a stopped tag sees its files and changes none of its disks;
-# open --disposable shows a host file there; after kill -9 of qemu, of the
+# the tag; Super+Shift+d opens one; --from a stopped tag sees its files and changes none of its disks;
+# open --disposable shows a host file there; a disposable whose qemu is
+# killed is removed by its owner at once; after kill -9 of qemu, of the
 # owner and of the compositor, the next compositor start removes the
 # leftovers, and N is never reused.
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
@@ -74,6 +75,17 @@ wait "$owner"
 no_trace 2
 echo "disp-2: framed window, closed, no trace left"
 
+# Super+Shift+d: the default app (foot) in disp-3, framed; closing it ends
+# the tag. The compositor owns nothing: its bulkheadctl child does.
+wtype -M logo -M shift d -m shift -m logo || bh_fail "wtype failed"
+read -r id _ < <(python3 "$IPC" wait-window disp-3 '*' 240) ||
+	bh_fail "Super+Shift+d opened no disposable window: $(tail -5 "$BH_TMP/compositor.log")"
+echo "Super+Shift+d: $(python3 "$IPC" windows | grep disp-3)"
+python3 "$IPC" call "{\"cmd\": \"close\", \"id\": $id}" >/dev/null
+bh_wait_for 60 sh -c "[ ! -e '$STATE/disp-3' ]" || bh_fail "disp-3 stayed after its window closed"
+bh_wait_for 30 sh -c "! virsh list --name | grep -q disp-3" || bh_fail "disp-3's VM stayed"
+no_trace 3
+
 # --from a stopped tag: its files, none of its disks changed.
 "$CTL" start dsp-src >/dev/null || bh_fail "start dsp-src failed"
 guest_sh dsp-src 'echo source-data >"$HOME/kept" && sync' || bh_fail "writing in dsp-src failed"
@@ -84,7 +96,7 @@ out=$("$CTL" run --disposable --from dsp-src -- sh -c 'cat "$HOME/kept"; echo ch
 changed" ] || bh_fail "the disposable from dsp-src saw \"$out\""
 [ "$(cd "$STATE/dsp-src" && sha256sum root.qcow2 home.qcow2)" = "$before" ] ||
 	bh_fail "the disposable changed dsp-src's disks"
-no_trace 3
+no_trace 4
 "$CTL" start dsp-src >/dev/null && [ "$(guest_sh dsp-src 'cat "$HOME/kept"')" = source-data ] ||
 	bh_fail "dsp-src lost its file to the disposable"
 # A running tag is refused as a source, in one line.
@@ -92,38 +104,48 @@ no_trace 3
 cat "$BH_TMP/err"
 grep -q "tag dsp-src: it runs" "$BH_TMP/err" || bh_fail "no reason for the running source"
 "$CTL" stop --force dsp-src
-echo "disp-3: from dsp-src's disks, which stayed as they were"
+echo "disp-4: from dsp-src's disks, which stayed as they were"
 
 # open --disposable: the host file shows in a framed window there.
 echo "a file from the host" >"$BH_TMP/letter.txt"
 "$CTL" open --disposable "$BH_TMP/letter.txt" >"$BH_TMP/open.out" 2>&1 &
 owner=$!
-read -r id _ < <(python3 "$IPC" wait-window disp-5 xdg-open 240) ||
+read -r id _ < <(python3 "$IPC" wait-window disp-6 xdg-open 240) ||
 	bh_fail "open --disposable showed no window: $(cat "$BH_TMP/open.out")"
 sleep 1
-echo "open --disposable: $(python3 "$IPC" windows | grep disp-5)"
+echo "open --disposable: $(python3 "$IPC" windows | grep disp-6)"
 python3 "$IPC" call "{\"cmd\": \"close\", \"id\": $id}" >/dev/null
 bh_wait_for 60 sh -c "! kill -0 $owner" || bh_fail "open's disposable did not end with its window"
 wait "$owner"
-no_trace 5
+no_trace 6
+
+# qemu killed under a running disposable: its owner removes it at once.
+"$CTL" run --disposable -- sleep 600 >/dev/null 2>"$BH_TMP/d7.err" &
+owner=$!
+bh_wait_for 240 sh -c "python3 '$IPC' tag-field disp-7 state | grep -q running" || bh_fail "disp-7 did not start"
+kill -9 "$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-disp-7' | head -1)"
+bh_wait_for 60 sh -c "! kill -0 $owner" || bh_fail "disp-7's owner did not notice its qemu died"
+wait "$owner"
+echo "disp-7 after kill -9 of its qemu: $(cat "$BH_TMP/d7.err" | tr '\n' ' ')"
+no_trace 7
 
 # Crash: kill -9 its qemu, its owner and the compositor; the next start of
 # the compositor removes what is left, and the number is not reused.
 "$CTL" run --disposable -- sleep 600 >/dev/null 2>&1 &
 owner=$!
-bh_wait_for 240 sh -c "python3 '$IPC' tag-field disp-6 state | grep -q running" || bh_fail "disp-6 did not start"
+bh_wait_for 240 sh -c "python3 '$IPC' tag-field disp-8 state | grep -q running" || bh_fail "disp-8 did not start"
 kill -9 "$owner"
-kill -9 "$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-disp-6' | head -1)"
+kill -9 "$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-disp-8' | head -1)"
 kill -9 "${BH_CLEANUP_PIDS[0]}"
 sleep 2
 rm -f "$BULKHEAD_SOCKET" # a killed compositor leaves its socket
-[ -d "$STATE/disp-6" ] || bh_fail "disp-6's state was gone before the restart (nothing to test)"
-echo "after kill -9: $(ls "$STATE")"
+[ -d "$STATE/disp-8" ] || bh_fail "disp-8's state was gone before the restart (nothing to test)"
+echo "after kill -9: $(ls "$STATE" | tr '\n' ' ')"
 start_compositor
-bh_wait_for 60 sh -c "[ ! -e '$STATE/disp-6' ]" || bh_fail "the compositor's start did not remove disp-6"
-no_trace 6
+bh_wait_for 60 sh -c "[ ! -e '$STATE/disp-8' ]" || bh_fail "the compositor's start did not remove disp-8"
+no_trace 8
 out=$("$CTL" run --disposable -- sh -c 'cat /proc/sys/kernel/hostname' 2>"$BH_TMP/err")
-grep -q "tag disp-7:" "$BH_TMP/err" || bh_fail "the next disposable is not disp-7: $(cat "$BH_TMP/err")"
-no_trace 7
-echo "after kill -9 of qemu, owner and compositor: disp-6 removed at the next start; next is disp-7"
+grep -q "tag disp-9:" "$BH_TMP/err" || bh_fail "the next disposable is not disp-9: $(cat "$BH_TMP/err")"
+no_trace 9
+echo "after kill -9 of qemu, owner and compositor: disp-8 removed at the next start; next is disp-9"
 echo "disposable: no trace remains"
