@@ -119,6 +119,37 @@ bool bh_share_resolve(const struct bh_share *share, char *out, size_t out_size, 
 	return true;
 }
 
+/* Whether path is dir or lies below it. */
+static bool within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/') {
+		return true;
+	}
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool bh_share_check_protected(const char *dir, const char *const protected_dirs[], char *error,
+	size_t error_size)
+{
+	for (int i = 0; protected_dirs[i] != NULL; i++) {
+		if (protected_dirs[i][0] != '/') {
+			continue; /* unknown: nothing to compare */
+		}
+		char real[PATH_MAX];
+		/* One that does not exist yet is compared as written. */
+		const char *p = realpath(protected_dirs[i], real) != NULL ? real : protected_dirs[i];
+		if (within(dir, p) || within(p, dir)) {
+			snprintf(error, error_size,
+				"share %s: it %s %s, where bulkhead keeps tags' disks, bases or "
+				"settings; share a folder beside it",
+				dir, within(dir, p) ? "lies inside" : "holds", p);
+			return false;
+		}
+	}
+	return true;
+}
+
 void bh_share_mount_tag(unsigned i, char out[8])
 {
 	snprintf(out, 8, "bh%u", i % 100000);

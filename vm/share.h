@@ -30,6 +30,14 @@ bool bh_share_parse(const char *value, struct bh_share *out, char *error, size_t
 bool bh_share_resolve(const struct bh_share *share, char *out, size_t out_size, char *error,
 	size_t error_size);
 
+/* False with a sentence in error when the resolved host folder dir is one
+ * of the protected folders (NULL-ended list, resolved here; those that are
+ * not absolute paths are skipped) or holds one
+ * or lies inside one: bulkhead's own state, bases, runtime files and
+ * config, whose disks and settings no guest may see or change. */
+bool bh_share_check_protected(const char *dir, const char *const protected_dirs[], char *error,
+	size_t error_size);
+
 /* The 9p mount tag of the share at index i: "bh0", "bh1", ... (8 bytes). */
 void bh_share_mount_tag(unsigned i, char out[8]);
 

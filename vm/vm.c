@@ -17,6 +17,7 @@
 #include <wayland-server-core.h>
 
 #include "common/endpoint.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/transport.h"
 #include "common/util.h"
@@ -300,10 +301,26 @@ struct tag_devices {
 static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct tag_devices *d,
 	struct bh_domain_spec *spec, char error[BH_VM_ERROR_SIZE])
 {
+	/* No share may reach bulkhead's own files. */
+	char state[PATH_MAX] = "", bases[PATH_MAX] = "", runtime[PATH_MAX] = "",
+	     config[PATH_MAX] = "";
+	bh_paths_state_root(state, sizeof(state));
+	bh_paths_bases_root(bases, sizeof(bases));
+	bh_paths_tag_runtime(tag, NULL, runtime, sizeof(runtime), NULL);
+	char *slash = strrchr(runtime, '/'); /* .../bulkhead/tags/<tag> */
+	for (int up = 0; up < 2 && slash != NULL && slash != runtime; up++) {
+		*slash = '\0';
+		slash = strrchr(runtime, '/');
+	}
+	if (bh_config_default_path(config, sizeof(config)) && strrchr(config, '/') != NULL) {
+		*strrchr(config, '/') = '\0';
+	}
+	const char *protected_dirs[] = {state, bases, runtime, config, NULL};
 	for (unsigned i = 0; i < s->share_count && i < BH_SHARES_MAX; i++) {
 		char why[PATH_MAX + 256];
 		if (!bh_share_resolve(&s->shares[i], d->resolved[i], sizeof(d->resolved[i]), why,
-			    sizeof(why))) {
+			    sizeof(why)) ||
+			!bh_share_check_protected(d->resolved[i], protected_dirs, why, sizeof(why))) {
 			set_error(error, "tag %s: %s", tag, why);
 			return false;
 		}

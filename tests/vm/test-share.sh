@@ -27,6 +27,12 @@ share = $shares/rw:/mnt/out:rw
 [tag shr-bad]
 memory = 384
 share = $shares/missing:/mnt/x
+[tag shr-state]
+memory = 384
+share = $BH_TMP:/mnt/all
+[tag shr-disks]
+memory = 384
+share = $XDG_STATE_HOME/bulkhead/tags:/mnt/disks
 CFG
 
 "$CTL" start shr-one >/dev/null || bh_fail "start shr-one failed"
@@ -90,6 +96,14 @@ cat "$BH_TMP/err"
 [ "$(wc -l <"$BH_TMP/err")" = 1 ] && grep -q "shr-bad.*$shares/missing" "$BH_TMP/err" ||
 	bh_fail "the missing share's error is not one line naming tag and folder: $(cat "$BH_TMP/err")"
 [ "$(domain_count shr-bad)" = 0 ] || bh_fail "shr-bad's VM runs"
+# A share that holds, or lies inside, bulkhead's own disks and settings.
+for t in shr-state shr-disks; do
+	"$CTL" start "$t" >/dev/null 2>"$BH_TMP/err" && bh_fail "$t, sharing bulkhead's own files, started"
+	cat "$BH_TMP/err"
+	[ "$(wc -l <"$BH_TMP/err")" = 1 ] && grep -q "tag $t: share .*where bulkhead keeps" "$BH_TMP/err" ||
+		bh_fail "$t's refusal is not one line naming it: $(cat "$BH_TMP/err")"
+	[ "$(domain_count "$t")" = 0 ] || bh_fail "$t's VM runs"
+done
 
 # The menu (Super+d) says which tags have host folders.
 bh_need wtype python3
