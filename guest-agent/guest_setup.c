@@ -1,14 +1,18 @@
 /* What the host asks of the guest at boot through the kernel command line:
- * host folders mounted (bulkhead.share=TAG,ro|rw,PATH, 9p over virtio) and
- * private link interfaces addressed (bulkhead.link=MAC,ADDRESS/PREFIX).
+ * host folders mounted (bulkhead.share=TAG,ro|rw,PATH, 9p over virtio),
+ * private link interfaces addressed (bulkhead.link=MAC,ADDRESS/PREFIX) and
+ * user networking's interface set up (bulkhead.net=user).
  * Done once per boot: an agent restarted later finds them in place. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -235,6 +239,87 @@ static void address_link(char *word)
 	close(s);
 }
 
+/* User networking (libvirt's <interface type='user'>, slirp) has fixed
+ * addresses: the guest 10.0.2.15/24, the gateway 10.0.2.2, DNS 10.0.2.3.
+ * Its card has libvirt's 52:54:00 MAC (links have 0e:); one that already
+ * has an address (the guest's own DHCP) is left alone. */
+static void user_network(void)
+{
+	char ifname[IFNAMSIZ] = "";
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	while (d != NULL && ifname[0] == '\0' && (e = readdir(d)) != NULL) {
+		char path[300], addr[32] = "";
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f != NULL && fgets(addr, sizeof(addr), f) != NULL &&
+			strncasecmp(addr, "52:54:00:", 9) == 0) {
+			snprintf(ifname, sizeof(ifname), "%s", e->d_name);
+		}
+		if (f != NULL) {
+			fclose(f);
+		}
+	}
+	if (d != NULL) {
+		closedir(d);
+	}
+	if (ifname[0] == '\0') {
+		bh_log(BH_LOG_ERROR, "user networking: no network card with a 52:54:00 MAC");
+		return;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		return;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFADDR, &ifr) == 0) {
+		close(s);
+		return; /* configured already */
+	}
+	struct in_addr a, mask, gw;
+	inet_pton(AF_INET, "10.0.2.15", &a);
+	inet_pton(AF_INET, "255.255.255.0", &mask);
+	inet_pton(AF_INET, "10.0.2.2", &gw);
+	bool ok = set_inet(s, SIOCSIFADDR, ifname, a) && set_inet(s, SIOCSIFNETMASK, ifname, mask) &&
+		  ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+	if (ok) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ok = ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+	}
+	struct rtentry rt;
+	memset(&rt, 0, sizeof(rt));
+	struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
+	struct sockaddr_in *via = (struct sockaddr_in *)&rt.rt_gateway;
+	struct sockaddr_in *msk = (struct sockaddr_in *)&rt.rt_genmask;
+	dst->sin_family = via->sin_family = msk->sin_family = AF_INET;
+	via->sin_addr = gw;
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = ifname;
+	if (ok && ioctl(s, SIOCADDRT, &rt) != 0 && errno != EEXIST) {
+		ok = false;
+	}
+	if (!ok) {
+		bh_log_errno(BH_LOG_ERROR, "user networking on %s: cannot set it up", ifname);
+	} else {
+		bh_log(BH_LOG_INFO, "user networking on %s: 10.0.2.15/24 via 10.0.2.2", ifname);
+	}
+	close(s);
+	/* A resolver only where the guest has none of its own. */
+	int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		const char line[] = "nameserver 10.0.2.3\n";
+		if (write(fd, line, sizeof(line) - 1) < 0) {
+			bh_log_errno(BH_LOG_WARN, "cannot write /etc/resolv.conf");
+		}
+		close(fd);
+	}
+}
+
 void bh_agent_guest_setup(const char *cmdline_path, uid_t uid, gid_t gid)
 {
 	FILE *f = fopen(cmdline_path, "re");
@@ -253,6 +338,8 @@ void bh_agent_guest_setup(const char *cmdline_path, uid_t uid, gid_t gid)
 			mount_share(w + 15, uid, gid);
 		} else if (strncmp(w, "bulkhead.link=", 14) == 0) {
 			address_link(w + 14);
+		} else if (strcmp(w, "bulkhead.net=user") == 0) {
+			user_network();
 		}
 	}
 }

@@ -136,6 +136,9 @@ char *bh_domain_guest_args(const struct bh_domain_spec *spec)
 		const struct bh_domain_link *l = &spec->links[i];
 		fprintf(f, " bulkhead.link=%s,%s/%u", l->mac, l->address, l->prefix);
 	}
+	if (spec->network == BH_NETWORK_USER) {
+		fputs(" bulkhead.net=user", f);
+	}
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

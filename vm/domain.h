@@ -73,7 +73,8 @@ char *bh_domain_cmdline(const char *base_cmdline, enum bh_transport transport);
 
 /* The kernel command line words that tell the agent what to set up at
  * boot, each preceded by a space: " bulkhead.share=TAG,ro|rw,GUEST-PATH" per
- * share and " bulkhead.link=MAC,ADDRESS/PREFIX" per link ("" for none).
+ * share, " bulkhead.link=MAC,ADDRESS/PREFIX" per link and " bulkhead.net=user"
+ * with user networking ("" for none).
  * Returns a malloc'd string, NULL when out of memory. */
 char *bh_domain_guest_args(const struct bh_domain_spec *spec);
 
