@@ -185,7 +185,8 @@ static bool next_number(unsigned long *out)
 	for (;; n++) {
 		char tag[32], dir[PATH_MAX];
 		snprintf(tag, sizeof(tag), PREFIX "%lu", n);
-		if (!bh_paths_tag_state(tag, NULL, dir, sizeof(dir), NULL) || access(dir, F_OK) != 0) {
+		if (!bh_paths_tag_state(tag, NULL, dir, sizeof(dir), NULL) ||
+			access(dir, F_OK) != 0) {
 			break;
 		}
 	}
@@ -249,8 +250,9 @@ static bool overlays_from(struct bh_vm *vm, const char *tag, const char *from)
 		if (!bh_paths_tag_state(from, disks[i], src, sizeof(src), NULL) ||
 			!bh_paths_tag_state(tag, disks[i], dst, sizeof(dst), NULL) ||
 			!bh_image_create_overlay(dst, src)) {
-			bh_cli_tag_error(tag, "cannot make its overlay on %s's %s (see the log above)",
-				from, disks[i]);
+			bh_cli_tag_error(tag,
+				"cannot make its overlay on %s's %s (see the log above)", from,
+				disks[i]);
 			return false;
 		}
 	}
@@ -286,8 +288,8 @@ static int disposable(const char *from, const char *file, int argc, char *argv[]
 		lock = open(marker, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	}
 	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-		bh_cli_tag_error(tag, "cannot create its state directory %s: %s", state,
-			strerror(errno));
+		bh_cli_tag_error(
+			tag, "cannot create its state directory %s: %s", state, strerror(errno));
 		bh_vm_disconnect(vm);
 		return 1;
 	}

@@ -28,7 +28,8 @@ static const struct bh_cli_command commands[] = {
 		bh_cli_stop},
 	{"status", "[--json] TAG", "show a tag's state, base, disks and channel", NULL,
 		bh_cli_status},
-	{"clean", "[--yes] TAG | --disposables", "delete a tag's disks and console log (asks first)",
+	{"clean", "[--yes] TAG | --disposables",
+		"delete a tag's disks and console log (asks first)",
 		"Only that tag's own files are removed; a running tag is refused.\n"
 		"--disposables removes every disposable tag whose owner is gone (a crash).",
 		bh_cli_clean},

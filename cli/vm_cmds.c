@@ -285,8 +285,8 @@ static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {
 		if (s->link_members[i] != 2) {
-			printf("link:    %s, named by %u tags: a link joins exactly two\n", s->links[i],
-				s->link_members[i]);
+			printf("link:    %s, named by %u tags: a link joins exactly two\n",
+				s->links[i], s->link_members[i]);
 			continue;
 		}
 		struct bh_link_member m;

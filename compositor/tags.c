@@ -283,8 +283,8 @@ void bh_tag_compartments(const struct bh_tag *tag, char *buf, size_t size)
 			s->shares[i].host, s->shares[i].rw ? " (rw)" : "");
 	}
 	for (unsigned i = 0; i < s->link_count && n < size; i++) {
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", i == 0 ? "  link " : ", ",
-			s->links[i]);
+		n += (size_t)snprintf(
+			buf + n, size - n, "%s%s", i == 0 ? "  link " : ", ", s->links[i]);
 	}
 	free(s);
 }

@@ -21,31 +21,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "guest-agent/agent.h"
-
-/* The same rule as the host's (vm/share.c): absolute, no "." or "..",
- * [A-Za-z0-9._/+@-]; the host wrote it, but a word the agent mounts on is
- * checked all the same. */
-static bool path_ok(const char *p)
-{
-	if (p[0] != '/' || p[1] == '\0' || strlen(p) >= 256) {
-		return false;
-	}
-	for (const char *c = p; *c; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			    (*c >= '0' && *c <= '9') || strchr("._/+@-", *c) != NULL)) {
-			return false;
-		}
-		if (c[0] == '/' && (c[1] == '/' || c[1] == '\0')) {
-			return false;
-		}
-		if (c[0] == '/' && c[1] == '.' &&
-			(c[2] == '/' || c[2] == '\0' || (c[2] == '.' && (c[3] == '/' || c[3] == '\0')))) {
-			return false;
-		}
-	}
-	return true;
-}
 
 static bool mount_tag_ok(const char *t)
 {
@@ -109,9 +86,10 @@ static void mount_share(char *word, uid_t uid, gid_t gid)
 	*mode++ = '\0';
 	*path++ = '\0';
 	bool rw = strcmp(mode, "rw") == 0;
-	if (!mount_tag_ok(tag) || !(rw || strcmp(mode, "ro") == 0) || !path_ok(path)) {
-		bh_log(BH_LOG_ERROR, "bulkhead.share=%s,%s,%s: a bad tag, mode or path; not mounted",
-			tag, mode, path);
+	if (!mount_tag_ok(tag) || !(rw || strcmp(mode, "ro") == 0) || !bh_path_is_plain(path, 256)) {
+		bh_log(BH_LOG_ERROR,
+			"bulkhead.share=%s,%s,%s: a bad tag, mode or path; not mounted", tag, mode,
+			path);
 		return;
 	}
 	if (mounted_on(path)) {
@@ -201,8 +179,8 @@ static void address_link(char *word)
 	struct in_addr a, mask;
 	if (strlen(mac) != 17 || inet_pton(AF_INET, addr, &a) != 1 || *end != '\0' || prefix < 8 ||
 		prefix > 30) {
-		bh_log(BH_LOG_ERROR, "bulkhead.link=%s,%s/%s: a bad MAC, address or prefix", mac, addr,
-			slash);
+		bh_log(BH_LOG_ERROR, "bulkhead.link=%s,%s/%s: a bad MAC, address or prefix", mac,
+			addr, slash);
 		return;
 	}
 	mask.s_addr = htonl(0xffffffffu << (32 - prefix));
@@ -224,15 +202,15 @@ static void address_link(char *word)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	bool ok = set_inet(s, SIOCSIFADDR, ifname, a) && set_inet(s, SIOCSIFNETMASK, ifname, mask) &&
-		  ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+	bool ok = set_inet(s, SIOCSIFADDR, ifname, a) &&
+		  set_inet(s, SIOCSIFNETMASK, ifname, mask) && ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
 	if (ok) {
 		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 		ok = ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
 	}
 	if (!ok) {
-		bh_log_errno(BH_LOG_ERROR, "link interface %s: cannot set %s/%lu", ifname, addr,
-			prefix);
+		bh_log_errno(
+			BH_LOG_ERROR, "link interface %s: cannot set %s/%lu", ifname, addr, prefix);
 	} else {
 		bh_log(BH_LOG_INFO, "link interface %s: %s/%lu", ifname, addr, prefix);
 	}
@@ -285,8 +263,8 @@ static void user_network(void)
 	inet_pton(AF_INET, "10.0.2.15", &a);
 	inet_pton(AF_INET, "255.255.255.0", &mask);
 	inet_pton(AF_INET, "10.0.2.2", &gw);
-	bool ok = set_inet(s, SIOCSIFADDR, ifname, a) && set_inet(s, SIOCSIFNETMASK, ifname, mask) &&
-		  ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+	bool ok = set_inet(s, SIOCSIFADDR, ifname, a) &&
+		  set_inet(s, SIOCSIFNETMASK, ifname, mask) && ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
 	if (ok) {
 		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 		ok = ioctl(s, SIOCSIFFLAGS, &ifr) == 0;

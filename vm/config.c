@@ -154,7 +154,8 @@ static unsigned link_members(const struct bh_config *config, const char *tag, co
 	for (size_t i = 0; i < config->tag_count; i++) {
 		const struct bh_config_tag *t = &config->tags[i];
 		for (size_t k = 0; k < t->vm_count; k++) {
-			if (strcmp(t->vm[k].key, "link") == 0 && strcmp(t->vm[k].value, link) == 0) {
+			if (strcmp(t->vm[k].key, "link") == 0 &&
+				strcmp(t->vm[k].value, link) == 0) {
 				n++;
 				if (strcmp(t->name, tag) != 0) {
 					snprintf(peer, BH_TAG_MAX + 1, "%s", t->name);

@@ -35,7 +35,7 @@ struct bh_domain_share {
 
 /* The tag's interface on one private link (vm/link.h). */
 struct bh_domain_link {
-	unsigned local_port;  /* 127.0.0.1 ports of the two ends */
+	unsigned local_port; /* 127.0.0.1 ports of the two ends */
 	unsigned remote_port;
 	const char *mac;
 	const char *address; /* the guest's IPv4 address on the link */

@@ -68,8 +68,8 @@ void bh_link_member(unsigned uid, const char *link, const char *tag, const char 
 	}
 	out->local_port = mine;
 	out->remote_port = theirs;
-	snprintf(out->mac, sizeof(out->mac), "0e:%02x:%02x:%02x:%02x:%02x",
-		(unsigned)(m & 0xff), (unsigned)((m >> 8) & 0xff), (unsigned)((m >> 16) & 0xff),
+	snprintf(out->mac, sizeof(out->mac), "0e:%02x:%02x:%02x:%02x:%02x", (unsigned)(m & 0xff),
+		(unsigned)((m >> 8) & 0xff), (unsigned)((m >> 16) & 0xff),
 		(unsigned)((m >> 24) & 0xff), (unsigned)((m >> 32) & 0xff));
 	/* 10.100.0.0 to 10.199.255.255, away from user networking's 10.0.2.0/24;
 	 * the host part avoids .0 and .255 in either byte, and the two ends

@@ -6,33 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/util.h"
 #include "vm/share.h"
-
-static bool guest_path_ok(const char *p)
-{
-	if (p[0] != '/' || p[1] == '\0') {
-		return false;
-	}
-	for (const char *c = p; *c; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			    (*c >= '0' && *c <= '9') || strchr("._/+@-", *c) != NULL)) {
-			return false;
-		}
-	}
-	/* No "." or ".." part, no empty part. */
-	for (const char *part = p + 1;;) {
-		const char *end = strchr(part, '/');
-		size_t n = end != NULL ? (size_t)(end - part) : strlen(part);
-		if (n == 0 || (n == 1 && part[0] == '.') ||
-			(n == 2 && part[0] == '.' && part[1] == '.')) {
-			return false;
-		}
-		if (end == NULL) {
-			return true;
-		}
-		part = end + 1;
-	}
-}
 
 bool bh_share_parse(const char *value, struct bh_share *out, char *error, size_t error_size)
 {
@@ -69,7 +44,7 @@ bool bh_share_parse(const char *value, struct bh_share *out, char *error, size_t
 			"share = %s: the host path must be absolute or start with ~/", value);
 		return false;
 	}
-	if (!guest_path_ok(out->guest)) {
+	if (!bh_path_is_plain(out->guest, sizeof(out->guest))) {
 		snprintf(error, error_size,
 			"share = %s: the guest path must be absolute, not /, without . or .. "
 			"parts, and of letters, digits and ._/+@- only",
@@ -79,8 +54,8 @@ bool bh_share_parse(const char *value, struct bh_share *out, char *error, size_t
 	return true;
 }
 
-bool bh_share_resolve(const struct bh_share *share, char *out, size_t out_size, char *error,
-	size_t error_size)
+bool bh_share_resolve(
+	const struct bh_share *share, char *out, size_t out_size, char *error, size_t error_size)
 {
 	char path[PATH_MAX];
 	const char *home = getenv("HOME");
@@ -103,12 +78,14 @@ bool bh_share_resolve(const struct bh_share *share, char *out, size_t out_size, 
 		snprintf(error, error_size,
 			"share %s: the host folder cannot be found (%s); create it or fix "
 			"`share =` in the config",
-			share->host, n < 0 || (size_t)n >= sizeof(path) ? "too long" : strerror(errno));
+			share->host,
+			n < 0 || (size_t)n >= sizeof(path) ? "too long" : strerror(errno));
 		return false;
 	}
 	if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(error, error_size,
-			"share %s: %s is not a folder; a share is a whole folder", share->host, real);
+			"share %s: %s is not a folder; a share is a whole folder", share->host,
+			real);
 		return false;
 	}
 	if (strlen(real) >= out_size) {
@@ -129,8 +106,8 @@ static bool within(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-bool bh_share_check_protected(const char *dir, const char *const protected_dirs[], char *error,
-	size_t error_size)
+bool bh_share_check_protected(
+	const char *dir, const char *const protected_dirs[], char *error, size_t error_size)
 {
 	for (int i = 0; protected_dirs[i] != NULL; i++) {
 		if (protected_dirs[i][0] != '/') {
@@ -138,7 +115,8 @@ bool bh_share_check_protected(const char *dir, const char *const protected_dirs[
 		}
 		char real[PATH_MAX];
 		/* One that does not exist yet is compared as written. */
-		const char *p = realpath(protected_dirs[i], real) != NULL ? real : protected_dirs[i];
+		const char *p =
+			realpath(protected_dirs[i], real) != NULL ? real : protected_dirs[i];
 		if (within(dir, p) || within(p, dir)) {
 			snprintf(error, error_size,
 				"share %s: it %s %s, where bulkhead keeps tags' disks, bases or "

@@ -27,16 +27,16 @@ bool bh_share_parse(const char *value, struct bh_share *out, char *error, size_t
  * into out (PATH_MAX bytes): what the domain exports, so that no path
  * component is a symlink. False with a sentence in error when it is not an
  * existing directory. */
-bool bh_share_resolve(const struct bh_share *share, char *out, size_t out_size, char *error,
-	size_t error_size);
+bool bh_share_resolve(
+	const struct bh_share *share, char *out, size_t out_size, char *error, size_t error_size);
 
 /* False with a sentence in error when the resolved host folder dir is one
  * of the protected folders (NULL-ended list, resolved here; those that are
  * not absolute paths are skipped) or holds one
  * or lies inside one: bulkhead's own state, bases, runtime files and
  * config, whose disks and settings no guest may see or change. */
-bool bh_share_check_protected(const char *dir, const char *const protected_dirs[], char *error,
-	size_t error_size);
+bool bh_share_check_protected(
+	const char *dir, const char *const protected_dirs[], char *error, size_t error_size);
 
 /* The 9p mount tag of the share at index i: "bh0", "bh1", ... (8 bytes). */
 void bh_share_mount_tag(unsigned i, char out[8]);

@@ -320,7 +320,8 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 		char why[PATH_MAX + 256];
 		if (!bh_share_resolve(&s->shares[i], d->resolved[i], sizeof(d->resolved[i]), why,
 			    sizeof(why)) ||
-			!bh_share_check_protected(d->resolved[i], protected_dirs, why, sizeof(why))) {
+			!bh_share_check_protected(
+				d->resolved[i], protected_dirs, why, sizeof(why))) {
 			set_error(error, "tag %s: %s", tag, why);
 			return false;
 		}
@@ -339,7 +340,8 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 			set_error(error,
 				"tag %s: link %s is named by %u tag%s of the config; a link is a "
 				"cable between exactly two tags: give each pair its own link name",
-				tag, s->links[i], s->link_members[i], s->link_members[i] == 1 ? "" : "s");
+				tag, s->links[i], s->link_members[i],
+				s->link_members[i] == 1 ? "" : "s");
 			return false;
 		}
 		struct bh_link_member *m = &d->members[i];

@@ -83,11 +83,13 @@ static void check_shares_and_links(void)
 	struct bh_vm_settings set = {0};
 	char err[512];
 	CHECK(bh_vm_settings_set(&set, "share", "/srv/a b:/mnt/a", NULL, err, sizeof(err)));
-	CHECK(bh_vm_settings_set(&set, "share", "~/src:/home/guest/src:rw", NULL, err, sizeof(err)));
+	CHECK(bh_vm_settings_set(
+		&set, "share", "~/src:/home/guest/src:rw", NULL, err, sizeof(err)));
 	CHECK(bh_vm_settings_set(&set, "share", "/x:y:/mnt/c:ro", NULL, err, sizeof(err)));
 	CHECK(set.share_count == 3 && !set.shares[0].rw && set.shares[1].rw && !set.shares[2].rw);
 	CHECK(strcmp(set.shares[0].host, "/srv/a b") == 0);
-	CHECK(strcmp(set.shares[2].host, "/x:y") == 0 && strcmp(set.shares[2].guest, "/mnt/c") == 0);
+	CHECK(strcmp(set.shares[2].host, "/x:y") == 0 &&
+		strcmp(set.shares[2].guest, "/mnt/c") == 0);
 	const char *bad[] = {"/srv", "/srv:", ":/mnt", "rel:/mnt", "/srv:mnt", "/srv:/",
 		"/srv:/mnt/../etc", "/srv:/mnt/./x", "/srv:/mnt//x", "/srv:/mnt x", "/srv:/mnt,x",
 		"/srv:/mnt/a", NULL};
@@ -132,11 +134,20 @@ static void check_shares_and_links(void)
 
 	struct bh_domain_spec spec = base_spec();
 	struct bh_domain_share shares[] = {
-		{.source = "/srv/a'b", .mount_tag = "bh0", .guest_path = "/mnt/a", .readonly = true},
-		{.source = "/home/u/src", .mount_tag = "bh1", .guest_path = "/src", .readonly = false},
+		{.source = "/srv/a'b",
+			.mount_tag = "bh0",
+			.guest_path = "/mnt/a",
+			.readonly = true},
+		{.source = "/home/u/src",
+			.mount_tag = "bh1",
+			.guest_path = "/src",
+			.readonly = false},
 	};
-	struct bh_domain_link links[] = {{.local_port = a.local_port, .remote_port = a.remote_port,
-		.mac = a.mac, .address = a.address, .prefix = a.prefix}};
+	struct bh_domain_link links[] = {{.local_port = a.local_port,
+		.remote_port = a.remote_port,
+		.mac = a.mac,
+		.address = a.address,
+		.prefix = a.prefix}};
 	spec.shares = shares;
 	spec.share_count = 2;
 	spec.links = links;
