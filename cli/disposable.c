@@ -101,6 +101,11 @@ static bool destroy(struct bh_vm *vm, const char *tag, bool spawned)
 		i++) {
 		sleep_ms(100);
 	}
+	/* What clean removes for any tag (disks, console log, sockets and
+	 * whatever else the vm library keeps for it), then the rest. */
+	if (ok && !bh_vm_clean(vm, tag, error)) {
+		bh_log(BH_LOG_WARN, "tag %s: clean: %s", tag, error);
+	}
 	char state[PATH_MAX], runtime[PATH_MAX];
 	if (bh_paths_tag_runtime(tag, NULL, runtime, sizeof(runtime), NULL) &&
 		!bh_remove_tree(runtime)) {
