@@ -21,7 +21,7 @@ packages=(
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job
 	foot weston grim wtype wayland-utils gtk-3-examples waypipe xvfb python3
-	fonts-dejavu-core procps psmisc util-linux passwd
+	fonts-dejavu-core procps psmisc util-linux passwd iproute2
 )
 
 as_root() {

@@ -453,6 +453,11 @@ static int parse_tag_and_command(int argc, char *argv[], const char **tag, int *
 	return i < argc ? 0 : -1;
 }
 
+int bh_cli_exec_argv(const char *tag, int argc, char *argv[])
+{
+	return exec_command(tag, argc, argv, false);
+}
+
 int bh_cli_exec(int argc, char *argv[])
 {
 	const char *tag;
@@ -517,6 +522,9 @@ static void run_handle_launched(struct bh_cli_conn *conn, int32_t pid, const cha
 
 int bh_cli_run(int argc, char *argv[])
 {
+	if (argc >= 2 && strcmp(argv[1], "--disposable") == 0) {
+		return bh_cli_run_disposable(argc - 1, argv + 1);
+	}
 	const char *tag;
 	int i;
 	if (parse_tag_and_command(argc, argv, &tag, &i) < 0) {

@@ -12,6 +12,16 @@ struct bh_endpoint;
 /* argv[0] is the command name ("exec", "run", "shell"); each returns the
  * process exit status. */
 int bh_cli_exec(int argc, char *argv[]);
+/* exec of argv in tag's VM, with stdio and the exit status passed through. */
+int bh_cli_exec_argv(const char *tag, int argc, char *argv[]);
+/* run --disposable [--from TAG] -- COMMAND... (disposable.c); argv[0] is
+ * "--disposable". */
+int bh_cli_run_disposable(int argc, char *argv[]);
+/* open --disposable FILE: pushed into a disposable tag, opened with
+ * xdg-open there. */
+int bh_cli_open(int argc, char *argv[]);
+/* clean --disposables: removes every disposable tag no process owns. */
+int bh_cli_clean_disposables(void);
 int bh_cli_run(int argc, char *argv[]);
 int bh_cli_shell(int argc, char *argv[]);
 /* files.c */

@@ -28,8 +28,11 @@ static const struct bh_cli_command commands[] = {
 		bh_cli_stop},
 	{"status", "[--json] TAG", "show a tag's state, base, disks and channel", NULL,
 		bh_cli_status},
-	{"clean", "[--yes] TAG", "delete a tag's disks and console log (asks first)",
-		"Only that tag's own files are removed; a running tag is refused.", bh_cli_clean},
+	{"clean", "[--yes] TAG | --disposables",
+		"delete a tag's disks and console log (asks first)",
+		"Only that tag's own files are removed; a running tag is refused.\n"
+		"--disposables removes every disposable tag whose owner is gone (a crash).",
+		bh_cli_clean},
 	{"rebase", "[TAG]", "move stopped persistent tags onto their newest base",
 		"qemu-img rebase in safe mode: what the guest sees stays byte-identical.",
 		bh_cli_rebase},
@@ -48,11 +51,21 @@ static const struct bh_cli_command commands[] = {
 		bh_cli_base},
 	{"windows", "[--json]", "list the compositor's windows", NULL, bh_cli_windows},
 	{"spawn", "TAG", "open the tag's default app through the compositor", NULL, bh_cli_spawn},
-	{"run", "TAG -- COMMAND [ARG...]", "launch a command in a tag's VM (detached)",
+	{"run", "TAG -- COMMAND [ARG...] | --disposable [--from TAG] -- COMMAND [ARG...]",
+		"launch a command in a tag's VM (detached), or in a disposable tag",
 		"Prints the guest pid of the command and returns at once; the command runs\n"
 		"as the guest user with its output on the guest's console. The tag's proxy\n"
-		"must be running (`bulkheadctl spawn TAG`).",
+		"must be running (`bulkheadctl spawn TAG`).\n"
+		"--disposable makes a new tag disp-N from the base (--from TAG: from the\n"
+		"stopped TAG's disks, through throwaway overlays), runs the command there with\n"
+		"its I/O and status, and destroys the tag with all its files once the command\n"
+		"ended and its last window closed. Needs the session (BULKHEAD_SOCKET).",
 		bh_cli_run},
+	{"open", "--disposable [--from TAG] FILE", "open a host file in a disposable tag",
+		"Pushes FILE into a new disposable tag's /tmp and opens it there with\n"
+		"xdg-open; nothing comes back to the host. The tag goes like run\n"
+		"--disposable's.",
+		bh_cli_open},
 	{"exec", "TAG -- COMMAND [ARG...]", "run a command in a tag's VM, with its I/O and status",
 		"stdin, stdout and stderr pass through (pipelines work); the exit status is\n"
 		"the command's, 128 + N when it was killed by signal N, 255 when the session\n"

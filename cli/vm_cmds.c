@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/exec.h"
 #include "vm/paths.h"
 
 static const char *state_name(enum bh_vm_state state)
@@ -243,6 +244,59 @@ int bh_cli_stop(int argc, char *argv[])
 	return status;
 }
 
+/* The tag's host folders and links, from its settings: what its VM gets at
+ * its next start (and has, while it runs). */
+static json_object *shares_json(const struct bh_vm_settings *s)
+{
+	json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < s->share_count; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "host", json_object_new_string(s->shares[i].host));
+		json_object_object_add(o, "guest", json_object_new_string(s->shares[i].guest));
+		json_object_object_add(
+			o, "mode", json_object_new_string(s->shares[i].rw ? "rw" : "ro"));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *links_json(const char *tag, const struct bh_vm_settings *s)
+{
+	json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < s->link_count; i++) {
+		struct bh_link_member m;
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(s->links[i]));
+		json_object_object_add(o, "peer",
+			s->link_members[i] == 2 ? json_object_new_string(s->link_peers[i]) : NULL);
+		json_object_object_add(o, "address", json_object_new_string(m.address));
+		json_object_object_add(o, "prefix", json_object_new_int((int)m.prefix));
+		json_object_object_add(o, "mac", json_object_new_string(m.mac));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
+{
+	for (unsigned i = 0; i < s->share_count; i++) {
+		printf("share:   %s on %s (%s)\n", s->shares[i].host, s->shares[i].guest,
+			s->shares[i].rw ? "read-write" : "read-only");
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		if (s->link_members[i] != 2) {
+			printf("link:    %s, named by %u tags: a link joins exactly two\n",
+				s->links[i], s->link_members[i]);
+			continue;
+		}
+		struct bh_link_member m;
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
+		printf("link:    %s to %s, address %s/%u, mac %s\n", s->links[i], s->link_peers[i],
+			m.address, m.prefix, m.mac);
+	}
+}
+
 int bh_cli_status(int argc, char *argv[])
 {
 	bool json = false;
@@ -273,6 +327,8 @@ int bh_cli_status(int argc, char *argv[])
 		stat(region, &rst) != 0) {
 		region[0] = '\0';
 	}
+	struct bh_vm_settings settings;
+	bh_cli_tag_settings(tag, &settings);
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(tag));
@@ -288,6 +344,8 @@ int bh_cli_status(int argc, char *argv[])
 		json_object_object_add(o, "uri", json_object_new_string(bh_vm_uri(vm)));
 		json_object_object_add(
 			o, "region", region[0] ? json_object_new_string(region) : NULL);
+		json_object_object_add(o, "shares", shares_json(&settings));
+		json_object_object_add(o, "links", links_json(tag, &settings));
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -301,6 +359,7 @@ int bh_cli_status(int argc, char *argv[])
 			printf("windows: %s%s\n", region[0] ? "through the shared region " : "",
 				region[0] ? region : "through the channel (no shared region)");
 		}
+		print_shares_links(tag, &settings);
 	}
 	bh_vm_disconnect(vm);
 	return 0;
@@ -308,6 +367,9 @@ int bh_cli_status(int argc, char *argv[])
 
 int bh_cli_clean(int argc, char *argv[])
 {
+	if (argc == 2 && strcmp(argv[1], "--disposables") == 0) {
+		return bh_cli_clean_disposables();
+	}
 	bool yes = false;
 	bool *flags[] = {&yes};
 	const char *names[] = {"--yes", NULL};

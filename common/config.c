@@ -172,7 +172,7 @@ static bool add_entry(struct bh_config_entry **list, size_t *count, size_t max, 
 }
 
 static const char *const vm_keys[] = {"memory", "cpus", "base", "network", "root", "accel",
-	"transport", "virtio_mem", "boot_timeout", "shm_size", NULL};
+	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", NULL};
 
 static bool general_key(struct reader *r, const char *name, const char *value)
 {

@@ -5,7 +5,8 @@
  *               clipboard_limit
  *   [keys]      COMBO = ACTION  (e.g. Super+Shift+q = close)
  *   [tag NAME]  colour, app, channel, and the VM keys (memory, cpus, base,
- *               network, root, accel, transport, virtio_mem, boot_timeout)
+ *               network, root, accel, transport, virtio_mem, boot_timeout,
+ *               share and link, which may repeat)
  *
  * Reading never fails as a whole: every error is logged as "FILE:LINE:
  * reason" and the setting keeps its default, so a session always starts. */

@@ -363,3 +363,28 @@ void bh_print_version(const char *prog)
 {
 	printf("%s %s\n", prog, BH_VERSION);
 }
+
+bool bh_path_is_plain(const char *p, size_t max)
+{
+	if (p[0] != '/' || p[1] == '\0' || strlen(p) >= max) {
+		return false;
+	}
+	for (const char *c = p; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			    (*c >= '0' && *c <= '9') || strchr("._/+@-", *c) != NULL)) {
+			return false;
+		}
+	}
+	for (const char *part = p + 1;;) {
+		const char *end = strchr(part, '/');
+		size_t n = end != NULL ? (size_t)(end - part) : strlen(part);
+		if (n == 0 || (n == 1 && part[0] == '.') ||
+			(n == 2 && part[0] == '.' && part[1] == '.')) {
+			return false;
+		}
+		if (end == NULL) {
+			return true;
+		}
+		part = end + 1;
+	}
+}

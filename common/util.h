@@ -93,4 +93,9 @@ uint64_t bh_now_usec(void);
 /* Prints the standard --version line for prog. */
 void bh_print_version(const char *prog);
 
+/* A path that is safe on a kernel command line and as a mount point: absolute,
+ * not "/", shorter than max, made of [A-Za-z0-9._/+@-] only, without empty,
+ * "." or ".." parts (a host folder's place in the guest). */
+bool bh_path_is_plain(const char *path, size_t max);
+
 #endif

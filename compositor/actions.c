@@ -1,5 +1,7 @@
 /* Actions: what key bindings, menu entries and `bulkheadctl action` do,
  * from the names config.c knows to the calls that do them. */
+#include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +10,13 @@
 #include "compositor/actions.h"
 #include "compositor/clipboard.h"
 #include "compositor/config.h"
+#include "compositor/first_run.h"
 #include "compositor/menu.h"
 #include "compositor/status.h"
 #include "compositor/tags.h"
 #include "compositor/view.h"
 #include "compositor/vm_manager.h"
+#include "vm/paths.h"
 
 pid_t bh_action_exec(struct bh_server *server, const char *command)
 {
@@ -24,6 +28,54 @@ pid_t bh_action_exec(struct bh_server *server, const char *command)
 		bh_log(BH_LOG_INFO, "started host command %s (pid %d)", command, (int)pid);
 	}
 	return pid;
+}
+
+pid_t bh_action_disposable(struct bh_server *server)
+{
+	char ctl[4096];
+	bh_ctl_path(ctl, sizeof(ctl));
+	const char *app = server->config->tag_app != NULL ? server->config->tag_app : "foot";
+	const char *argv[] = {ctl, "run", "--disposable", "--", "sh", "-c", app, NULL};
+	pid_t pid = bh_spawn(argv, NULL, NULL, true);
+	if (pid > 0) {
+		bh_log(BH_LOG_INFO, "opening %s in a disposable tag (pid %d)", app, (int)pid);
+	} else {
+		bh_status_note(server, "could not start a disposable tag: bulkheadctl did not run");
+	}
+	return pid;
+}
+
+/* Whether the state dir holds a disposable tag (only then is libvirt
+ * asked). */
+static bool any_disposable(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX + 8];
+	if (!bh_paths_state_root(root, sizeof(root)) ||
+		!bh_path_fmt(dir, sizeof(dir), "%s/tags", root)) {
+		return false;
+	}
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		return false;
+	}
+	struct dirent *e;
+	bool found = false;
+	while (!found && (e = readdir(d)) != NULL) {
+		found = strncmp(e->d_name, "disp-", 5) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+void bh_action_sweep_disposables(struct bh_server *server)
+{
+	if (!any_disposable()) {
+		return;
+	}
+	char ctl[4096];
+	bh_ctl_path(ctl, sizeof(ctl));
+	const char *argv[] = {ctl, "clean", "--disposables", NULL};
+	bh_spawn(argv, NULL, NULL, true);
 }
 
 void bh_action_reload(struct bh_server *server)
@@ -135,6 +187,9 @@ bool bh_action_run(struct bh_server *server, const char *text)
 		break;
 	case BH_ACTION_EXEC:
 		bh_action_exec(server, action.arg);
+		break;
+	case BH_ACTION_DISPOSABLE:
+		bh_action_disposable(server);
 		break;
 	}
 	return true;

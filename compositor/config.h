@@ -23,9 +23,10 @@ enum bh_action_kind {
 	BH_ACTION_RELOAD,
 	BH_ACTION_COPY,
 	BH_ACTION_PASTE,
-	BH_ACTION_TAG,   /* tag N: the N-th [tag] of the config */
-	BH_ACTION_SPAWN, /* spawn TAG */
-	BH_ACTION_EXEC,  /* exec COMMAND, on the host */
+	BH_ACTION_TAG,        /* tag N: the N-th [tag] of the config */
+	BH_ACTION_SPAWN,      /* spawn TAG */
+	BH_ACTION_EXEC,       /* exec COMMAND, on the host */
+	BH_ACTION_DISPOSABLE, /* the default app in a new disposable tag */
 };
 
 /* An action as a binding or bulkheadctl names it ("close", "tag 2"). */

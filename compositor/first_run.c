@@ -36,8 +36,7 @@ struct child {
 
 static struct child *doctor, *build;
 
-/* bulkheadctl beside this binary (build tree or install), else PATH. */
-static void ctl_path(char *out, size_t size)
+void bh_ctl_path(char *out, size_t size)
 {
 	snprintf(out, size, "bulkheadctl");
 	char self[PATH_MAX];
@@ -117,7 +116,7 @@ static struct child *child_start(struct bh_server *server, const char *const arg
 		return NULL;
 	}
 	char ctl[PATH_MAX], script[64];
-	ctl_path(ctl, sizeof(ctl));
+	bh_ctl_path(ctl, sizeof(ctl));
 	/* Its stdout and stderr into the pipe (through /dev/fd: sh's >&N takes
 	 * one digit only); the rest of its stdio as ours. */
 	snprintf(script, sizeof(script), "exec \"$0\" \"$@\" >/dev/fd/%d 2>&1", pipefd[1]);

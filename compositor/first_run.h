@@ -13,6 +13,8 @@ struct bh_server;
  * report arrives through the event loop. False only when it could not be
  * started (logged). */
 bool bh_first_run_check(struct bh_server *server);
+/* bulkheadctl beside this binary (build tree or install), else PATH. */
+void bh_ctl_path(char *out, size_t size);
 /* No base is registered and none is being built: the prompt offers one. */
 bool bh_first_run_offers_base(struct bh_server *server);
 /* Starts `bulkheadctl base build`, its progress shown in the status line. */

@@ -226,7 +226,9 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		json_object *list = json_object_new_array();
 		struct bh_tag *tag;
 		wl_list_for_each (tag, &server->tags, link) {
-			json_object_array_add(list, tag_json(tag));
+			if (!bh_tag_gone(tag)) {
+				json_object_array_add(list, tag_json(tag));
+			}
 		}
 		json_object_object_add(reply, "tags", list);
 		return reply;
@@ -275,6 +277,13 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		const char *kind = bh_menu_kind(server);
 		json_object_object_add(reply, "open",
 			kind != NULL ? json_object_new_string(kind) : NULL);
+		const char *labels[64];
+		size_t n = bh_menu_labels(server, labels, 64);
+		json_object *lines = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			json_object_array_add(lines, json_object_new_string(labels[i]));
+		}
+		json_object_object_add(reply, "lines", lines);
 		return reply;
 	} else if (strcmp(cmd, "reload") == 0) {
 		bh_action_reload(server);

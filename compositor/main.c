@@ -147,6 +147,7 @@ int main(int argc, char *argv[])
 	/* What stands between the user and a first window, once, in the
 	 * status line; not being able to ask is no reason not to run. */
 	bh_first_run_check(&server);
+	bh_action_sweep_disposables(&server);
 	if (startup != NULL) {
 		server.startup_pid = bh_action_exec(&server, startup);
 		if (server.startup_pid < 0 && server.exit_with_startup) {

@@ -9,6 +9,7 @@
 #include <wlr/types/wlr_keyboard.h>
 
 #include "common/util.h"
+#include "compositor/actions.h"
 #include "compositor/first_run.h"
 #include "compositor/menu.h"
 #include "compositor/output.h"
@@ -93,7 +94,12 @@ static void build_entries(struct bh_menu *o)
 	bh_tags_scan_disk(server);
 	struct bh_tag *tag;
 	wl_list_for_each (tag, &server->tags, link) {
+		if (bh_tag_gone(tag)) {
+			continue;
+		}
 		char label[sizeof(o->entries[0].label)];
+		char more[256];
+		bh_tag_compartments(tag, more, sizeof(more));
 		if (tag->state == BH_TAG_FAILED && tag->error != NULL) {
 			snprintf(label, sizeof(label), "[%s]  failed: %s", tag->name, tag->error);
 		} else if (tag->state == BH_TAG_STARTING) {
@@ -103,6 +109,8 @@ static void build_entries(struct bh_menu *o)
 			snprintf(label, sizeof(label), "[%s]  %s", tag->name,
 				bh_tag_state_name(tag->state));
 		}
+		size_t used = strlen(label);
+		snprintf(label + used, sizeof(label) - used, "%s", more);
 		add_entry(o, label, tag->name, NULL);
 		for (size_t i = 0; i < tag->app_count; i++) {
 			char exec[BH_TITLE_MAX + 1];
@@ -112,6 +120,8 @@ static void build_entries(struct bh_menu *o)
 			add_entry(o, label, tag->name, exec);
 		}
 	}
+	/* Last, the entry with no tag: a new disposable tag. */
+	add_entry(o, "[disp-N]  open in a disposable (Super+Shift+d)", "", NULL);
 }
 
 static void apply_filter(struct bh_menu *o)
@@ -234,6 +244,17 @@ const char *bh_menu_kind(struct bh_server *server)
 	}
 }
 
+size_t bh_menu_labels(struct bh_server *server, const char **labels, size_t max)
+{
+	struct bh_menu *o = server->menu;
+	size_t n = 0;
+	for (size_t i = 0; o != NULL && o->kind == MENU_LAUNCHER && i < o->shown_count && n < max;
+		i++) {
+		labels[n++] = o->entries[o->shown[i]].label;
+	}
+	return n;
+}
+
 static void choose(struct bh_menu *o)
 {
 	struct bh_server *server = o->server;
@@ -253,6 +274,11 @@ static void choose(struct bh_menu *o)
 		return;
 	}
 	struct menu_entry e = o->entries[o->shown[o->selected]];
+	if (e.tag[0] == '\0') {
+		menu_close(o);
+		bh_action_disposable(server);
+		return;
+	}
 	char *command = e.command != NULL ? strdup(e.command) : NULL;
 	menu_close(o);
 	chosen(server, e.tag, command);

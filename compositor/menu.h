@@ -21,6 +21,8 @@ void bh_menu_open_prompt(struct bh_server *server, bh_menu_choose_fn choose);
 bool bh_menu_active(struct bh_server *server);
 /* "menu", "prompt", or NULL when neither is open. */
 const char *bh_menu_kind(struct bh_server *server);
+/* The launcher's lines as shown (at most max), for IPC and tests. */
+size_t bh_menu_labels(struct bh_server *server, const char **labels, size_t max);
 /* A key pressed or a click while open; true when it was used. */
 bool bh_menu_key(struct bh_server *server, xkb_keysym_t sym, uint32_t mods);
 bool bh_menu_click(struct bh_server *server, double lx, double ly);

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "compositor/tags.h"
 #include "compositor/text.h"
+#include "vm/config.h"
 #include "vm/paths.h"
 #include "vm/tag.h"
 
@@ -33,6 +34,30 @@ static const uint32_t palette[] = {
 	0xc0392b, /* dark red */
 };
 #define PALETTE_SIZE (sizeof(palette) / sizeof(palette[0]))
+
+/* Disposable tags: shades of warning yellow with black text,
+ * never in the palette above, so a throwaway window never looks like a
+ * kept tag's. */
+static const uint32_t disposable_palette[] = {0xffd600, 0xffea00, 0xfff176, 0xffc400};
+
+bool bh_tag_is_disposable(const struct bh_tag *tag)
+{
+	const char *n = tag->name;
+	if (strncmp(n, "disp-", 5) != 0 || n[5] < '1' || n[5] > '9') {
+		return false;
+	}
+	for (n += 5; *n; n++) {
+		if (*n < '0' || *n > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool bh_tag_gone(const struct bh_tag *tag)
+{
+	return bh_tag_is_disposable(tag) && tag->state == BH_TAG_STOPPED && tag->windows == 0;
+}
 
 const char *bh_tag_state_name(enum bh_tag_state state)
 {
@@ -76,6 +101,11 @@ void bh_tag_assign_colour(struct bh_tag *tag)
 		return;
 	}
 	tag->colour_configured = false;
+	if (bh_tag_is_disposable(tag)) {
+		unsigned long n = strtoul(tag->name + 5, NULL, 10);
+		tag->colour = disposable_palette[n % BH_ARRAY_LEN(disposable_palette)];
+		return;
+	}
 	unsigned used[PALETTE_SIZE] = {0};
 	struct bh_tag *other;
 	wl_list_for_each (other, &server->tags, link) {
@@ -237,4 +267,24 @@ void bh_tags_destroy(struct bh_server *server)
 		wl_list_remove(&tag->link);
 		free(tag);
 	}
+}
+
+void bh_tag_compartments(const struct bh_tag *tag, char *buf, size_t size)
+{
+	struct bh_vm_settings *s = calloc(1, sizeof(*s));
+	buf[0] = '\0';
+	if (s == NULL) {
+		return;
+	}
+	bh_vm_settings_from_config(tag->server->config, tag->name, s);
+	size_t n = 0;
+	for (unsigned i = 0; i < s->share_count && n < size; i++) {
+		n += (size_t)snprintf(buf + n, size - n, "%s%s%s", i == 0 ? "  shares " : ", ",
+			s->shares[i].host, s->shares[i].rw ? " (rw)" : "");
+	}
+	for (unsigned i = 0; i < s->link_count && n < size; i++) {
+		n += (size_t)snprintf(
+			buf + n, size - n, "%s%s", i == 0 ? "  link " : ", ", s->links[i]);
+	}
+	free(s);
 }

@@ -62,6 +62,16 @@ struct bh_tag {
 	struct bh_clipboard_domain *selection; /* its own clipboard, or NULL */
 };
 
+/* disp-N: a disposable tag (cli/disposable.c), framed in its own colours. */
+bool bh_tag_is_disposable(const struct bh_tag *tag);
+/* A disposable that stopped and has no window: gone for good, so the menu
+ * and IPC no longer list it (its number is never used again). */
+bool bh_tag_gone(const struct bh_tag *tag);
+
+/* What the tag's VM is given besides its own disks, from its settings, for
+ * the menu: "  shares ~/src (rw), /data  link lan", or "" when nothing. */
+void bh_tag_compartments(const struct bh_tag *tag, char *buf, size_t size);
+
 /* The tag of that name; with create, a new stopped one when there is none
  * (NULL only when out of memory). */
 struct bh_tag *bh_tag_get(struct bh_server *server, const char *name, bool create);

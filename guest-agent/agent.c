@@ -500,6 +500,11 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		bh_agent_destroy(agent);
 		return NULL;
 	}
+	/* Only a bulkhead VM's kernel command line has bulkhead.share= or
+	 * bulkhead.link= words. */
+	if (geteuid() == 0) {
+		bh_agent_guest_setup("/proc/cmdline", agent->uid, agent->gid);
+	}
 	bh_agent_boot_times(&agent->boot);
 	/* Resolved now: the file helper is this binary, as the guest user. */
 	ssize_t n = readlink("/proc/self/exe", agent->exe_path, sizeof(agent->exe_path) - 1);

@@ -20,6 +20,12 @@ struct bh_agent_options {
 	const char *user;            /* guest user; NULL = the current user */
 };
 
+/* Mounts the host folders and addresses the link interfaces that the
+ * kernel command line in cmdline_path names (guest_setup.c); a writable
+ * share's top is handed to uid:gid. Needs root; each failure is logged and
+ * the rest goes on. */
+void bh_agent_guest_setup(const char *cmdline_path, uid_t uid, gid_t gid);
+
 struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_agent_options *opts);
 void bh_agent_destroy(struct bh_agent *agent);
 /* The agent was told to stop (SIGTERM: the guest shuts down): tells the

@@ -38,7 +38,7 @@ foot=$(command -v foot || true)
 
 # The cache key: every input's identity.
 key=$( (
-	echo v8
+	echo v10
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
 	if [ -x "$benchclient" ]; then sha256sum "$benchclient"; fi
 ) | sha256sum | cut -c1-16)
@@ -56,7 +56,8 @@ cp "$busybox" "$work/bin/busybox"
 
 # Modules in dependency order: for each wanted module, its modules.dep
 # entries first (deepest last in the file, so loaded in reverse), once each.
-wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon crc32c_generic ext4 button evdev"
+# virtio_net for private links, 9pnet_virtio and 9p for host folders.
+wanted="virtio_pci virtio_console virtio_blk virtio_rng virtio_balloon virtio_net 9pnet_virtio 9p crc32c_generic ext4 button evdev"
 order=()
 declare -A seen
 add_module() {
@@ -115,6 +116,18 @@ if [ -n "$foot" ]; then
 	printf '[Desktop Entry]\nType=Application\nName=Foot\nExec=foot\nIcon=foot\n' \
 		>"$work/usr/share/applications/foot.desktop"
 fi
+# xdg-open for `bulkheadctl open --disposable`: this guest has no desktop
+# handlers, so it shows the file in a terminal (or on stdout without foot).
+cat >"$work/usr/bin/xdg-open" <<'OPEN'
+#!/bin/busybox sh
+[ -r "$1" ] || { echo "xdg-open: cannot read $1" >&2; exit 2; }
+echo "xdg-open: $1"
+if command -v foot >/dev/null && [ -n "${WAYLAND_DISPLAY:-}" ]; then
+	exec foot --app-id=xdg-open --hold cat "$1"
+fi
+exec cat "$1"
+OPEN
+chmod 755 "$work/usr/bin/xdg-open"
 printf 'root:x:0:0::/root:/bin/sh\nguest:x:1000:1000::/home/guest:/bin/sh\n' >"$work/etc/passwd"
 printf 'root:x:0:\nguest:x:1000:\n' >"$work/etc/group"
 # busybox acpid reads the power button from /dev/input/event* (evdev) and

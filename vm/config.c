@@ -33,6 +33,50 @@ static bool choice(const char *value, const char *const names[], int *out)
 	return false;
 }
 
+/* share and link may be given more than once: each adds one. */
+static bool add_share(struct bh_vm_settings *s, const char *value, char *error, size_t error_size)
+{
+	if (s->share_count >= BH_SHARES_MAX) {
+		snprintf(error, error_size, "share = %s: at most %d shares per tag", value,
+			BH_SHARES_MAX);
+		return false;
+	}
+	struct bh_share share;
+	if (!bh_share_parse(value, &share, error, error_size)) {
+		return false;
+	}
+	for (unsigned i = 0; i < s->share_count; i++) {
+		if (strcmp(s->shares[i].guest, share.guest) == 0) {
+			snprintf(error, error_size, "share = %s: %s is already shared", value,
+				share.guest);
+			return false;
+		}
+	}
+	s->shares[s->share_count++] = share;
+	return true;
+}
+
+static bool add_link(struct bh_vm_settings *s, const char *value, char *error, size_t error_size)
+{
+	const char *why = NULL;
+	if (!bh_link_name_check(value, &why)) {
+		snprintf(error, error_size, "link = %s: %s", value, why);
+		return false;
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		if (strcmp(s->links[i], value) == 0) {
+			return true;
+		}
+	}
+	if (s->link_count >= BH_LINKS_MAX) {
+		snprintf(error, error_size, "link = %s: at most %d links per tag", value,
+			BH_LINKS_MAX);
+		return false;
+	}
+	strcpy(s->links[s->link_count++], value);
+	return true;
+}
+
 bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *value, bool *known,
 	char *error, size_t error_size)
 {
@@ -95,6 +139,10 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		if (want == NULL) {
 			s->root = (enum bh_root_policy)pick;
 		}
+	} else if (strcmp(key, "share") == 0) {
+		return add_share(s, value, error, error_size);
+	} else if (strcmp(key, "link") == 0) {
+		return add_link(s, value, error, error_size);
 	} else {
 		if (known != NULL) {
 			*known = false;
@@ -107,6 +155,29 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		return false;
 	}
 	return true;
+}
+
+/* The tags of the config that name link (tag itself included); the last
+ * other one into peer. */
+static unsigned link_members(const struct bh_config *config, const char *tag, const char *link,
+	char peer[BH_TAG_MAX + 1])
+{
+	unsigned n = 0;
+	peer[0] = '\0';
+	for (size_t i = 0; i < config->tag_count; i++) {
+		const struct bh_config_tag *t = &config->tags[i];
+		for (size_t k = 0; k < t->vm_count; k++) {
+			if (strcmp(t->vm[k].key, "link") == 0 &&
+				strcmp(t->vm[k].value, link) == 0) {
+				n++;
+				if (strcmp(t->name, tag) != 0) {
+					snprintf(peer, BH_TAG_MAX + 1, "%s", t->name);
+				}
+				break;
+			}
+		}
+	}
+	return n;
 }
 
 bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
@@ -122,6 +193,9 @@ bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 				config->path != NULL ? config->path : "config", t->vm[i].line, error);
 			ok = false;
 		}
+	}
+	for (unsigned i = 0; i < s->link_count; i++) {
+		s->link_members[i] = link_members(config, tag, s->links[i], s->link_peers[i]);
 	}
 	return ok;
 }

@@ -11,7 +11,8 @@
 #include "vm/vm.h"
 
 /* Sets the setting named key (memory, cpus, virtio_mem, base, network,
- * root, accel, transport, boot_timeout) from its text value. Returns false
+ * root, accel, transport, boot_timeout) from its text value; share and link
+ * add one more each time. Returns false
  * with a sentence in error for an unknown key or a bad value; *known tells
  * (when not NULL) whether key is a VM key at all. base is stored as given:
  * value must outlive settings. */

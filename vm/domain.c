@@ -92,6 +92,72 @@ static void emit_shmem(FILE *f, const char *name, unsigned mib)
 		name, mib);
 }
 
+/* Host folders: 9p in mapped mode, so that the guest's owners, modes and
+ * symlinks are kept in xattrs and never become host symlinks or setuid
+ * files, and qemu opens every path component without following host
+ * symlinks. A read-only share is read-only in qemu, whatever the guest
+ * mounts. */
+static void emit_shares(FILE *f, const struct bh_domain_spec *spec)
+{
+	for (unsigned i = 0; i < spec->share_count; i++) {
+		const struct bh_domain_share *s = &spec->shares[i];
+		emit(f,
+			"    <filesystem type='mount' accessmode='mapped'>\n"
+			"      <source dir='%s'/>\n"
+			"      <target dir='%s'/>\n",
+			s->source, s->mount_tag);
+		if (s->readonly) {
+			emit(f, "      <readonly/>\n");
+		}
+		emit(f, "    </filesystem>\n");
+	}
+}
+
+/* Private links: datagrams between two ports of the host's loopback, so
+ * the cable never leaves the machine and the host has no address on it. */
+static void emit_links(FILE *f, const struct bh_domain_spec *spec)
+{
+	for (unsigned i = 0; i < spec->link_count; i++) {
+		const struct bh_domain_link *l = &spec->links[i];
+		emit(f,
+			"    <interface type='udp'>\n"
+			"      <mac address='%s'/>\n"
+			"      <source address='127.0.0.1' port='%u'>\n"
+			"        <local address='127.0.0.1' port='%u'/>\n"
+			"      </source>\n"
+			"      <model type='virtio'/>\n"
+			"    </interface>\n",
+			l->mac, l->remote_port, l->local_port);
+	}
+}
+
+char *bh_domain_guest_args(const struct bh_domain_spec *spec)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL) {
+		return NULL;
+	}
+	for (unsigned i = 0; i < spec->share_count; i++) {
+		const struct bh_domain_share *s = &spec->shares[i];
+		fprintf(f, " bulkhead.share=%s,%s,%s", s->mount_tag, s->readonly ? "ro" : "rw",
+			s->guest_path);
+	}
+	for (unsigned i = 0; i < spec->link_count; i++) {
+		const struct bh_domain_link *l = &spec->links[i];
+		fprintf(f, " bulkhead.link=%s,%s/%u", l->mac, l->address, l->prefix);
+	}
+	if (spec->network == BH_NETWORK_USER) {
+		fputs(" bulkhead.net=user", f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 char *bh_domain_xml(const struct bh_domain_spec *spec)
 {
 	char *buf = NULL;
@@ -173,6 +239,8 @@ char *bh_domain_xml(const struct bh_domain_spec *spec)
 	if (spec->shmem_name != NULL) {
 		emit_shmem(f, spec->shmem_name, spec->shmem_mib);
 	}
+	emit_shares(f, spec);
+	emit_links(f, spec);
 	emit(f, "    <rng model='virtio'>\n"
 		"      <backend model='random'>/dev/urandom</backend>\n"
 		"    </rng>\n");

@@ -25,6 +25,23 @@ enum bh_network {
 /* The port the agent listens on when the channel runs over AF_VSOCK. */
 #define BH_VSOCK_PORT 7235
 
+/* A host folder exported to the guest through 9p (vm/share.h). */
+struct bh_domain_share {
+	const char *source;     /* resolved host directory */
+	const char *mount_tag;  /* "bh0": what the guest mounts */
+	const char *guest_path; /* where the agent mounts it */
+	bool readonly;
+};
+
+/* The tag's interface on one private link (vm/link.h). */
+struct bh_domain_link {
+	unsigned local_port; /* 127.0.0.1 ports of the two ends */
+	unsigned remote_port;
+	const char *mac;
+	const char *address; /* the guest's IPv4 address on the link */
+	unsigned prefix;
+};
+
 /* Everything a domain is made of; all strings are copied into the XML
  * escaped, so any bytes are safe here. */
 struct bh_domain_spec {
@@ -47,12 +64,23 @@ struct bh_domain_spec {
 	 * name (ivshmem-plain, /dev/shm/NAME), or NULL for none. */
 	const char *shmem_name;
 	unsigned shmem_mib;
+	const struct bh_domain_share *shares;
+	unsigned share_count;
+	const struct bh_domain_link *links;
+	unsigned link_count;
 };
 
 /* The kernel command line: console on ttyS0, quiet, a panic ends the
  * domain, base_cmdline (from the base's manifest; may be NULL) appended.
  * Returns a malloc'd string. */
 char *bh_domain_cmdline(const char *base_cmdline, enum bh_transport transport);
+
+/* The kernel command line words that tell the agent what to set up at
+ * boot, each preceded by a space: " bulkhead.share=TAG,ro|rw,GUEST-PATH" per
+ * share, " bulkhead.link=MAC,ADDRESS/PREFIX" per link and " bulkhead.net=user"
+ * with user networking ("" for none).
+ * Returns a malloc'd string, NULL when out of memory. */
+char *bh_domain_guest_args(const struct bh_domain_spec *spec);
 
 /* Returns the domain XML (malloc'd), or NULL on allocation failure. */
 char *bh_domain_xml(const struct bh_domain_spec *spec);

@@ -17,6 +17,7 @@
 #include <wayland-server-core.h>
 
 #include "common/endpoint.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/region.h"
 #include "common/transport.h"
@@ -320,6 +321,91 @@ unsigned bh_vm_region_mib(const struct bh_vm_settings *s)
 	return s->shm_off ? 0 : s->shm_mib ? s->shm_mib : BH_REGION_DEFAULT_MIB;
 }
 
+/* A tag's host folders and link interfaces, ready for its domain spec. */
+struct tag_devices {
+	char resolved[BH_SHARES_MAX][PATH_MAX];
+	char mount_tags[BH_SHARES_MAX][8];
+	struct bh_domain_share shares[BH_SHARES_MAX];
+	struct bh_link_member members[BH_LINKS_MAX];
+	struct bh_domain_link links[BH_LINKS_MAX];
+};
+
+static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct tag_devices *d,
+	struct bh_domain_spec *spec, char error[BH_VM_ERROR_SIZE])
+{
+	/* No share may reach bulkhead's own files. */
+	char state[PATH_MAX] = "", bases[PATH_MAX] = "", runtime[PATH_MAX] = "",
+	     config[PATH_MAX] = "";
+	bh_paths_state_root(state, sizeof(state));
+	bh_paths_bases_root(bases, sizeof(bases));
+	bh_paths_tag_runtime(tag, NULL, runtime, sizeof(runtime), NULL);
+	char *slash = strrchr(runtime, '/'); /* .../bulkhead/tags/<tag> */
+	for (int up = 0; up < 2 && slash != NULL && slash != runtime; up++) {
+		*slash = '\0';
+		slash = strrchr(runtime, '/');
+	}
+	if (bh_config_default_path(config, sizeof(config)) && strrchr(config, '/') != NULL) {
+		*strrchr(config, '/') = '\0';
+	}
+	const char *protected_dirs[] = {state, bases, runtime, config, NULL};
+	for (unsigned i = 0; i < s->share_count && i < BH_SHARES_MAX; i++) {
+		char why[PATH_MAX + 256];
+		if (!bh_share_resolve(&s->shares[i], d->resolved[i], sizeof(d->resolved[i]), why,
+			    sizeof(why)) ||
+			!bh_share_check_protected(
+				d->resolved[i], protected_dirs, why, sizeof(why))) {
+			set_error(error, "tag %s: %s", tag, why);
+			return false;
+		}
+		bh_share_mount_tag(i, d->mount_tags[i]);
+		d->shares[i] = (struct bh_domain_share){
+			.source = d->resolved[i],
+			.mount_tag = d->mount_tags[i],
+			.guest_path = s->shares[i].guest,
+			.readonly = !s->shares[i].rw,
+		};
+	}
+	spec->shares = d->shares;
+	spec->share_count = s->share_count;
+	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
+		if (s->link_members[i] != 2) {
+			set_error(error,
+				"tag %s: link %s is named by %u tag%s of the config; a link is a "
+				"cable between exactly two tags: give each pair its own link name",
+				tag, s->links[i], s->link_members[i],
+				s->link_members[i] == 1 ? "" : "s");
+			return false;
+		}
+		struct bh_link_member *m = &d->members[i];
+		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], m);
+		d->links[i] = (struct bh_domain_link){
+			.local_port = m->local_port,
+			.remote_port = m->remote_port,
+			.mac = m->mac,
+			.address = m->address,
+			.prefix = m->prefix,
+		};
+	}
+	spec->links = d->links;
+	spec->link_count = s->link_count;
+	return true;
+}
+
+/* The kernel command line with the words that tell the agent what to set
+ * up (bh_domain_guest_args) appended. */
+static char *full_cmdline(const char *base_cmdline, const struct bh_domain_spec *spec)
+{
+	char *cmdline = bh_domain_cmdline(base_cmdline, spec->transport);
+	char *args = bh_domain_guest_args(spec);
+	char *out = NULL;
+	if (cmdline != NULL && args != NULL && asprintf(&out, "%s%s", cmdline, args) < 0) {
+		out = NULL;
+	}
+	free(cmdline);
+	free(args);
+	return out;
+}
+
 static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
 	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
 	char error[BH_VM_ERROR_SIZE])
@@ -393,8 +479,6 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 			}
 		}
 	}
-	char *cmdline = bh_domain_cmdline(base_cmdline, s->transport);
-	bh_base_list_free(bases, n);
 	/* Window contents through shared memory: a VM on this machine only. */
 	unsigned region_mib = bh_vm_region_mib(s);
 	bool region = region_mib > 0 && strncmp(vm->uri, "qemu:///", 8) == 0 &&
@@ -408,7 +492,6 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.virtio_mem_mib = s->virtio_mem_mib,
 		.kernel = kernel,
 		.initrd = initrd[0] ? initrd : NULL,
-		.cmdline = cmdline != NULL ? cmdline : "console=ttyS0",
 		.root_disk = p->root,
 		.home_disk = p->home,
 		.console_log = p->console,
@@ -418,8 +501,26 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.shmem_name = region ? p->region_name : NULL,
 		.shmem_mib = region_mib,
 	};
+	struct tag_devices *devices = calloc(1, sizeof(*devices));
+	if (devices == NULL) {
+		bh_base_list_free(bases, n);
+		set_error(error, "out of memory");
+		return false;
+	}
+	if (!tag_devices(tag, s, devices, &spec, error)) {
+		bh_base_list_free(bases, n);
+		free(devices);
+		if (region) {
+			unlink(p->region);
+		}
+		return false;
+	}
+	char *cmdline = full_cmdline(base_cmdline, &spec);
+	bh_base_list_free(bases, n);
+	spec.cmdline = cmdline != NULL ? cmdline : "console=ttyS0";
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
+	free(devices);
 	if (xml == NULL) {
 		set_error(error, "out of memory");
 		return false;

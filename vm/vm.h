@@ -9,6 +9,8 @@
 
 #include "vm/domain.h"
 #include "vm/image.h"
+#include "vm/link.h"
+#include "vm/share.h"
 #include "vm/tag.h"
 
 /* Error sentences returned by this library: one line saying what failed
@@ -37,6 +39,15 @@ struct bh_vm_settings {
 	 * default (BH_REGION_DEFAULT_MIB); shm_off: none, the stream path. */
 	unsigned shm_mib;
 	bool shm_off;
+	struct bh_share shares[BH_SHARES_MAX]; /* share = HOST:GUEST[:rw], in order */
+	unsigned share_count;
+	char links[BH_LINKS_MAX][BH_LINK_NAME_MAX + 1]; /* link = NAME */
+	unsigned link_count;
+	/* Filled by bh_vm_settings_from_config from the other [tag] sections:
+	 * how many tags name each link (this one included), and the other end
+	 * when there are exactly two. */
+	unsigned link_members[BH_LINKS_MAX];
+	char link_peers[BH_LINKS_MAX][BH_TAG_MAX + 1];
 };
 
 enum bh_vm_state {

@@ -75,8 +75,107 @@ static struct bh_domain_spec base_spec(void)
 	};
 }
 
+/* Host folders and private links: the parsers refuse what cannot be
+ * mounted or named safely, the XML is libvirt's, and the guest's words
+ * carry exactly what the agent needs. */
+static void check_shares_and_links(void)
+{
+	struct bh_vm_settings set = {0};
+	char err[512];
+	CHECK(bh_vm_settings_set(&set, "share", "/srv/a b:/mnt/a", NULL, err, sizeof(err)));
+	CHECK(bh_vm_settings_set(
+		&set, "share", "~/src:/home/guest/src:rw", NULL, err, sizeof(err)));
+	CHECK(bh_vm_settings_set(&set, "share", "/x:y:/mnt/c:ro", NULL, err, sizeof(err)));
+	CHECK(set.share_count == 3 && !set.shares[0].rw && set.shares[1].rw && !set.shares[2].rw);
+	CHECK(strcmp(set.shares[0].host, "/srv/a b") == 0);
+	CHECK(strcmp(set.shares[2].host, "/x:y") == 0 &&
+		strcmp(set.shares[2].guest, "/mnt/c") == 0);
+	const char *bad[] = {"/srv", "/srv:", ":/mnt", "rel:/mnt", "/srv:mnt", "/srv:/",
+		"/srv:/mnt/../etc", "/srv:/mnt/./x", "/srv:/mnt//x", "/srv:/mnt x", "/srv:/mnt,x",
+		"/srv:/mnt/a", NULL};
+	for (int i = 0; bad[i] != NULL; i++) {
+		CHECK(!bh_vm_settings_set(&set, "share", bad[i], NULL, err, sizeof(err)));
+	}
+	CHECK(set.share_count == 3);
+	CHECK(bh_vm_settings_set(&set, "link", "lan", NULL, err, sizeof(err)));
+	CHECK(bh_vm_settings_set(&set, "link", "lan", NULL, err, sizeof(err)));
+	CHECK(!bh_vm_settings_set(&set, "link", "LAN", NULL, err, sizeof(err)));
+	CHECK(!bh_vm_settings_set(&set, "link", "a/b", NULL, err, sizeof(err)));
+	CHECK(!bh_vm_settings_set(&set, "link", "", NULL, err, sizeof(err)));
+	CHECK(set.link_count == 1);
+
+	/* The two ends of one link send to each other's port and share its
+	 * /16, not their MAC or address; another link or user, other ports. */
+	struct bh_link_member a, b, other, user2;
+	bh_link_member(1000, "lan", "alpha", "beta", &a);
+	bh_link_member(1000, "lan", "beta", "alpha", &b);
+	bh_link_member(1000, "dmz", "alpha", "beta", &other);
+	bh_link_member(1001, "lan", "alpha", "beta", &user2);
+	CHECK(a.local_port == b.remote_port && a.remote_port == b.local_port);
+	CHECK(a.local_port != a.remote_port);
+	CHECK(strcmp(a.mac, b.mac) != 0 && strcmp(a.address, b.address) != 0);
+	CHECK(strncmp(a.address, b.address, strchr(a.address + 3, '.') - a.address) == 0);
+	CHECK(a.local_port != other.local_port && a.local_port != user2.local_port);
+	CHECK(a.local_port >= 20000 && a.local_port < 60000);
+	CHECK(strncmp(a.mac, "0e:", 3) == 0 && strlen(a.mac) == 17);
+	/* Ends that hash to one port or one address still get two. */
+	bool split = true;
+	for (int i = 0; i < 2000; i++) {
+		char t1[16], t2[16];
+		snprintf(t1, sizeof(t1), "t%d", i);
+		snprintf(t2, sizeof(t2), "u%d", i);
+		struct bh_link_member x, y;
+		bh_link_member(1000, "lan", t1, t2, &x);
+		bh_link_member(1000, "lan", t2, t1, &y);
+		split = split && x.local_port == y.remote_port && x.remote_port == y.local_port &&
+			x.local_port != y.local_port && strcmp(x.address, y.address) != 0;
+	}
+	CHECK(split);
+
+	struct bh_domain_spec spec = base_spec();
+	struct bh_domain_share shares[] = {
+		{.source = "/srv/a'b",
+			.mount_tag = "bh0",
+			.guest_path = "/mnt/a",
+			.readonly = true},
+		{.source = "/home/u/src",
+			.mount_tag = "bh1",
+			.guest_path = "/src",
+			.readonly = false},
+	};
+	struct bh_domain_link links[] = {{.local_port = a.local_port,
+		.remote_port = a.remote_port,
+		.mac = a.mac,
+		.address = a.address,
+		.prefix = a.prefix}};
+	spec.shares = shares;
+	spec.share_count = 2;
+	spec.links = links;
+	spec.link_count = 1;
+	char *xml = bh_domain_xml(&spec);
+	CHECK(count(xml, "<filesystem type='mount' accessmode='mapped'>") == 2);
+	CHECK(count(xml, "<readonly/>") == 1);
+	CHECK(strstr(xml, "<source dir='/srv/a&apos;b'/>") != NULL);
+	CHECK(strstr(xml, "<target dir='bh1'/>") != NULL);
+	CHECK(count(xml, "<interface type='udp'>") == 1);
+	char local[64];
+	snprintf(local, sizeof(local), "<local address='127.0.0.1' port='%u'/>", a.local_port);
+	CHECK(strstr(xml, local) != NULL);
+	CHECK(strstr(xml, "<interface type='user'>") == NULL);
+	validate(xml, "the domain with shares and a link");
+	free(xml);
+	char *args = bh_domain_guest_args(&spec);
+	char want[256];
+	snprintf(want, sizeof(want),
+		" bulkhead.share=bh0,ro,/mnt/a bulkhead.share=bh1,rw,/src bulkhead.link=%s,%s/16",
+		a.mac, a.address);
+	CHECK(args != NULL && strcmp(args, want) == 0);
+	free(args);
+}
+
 int main(void)
 {
+	check_shares_and_links();
 	/* The default: serial channel, no network, balloon with free page
 	 * reporting, TCG. */
 	struct bh_domain_spec spec = base_spec();
