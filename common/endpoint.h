@@ -233,6 +233,9 @@ enum bh_control_msg {
 /* From the host: compress buffer data with LZ4 (the tag's compress = lz4);
  * from the agent: it can. */
 #define BH_CAP_LZ4 16u
+/* From the host: X11 apps run in this tag (its xwayland = on, the
+ * default); from the agent: it can run Xwayland for them. */
+#define BH_CAP_X11 32u
 
 /*
  * Session streams (exec, push, pull): every message starts with one type

@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "guest-agent/agent.h"
 #include "guest-agent/relay_guest.h"
+#include "guest-agent/xwayland.h"
 
 #define RETRY_MSEC 1000
 
@@ -41,6 +42,7 @@ struct bh_agent {
 	bool connected;
 	struct bh_boot_times boot;
 	struct bh_relay_guest *relay;
+	struct bh_xwayland *xwayland;
 };
 
 static const struct bh_endpoint_listener endpoint_listener;
@@ -90,6 +92,11 @@ const char *bh_agent_wayland_display(const struct bh_agent *agent)
 	return agent->wayland_display;
 }
 
+const char *bh_agent_x_display(const struct bh_agent *agent)
+{
+	return bh_xwayland_display(agent->xwayland);
+}
+
 bool bh_agent_connected(const struct bh_agent *agent)
 {
 	return agent->connected;
@@ -111,7 +118,8 @@ static void send_hello(struct bh_agent *agent)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4;
+	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4 |
+			BH_CAP_X11;
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
 	bh_msg_u32(&msg, n);
@@ -178,6 +186,9 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 		bh_relay_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
 		if (host_caps & BH_CAP_LZ4) {
 			bh_log(BH_LOG_INFO, "the host asked for lz4-compressed buffer data");
+		}
+		if (agent != NULL) {
+			bh_xwayland_set_enabled(agent->xwayland, (host_caps & BH_CAP_X11) != 0);
 		}
 		return true;
 	}
@@ -339,6 +350,10 @@ static int agent_handle_sigchld(int sig, void *data)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct bh_agent *agent = data;
+		if (bh_xwayland_reaped(agent->xwayland, pid, status)) {
+			continue;
+		}
 		if (!bh_agent_exec_reaped(pid, status)) {
 			bh_log(BH_LOG_INFO, "launched pid %d ended with status %d", (int)pid,
 				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -463,6 +478,11 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		bh_agent_destroy(agent);
 		return NULL;
 	}
+	agent->xwayland = bh_xwayland_create(agent, agent->relay);
+	if (agent->xwayland == NULL) {
+		bh_agent_destroy(agent);
+		return NULL;
+	}
 	if (!agent->listen) {
 		agent_handle_retry(agent);
 	}
@@ -491,6 +511,7 @@ void bh_agent_destroy(struct bh_agent *agent)
 		return;
 	}
 	bh_endpoint_destroy(agent->endpoint);
+	bh_xwayland_destroy(agent->xwayland);
 	bh_relay_guest_destroy(agent->relay);
 	if (agent->listen_source != NULL) {
 		wl_event_source_remove(agent->listen_source);
