@@ -213,16 +213,22 @@ static bool find_xwayland(char *path, size_t size)
 static int server_handle_ready(int fd, uint32_t mask, void *data)
 {
 	struct bh_xwayland *xw = data;
+	/* The X server writes the number and the newline separately: it is
+	 * ready at the newline, and the pipe stays open until then. */
 	char buf[32];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0 && errno == EAGAIN) {
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return 0;
+	}
+	bool ready = n > 0 && memchr(buf, '\n', (size_t)n) != NULL;
+	if (n > 0 && !ready) {
 		return 0;
 	}
 	wl_event_source_remove(xw->ready_source);
 	xw->ready_source = NULL;
 	close(xw->ready_fd);
 	xw->ready_fd = -1;
-	if (n <= 0) {
+	if (!ready) {
 		bh_log(BH_LOG_ERROR, "Xwayland ended before it was ready; see its messages above");
 		return 0;
 	}

@@ -16,6 +16,7 @@
 
 #include <wayland-client-protocol.h>
 #include <wayland-server-core.h>
+#include <xcb/composite.h>
 #include <xcb/xcb.h>
 
 #include "common/log.h"
@@ -58,6 +59,7 @@ static const char *const atom_names[ATOM_COUNT] = {
 	[ATOM_TEXT] = "TEXT",
 	[ATOM_INCR] = "INCR",
 	[ATOM_BH_SELECTION] = "_BULKHEAD_SELECTION",
+	[ATOM_WM_S0] = "WM_S0",
 };
 
 static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win);
@@ -561,6 +563,9 @@ static void window_make_subsurface(struct bh_xwm *xwm, struct xwm_window *win)
 
 static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win)
 {
+	bh_log(BH_LOG_DEBUG, "try role 0x%x: surface %u mapped %d managed %d or %d ready %d live %d",
+		win->id, win->surface, win->mapped, win->managed, win->override_redirect,
+		bh_xwl_conn_ready(xwm->conn), bh_xwl_conn_surface_live(xwm->conn, win->surface));
 	if (win->toplevel != 0 || win->subsurface != 0 || win->surface == 0 || !win->mapped ||
 		!bh_xwl_conn_ready(xwm->conn) || !bh_xwl_conn_surface_live(xwm->conn, win->surface)) {
 		return;
@@ -771,6 +776,7 @@ static void handle_client_message(struct bh_xwm *xwm, xcb_client_message_event_t
 static void handle_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 {
 	uint8_t type = ev->response_type & 0x7f;
+	bh_log(BH_LOG_DEBUG, "X event %u", type);
 	switch (type) {
 	case XCB_CREATE_NOTIFY:
 		handle_create(xwm, (xcb_create_notify_event_t *)ev);
@@ -965,6 +971,8 @@ bool bh_xwm_connect(struct bh_xwm *xwm, int wm_fd)
 		xwm_disconnect(xwm);
 		return false;
 	}
+	/* Xwayland gives a wl_surface only to windows redirected this way. */
+	xcb_composite_redirect_subwindows(xwm->x, root, XCB_COMPOSITE_REDIRECT_MANUAL);
 	/* _NET_SUPPORTING_WM_CHECK: toolkits look for a window manager. */
 	xwm->check_window = xcb_generate_id(xwm->x);
 	xcb_create_window(xwm->x, XCB_COPY_FROM_PARENT, xwm->check_window, root, 0, 0, 1, 1, 0,
@@ -978,6 +986,10 @@ bool bh_xwm_connect(struct bh_xwm *xwm, int wm_fd)
 	const uint32_t supported[] = {xwm->atoms[ATOM_NET_ACTIVE_WINDOW],
 		xwm->atoms[ATOM_NET_SUPPORTING_WM_CHECK], xwm->atoms[ATOM_NET_WM_NAME]};
 	set_cardinal(xwm, root, xwm->atoms[ATOM_NET_SUPPORTED], XCB_ATOM_ATOM, supported, 3);
+	/* Owning WM_S0 says a window manager runs: Xwayland (started with -wm)
+	 * accepts X clients only from then on. */
+	xcb_set_selection_owner(
+		xwm->x, xwm->check_window, xwm->atoms[ATOM_WM_S0], XCB_CURRENT_TIME);
 	bh_xwm_selection_init(xwm);
 	xcb_flush(xwm->x);
 	xwm->source = wl_event_loop_add_fd(

@@ -29,6 +29,7 @@ enum xwm_atom {
 	ATOM_TEXT,
 	ATOM_INCR,
 	ATOM_BH_SELECTION,
+	ATOM_WM_S0,
 	ATOM_COUNT,
 };
 
