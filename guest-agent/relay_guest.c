@@ -716,9 +716,13 @@ static bool handle_request(
 	uint8_t moved[BH_WL_MAX_MESSAGE];
 	if (client->xwl != NULL && size <= sizeof(moved)) {
 		memcpy(moved, data, size);
-		if (!bh_xwl_conn_request(client->xwl, &m, moved, size)) {
+		int relay = bh_xwl_conn_request(client->xwl, &m, moved, size);
+		if (relay < 0) {
 			client_fail(client, "Xwayland's message cannot be relayed");
 			return false;
+		}
+		if (relay == 0 && !msg.held) {
+			return true; /* sent by the X window manager's part */
 		}
 		data = moved;
 	}

@@ -285,6 +285,11 @@ uint32_t bh_xwl_conn_data_device_manager(const struct bh_xwl_conn *conn)
 	return conn->ddm;
 }
 
+uint32_t bh_xwl_conn_seat(const struct bh_xwl_conn *conn)
+{
+	return conn->seat != 0 ? bh_xwl_conn_host_id(conn->seat) : 0;
+}
+
 uint32_t bh_xwl_conn_serial(const struct bh_xwl_conn *conn)
 {
 	return conn->serial;
@@ -349,8 +354,9 @@ static uint32_t word_at(const uint8_t *data, size_t pos)
 	return w;
 }
 
-/* What the manager follows of Xwayland's requests (guest ids). */
-static void note_request(struct bh_xwl_conn *conn, const struct bh_wl_msg *m)
+/* What the manager follows of Xwayland's requests (guest ids). A new
+ * surface is told of once the request that makes it is on its way. */
+static uint32_t note_request(struct bh_xwl_conn *conn, const struct bh_wl_msg *m)
 {
 	const struct wl_interface *iface = m->interface;
 	if (iface == &wl_compositor_interface && m->opcode == WL_COMPOSITOR_CREATE_SURFACE) {
@@ -358,14 +364,12 @@ static void note_request(struct bh_xwl_conn *conn, const struct bh_wl_msg *m)
 		if (s != NULL) {
 			memset(s, 0, sizeof(*s));
 			s->live = true;
-			if (conn->listener->surface_created != NULL) {
-				conn->listener->surface_created(conn->user, m->args[0]);
-			}
+			return m->args[0];
 		}
 	} else if (iface == &wl_surface_interface) {
 		struct surface_info *s = surface_get(conn, m->object, false);
 		if (s == NULL || !s->live) {
-			return;
+			return 0;
 		}
 		switch (m->opcode) {
 		case WL_SURFACE_DESTROY:
@@ -403,21 +407,33 @@ static void note_request(struct bh_xwl_conn *conn, const struct bh_wl_msg *m)
 			conn->seat = m->args[3];
 		}
 	}
+	return 0;
 }
 
-bool bh_xwl_conn_request(
+int bh_xwl_conn_request(
 	struct bh_xwl_conn *conn, const struct bh_wl_msg *m, uint8_t *data, size_t size)
 {
-	note_request(conn, m);
+	uint32_t created = note_request(conn, m);
 	const struct wl_message *msg = &m->interface->methods[m->opcode];
 	if (!translate(msg, data, size, true)) {
 		bh_log(BH_LOG_ERROR, "Xwayland's %s.%s cannot be relayed", m->interface->name,
 			m->name);
-		return false;
+		return -1;
 	}
 	uint32_t object = bh_xwl_conn_host_id(m->object);
 	memcpy(data, &object, 4);
-	return true;
+	if (created == 0) {
+		return 1;
+	}
+	/* The manager may give the new surface a role at once: the host must
+	 * have the surface first. */
+	if (!link_send(conn, data, size)) {
+		return -1;
+	}
+	if (conn->listener->surface_created != NULL) {
+		conn->listener->surface_created(conn->user, created);
+	}
+	return 0;
 }
 
 /* The host checks the window manager is alive. */
@@ -652,6 +668,11 @@ int bh_xwl_conn_event(struct bh_xwl_conn *conn, uint8_t *data, size_t size, int 
 		if (s != NULL) {
 			return own_event(
 				conn, s->iface, s->dispatch, s->owner, object, data, size, fds, nfds);
+		}
+		if (bh_wl_wire_object(conn->link.wire, object, NULL) == NULL) {
+			/* one of the manager's, destroyed by it since: the host's
+			 * late events go nowhere (Xwayland makes no server objects) */
+			return 0;
 		}
 	} else {
 		object -= BH_XWL_OWN_IDS;

@@ -52,12 +52,13 @@ void bh_xwl_conn_destroy(struct bh_xwl_conn *conn);
 
 /* The relay's side (relay_guest.c). attach: the connection starts (sends
  * the id reservation). request: Xwayland's message m, parsed, translated in
- * place (data, size) to host ids; false: end the client (logged). event: a
+ * place (data, size) to host ids; 1 = relay it, 0 = it went already, -1 =
+ * end the client (logged). event: a
  * host message translated in place to guest ids; 1 = forward it, 0 = it
  * was the manager's, -1 = end the client (logged); it takes the fds of a
  * message it keeps from the front of fds. closed: the link is gone. */
 void bh_xwl_conn_attach(struct bh_xwl_conn *conn, const struct bh_xwl_link *link);
-bool bh_xwl_conn_request(
+int bh_xwl_conn_request(
 	struct bh_xwl_conn *conn, const struct bh_wl_msg *m, uint8_t *data, size_t size);
 int bh_xwl_conn_event(struct bh_xwl_conn *conn, uint8_t *data, size_t size, int *fds, size_t *nfds);
 void bh_xwl_conn_closed(struct bh_xwl_conn *conn);
@@ -78,6 +79,8 @@ uint32_t bh_xwl_conn_subcompositor(const struct bh_xwl_conn *conn);
 uint32_t bh_xwl_conn_data_device(const struct bh_xwl_conn *conn);
 uint32_t bh_xwl_conn_data_device_manager(const struct bh_xwl_conn *conn);
 uint32_t bh_xwl_conn_serial(const struct bh_xwl_conn *conn);
+/* Xwayland's wl_seat (host id), 0 until it bound one. */
+uint32_t bh_xwl_conn_seat(const struct bh_xwl_conn *conn);
 /* A new object of the manager (0 when its ids are used up); its events go
  * to dispatch(owner, ...). */
 uint32_t bh_xwl_conn_new_id(struct bh_xwl_conn *conn, const struct wl_interface *iface,

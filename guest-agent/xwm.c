@@ -590,8 +590,9 @@ static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win)
 
 static void handle_create(struct bh_xwm *xwm, xcb_create_notify_event_t *ev)
 {
-	if (ev->parent != xwm->screen->root || ev->window == xwm->check_window ||
-		window_find(xwm, ev->window) != NULL) {
+	const xcb_setup_t *setup = xcb_get_setup(xwm->x);
+	bool ours = (ev->window & ~setup->resource_id_mask) == setup->resource_id_base;
+	if (ev->parent != xwm->screen->root || ours || window_find(xwm, ev->window) != NULL) {
 		return;
 	}
 	if (xwm->window_count >= MAX_WINDOWS) {
@@ -808,10 +809,19 @@ static void handle_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 		handle_property(xwm, (xcb_property_notify_event_t *)ev);
 		break;
 	case XCB_CLIENT_MESSAGE:
-		handle_client_message(xwm, (xcb_client_message_event_t *)ev);
+		/* Only Xwayland names surfaces: a client's SendEvent (flagged in
+		 * the type's top bit) could name any surface of the connection. */
+		if (!(ev->response_type & 0x80)) {
+			handle_client_message(xwm, (xcb_client_message_event_t *)ev);
+		}
 		break;
-	case 0:
-		break; /* an error of a request of ours: the window went meanwhile */
+	case 0: {
+		/* an error of a request of ours: mostly a window gone meanwhile */
+		xcb_generic_error_t *e = (xcb_generic_error_t *)ev;
+		bh_log(BH_LOG_DEBUG, "X error %u of request %u.%u", e->error_code, e->major_code,
+			e->minor_code);
+		break;
+	}
 	default:
 		bh_xwm_selection_event(xwm, ev);
 		break;

@@ -19,9 +19,16 @@ IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 VPOINTER=$BH_BUILD_ROOT/tests/relay/vpointer
 CLIP=$BH_BUILD_ROOT/tests/relay/clip-client
 EVIL_X=$BH_BUILD_ROOT/tests/relay/evil-x11
+CHANNEL2=$BH_TMP/channel2.sock
+printf '[tag t2]\nchannel = unix:%s\napp =\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
+"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
+	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
+BH_CLEANUP_PIDS+=("$!")
+bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
 start_compositor
 spawn_tag
+"$CTL" spawn t2 >/dev/null || bh_fail "bulkheadctl spawn t2 failed"
 HOST_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
 
 GUEST_RUN=$XDG_RUNTIME_DIR
@@ -56,11 +63,11 @@ for l in sys.stdin:
     w = json.loads(l)
     if w["id"] == int(sys.argv[1]): print(w.get(sys.argv[2]))' "$1" "$2"
 }
-[ -z "$(pgrep -u "$(id -u nobody)" -x Xwayland 2>/dev/null; pgrep -x -P "$AGENT_PID" Xwayland)" ] ||
+[ -z "$(pgrep -x -P "$AGENT_PID" Xwayland)" ] ||
 	bh_fail "Xwayland runs before any X client connected"
 
 # 1. xterm: a framed t1 window titled from X
-guest_run xterm -xrm 'XTerm*selectToClipboard: true' -T "xterm of t1" -class XTermT1 \
+guest_run xterm -xrm '*selectToClipboard: true' -T "xterm of t1" -class XTermT1 \
 	-e sh -c "read -r line; printf '%s' \"\$line\" > '$OUT/typed'; sleep 60"
 XTERM_PID=$GUEST_PID
 read -r xid x y w h title < <(python3 "$IPC" wait-window t1 XTermT1 30) ||
@@ -85,4 +92,107 @@ bh_wait_for 10 test -s "$OUT/typed" || bh_fail "xterm never received Return"
 	bh_fail "xterm received '$(cat "$OUT/typed")' instead of the typed text"
 echo "xterm: received 'typed into X'"
 
+
+# 3. an override-redirect window (a menu) opens where its client put it:
+# at +40,+30 from its top-level's corner, over it
+guest_run stdbuf -oL "$BH_BUILD_ROOT/tests/relay/x11-client" menu
+MENU_PID=$GUEST_PID
+read -r mid mx my mw mh mtitle < <(python3 "$IPC" wait-window t1 X11Menu 20) ||
+	bh_fail "the menu test's top-level showed no t1 window"
+bh_wait_for 10 grep -q "menu at" "$BH_TMP/clients.log" || bh_fail "the menu test client made no menu"
+sleep 1.5
+shot menu
+read -r count gx0 gy0 gx1 gy1 < <(python3 "$PROBE" "$BH_TMP/menu.png" box 0 255 0)
+echo "menu: top-level at $mx,$my; $count green pixels from $gx0,$gy0 to $gx1,$gy1"
+[ "$count" -ge 9000 ] || bh_fail "the override-redirect menu is not on screen ($count green pixels)"
+[ "$gx0" = $((mx + 40)) ] && [ "$gy0" = $((my + 30)) ] ||
+	bh_fail "the menu is at $gx0,$gy0, not at +40,+30 from its top-level ($mx,$my)"
+kill "$MENU_PID"
+
+# 4. the close binding (Super+Shift+q) ends an X window
+guest_run xmessage -title "x11 message" "hello from X"
+MSG_PID=$GUEST_PID
+read -r msgid _ < <(python3 "$IPC" wait-window t1 Xmessage 20) || bh_fail "xmessage showed no t1 window"
+[ "$(window_field "$msgid" title)" = "[t1] x11 message" ] ||
+	bh_fail "xmessage's title is '$(window_field "$msgid" title)'"
+python3 "$IPC" focus "$msgid"
+sleep 0.5
+host_key -M logo -M shift -k q -m shift -m logo
+bh_wait_for 10 sh -c "! kill -0 $MSG_PID 2>/dev/null" || bh_fail "Super+Shift+q did not end xmessage"
+bh_wait_for 5 sh -c "! python3 '$IPC' windows | grep -q 'x11 message'" ||
+	bh_fail "xmessage's window stayed after it ended"
+echo "close: Super+Shift+q ended xmessage"
+
+# 5. copy in xterm (a drag selects "typed into X" into CLIPBOARD), paste in
+# a Wayland client of t1; a client of t2 gets nothing of it
+python3 "$IPC" focus "$xid"
+sleep 0.5
+WAYLAND_DISPLAY=$HOST_DISPLAY "$VPOINTER" drag $((x + 3)) $((y + 9)) $((x + 3 + 6 * 12 + 2)) $((y + 9)) ||
+	bh_fail "vpointer failed"
+bh_wait_for 10 grep -q "X selection" "$BH_TMP/agent.log" ||
+	bh_fail "the agent did not offer xterm's selection to the host"
+paste() { # TAG DISPLAY
+	"${AS_GUEST[@]}" WAYLAND_DISPLAY=$2 "$CLIP" paste 5 >"$BH_TMP/paste-$1.out" 2>&1 &
+	local pid=$!
+	BH_CLEANUP_PIDS+=("$pid")
+	if read -r pid_window _ < <(python3 "$IPC" wait-window "$1" clip-paste 15); then
+		python3 "$IPC" focus "$pid_window" 2>/dev/null
+	elif kill -0 "$pid" 2>/dev/null; then
+		bh_fail "the paste window of $1 never mapped"
+	fi
+	wait "$pid"
+	cat "$BH_TMP/paste-$1.out"
+}
+out=$(paste t1 $GUEST_DISPLAY)
+echo "t1 paste: $out"
+[ "$out" = "pasted: typed into X" ] || bh_fail "a Wayland client of t1 could not paste xterm's copy"
+out=$(paste t2 ${GUEST_DISPLAY}2)
+echo "t2 paste: $out"
+case "$out" in *"typed into X"*) bh_fail "a t2 window read t1's X selection" ;; esac
+
+# 6. an X11 and a Wayland window of t1 side by side
+guest_run foot --app-id=x11-foot sh -c "echo a Wayland terminal of t1; sleep 60"
+read -r fid _ < <(python3 "$IPC" wait-window t1 x11-foot 20) || bh_fail "foot showed no t1 window"
+sleep 1
+shot side-by-side
+[ -n "${BH_X11_SHOT:-}" ] && cp "$BH_TMP/side-by-side.png" "$BH_X11_SHOT"
+
+# 7. a hostile X client ends only itself
+"${AS_GUEST[@]}" timeout 30 "$BH_BUILD_ROOT/tests/relay/x11-client" hostile >"$BH_TMP/hostile.out" 2>&1
+grep -q "cut off" "$BH_TMP/hostile.out" ||
+	bh_fail "Xwayland did not cut the hostile client off: $(cat "$BH_TMP/hostile.out")"
+kill -0 "$AGENT_PID" || bh_fail "the agent died of a hostile X client"
+[ -n "$(window_field "$xid" title)" ] || bh_fail "xterm's window went with the hostile client"
+echo "hostile: cut off by Xwayland; the agent and xterm live on"
+
+# 8. a flood of top-levels ends at most the guest's Xwayland (each X window's
+# pixmap is a shm pool of Xwayland's connection: the host's pool limit ends
+# that connection), never the agent or the tag's Wayland clients
+"${AS_GUEST[@]}" timeout 60 "$BH_BUILD_ROOT/tests/relay/x11-client" flood 600 >"$BH_TMP/flood.out" 2>&1
+grep -q "mapped 600" "$BH_TMP/flood.out" || bh_fail "the flood client failed: $(cat "$BH_TMP/flood.out")"
+sleep 2
+kill -0 "$AGENT_PID" || bh_fail "the agent died of a flood of X top-levels"
+[ -n "$(window_field "$fid" title)" ] || bh_fail "foot's window went with the X flood"
+shown=$(python3 "$IPC" windows | grep -c "X11Flood")
+echo "flood: 600 top-levels, $shown shown; the agent and foot live on"
+[ "$shown" -le 256 ] || bh_fail "$shown flood windows are shown, over the window manager's 256"
+
+# 9. Xwayland ending starts again with the next X client
+XW_PID=$(sed -n 's/.*started Xwayland on display .* (pid \([0-9]*\)).*/\1/p' "$BH_TMP/agent.log" | tail -1)
+kill -9 "$XW_PID" 2>/dev/null # unless the flood ended it
+bh_wait_for 10 grep -q "Xwayland on .* \(was killed\|ended\)" "$BH_TMP/agent.log" ||
+	bh_fail "the agent did not notice Xwayland's end"
+guest_run xmessage -title "after restart" "again"
+read -r _ < <(python3 "$IPC" wait-window t1 Xmessage 30) ||
+	bh_fail "no X window after Xwayland ended (agent log: $(tail -3 "$BH_TMP/agent.log"))"
+grep -q "started Xwayland on display .* again" "$BH_TMP/agent.log" ||
+	bh_fail "the agent did not log Xwayland's new start"
+echo "restart: Xwayland started again for the next X client"
+
+if grep -h -E "guest Wayland client.*ended" "$BH_TMP"/agent.log | grep -v "shm pools"; then
+	bh_fail "the relay ended a guest client (above)"
+fi
+kill -0 "$AGENT_PID" || bh_fail "the agent is gone"
+grep -q "host connected" "$BH_TMP/agent2.log" && ! grep -q -E " (error|warn) " "$BH_TMP/agent2.log" ||
+	bh_fail "t2's agent was touched: $(tail -3 "$BH_TMP/agent2.log")"
 echo PASS
