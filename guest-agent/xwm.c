@@ -145,6 +145,9 @@ static void window_drop_role(struct bh_xwm *xwm, struct xwm_window *win)
 static void window_destroy(struct bh_xwm *xwm, struct xwm_window *win)
 {
 	window_drop_role(xwm, win);
+	if (win->managed) {
+		xwm->managed_count--;
+	}
 	struct xwm_window *other;
 	wl_list_for_each (other, &xwm->windows, link) {
 		if (other->role_parent == win) {
@@ -629,6 +632,19 @@ static void handle_map_request(struct bh_xwm *xwm, xcb_map_request_event_t *ev)
 		xcb_map_window(xwm->x, ev->window);
 		return;
 	}
+	/* Every mapped X window costs Xwayland a pixmap, a shm pool on the
+	 * host: past the limit a flood stays unmapped rather than end
+	 * Xwayland's connection at the host's pool limit. */
+	if (xwm->managed_count >= BH_XWM_MAX_VIEWS) {
+		if (!xwm->flood_logged) {
+			bh_log(BH_LOG_WARN,
+				"X window manager: %d X windows are shown already; more are not",
+				BH_XWM_MAX_VIEWS);
+			xwm->flood_logged = true;
+		}
+		return;
+	}
+	xwm->managed_count++;
 	window_read_title(xwm, win);
 	window_read_class(xwm, win);
 	window_read_hints(xwm, win);
@@ -667,6 +683,7 @@ static void handle_unmap(struct bh_xwm *xwm, xcb_unmap_notify_event_t *ev)
 	win->surface = 0; /* Xwayland makes a new one at the next map */
 	if (win->managed) {
 		win->managed = false;
+		xwm->managed_count--;
 		const uint32_t state[] = {0, XCB_NONE}; /* WithdrawnState */
 		set_cardinal(
 			xwm, win->id, xwm->atoms[ATOM_WM_STATE], xwm->atoms[ATOM_WM_STATE], state, 2);

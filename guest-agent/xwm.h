@@ -12,9 +12,10 @@ struct wl_event_loop;
 struct bh_xwm;
 struct bh_xwl_conn;
 
-/* Most X windows given a host window (toplevel or subsurface) at once;
- * more are left unshown (a flood of top-levels shows this many). */
-#define BH_XWM_MAX_VIEWS 256
+/* Most X top-levels mapped (and shown on the host) at once; more stay
+ * unmapped (a flood of top-levels shows this many). Each costs Xwayland a
+ * shm pool or two of the host's per-client limit (256). */
+#define BH_XWM_MAX_VIEWS 64
 
 struct bh_xwm *bh_xwm_create(struct wl_event_loop *loop);
 void bh_xwm_destroy(struct bh_xwm *xwm);

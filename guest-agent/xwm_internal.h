@@ -70,7 +70,8 @@ struct bh_xwm {
 	xcb_window_t check_window;
 	struct wl_list windows;
 	int window_count;
-	int views; /* windows with a host role */
+	int views;         /* windows with a host role */
+	int managed_count; /* windows mapped through a MapRequest */
 	bool flood_logged;
 	struct xwm_window *focused;
 	struct xwm_selection *selection;

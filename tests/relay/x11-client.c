@@ -3,7 +3,7 @@
  *                       it is mapped, an override-redirect "menu" of
  *                       120x80 pure green at +40,+30 from its corner; runs
  *                       until killed.
- *   x11-client flood N  maps N top-levels at once, then waits 3 s and exits.
+ *   x11-client flood N  maps N top-levels at once, then waits 6 s and exits.
  *   x11-client hostile  a top-level with hostile properties (a title of
  *                       invalid UTF-8 and control bytes far over any limit,
  *                       a WM_CLASS without its NULs, short size hints, a
@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <xcb/xcb.h>
 
@@ -100,7 +103,7 @@ static int flood(xcb_connection_t *c, xcb_screen_t *s, int n)
 	xcb_flush(c);
 	printf("mapped %d\n", n);
 	fflush(stdout);
-	sleep(3);
+	sleep(6);
 	return 0;
 }
 
@@ -144,28 +147,39 @@ static int hostile(xcb_connection_t *c, xcb_screen_t *s)
 	}
 	xcb_flush(c);
 	sleep(1);
-	/* Malformed requests straight on the socket: a request whose length
-	 * word says 0 (a BIG-REQUESTS length follows, or it is the end of the
-	 * client when that is off) and then says 16 GiB, then noise. */
+	/* Malformed requests on the socket: a request of length 0, then
+	 * noise; the server answers with errors and reads on. */
 	int fd = xcb_get_file_descriptor(c);
-	const uint8_t bad[] = {18 /* ChangeProperty */, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
-	if (write(fd, bad, sizeof(bad)) < 0) {
-		return 0;
-	}
+	const uint8_t bad[] = {18 /* ChangeProperty */, 0, 0, 0};
 	uint8_t noise[4096];
 	for (size_t i = 0; i < sizeof(noise); i++) {
 		noise[i] = (uint8_t)(i * 37 + 11);
 	}
-	for (int i = 0; i < 64; i++) {
-		if (write(fd, noise, sizeof(noise)) < 0) {
-			printf("cut off\n");
-			return 0;
-		}
+	if (write(fd, bad, sizeof(bad)) != (ssize_t)sizeof(bad) ||
+		write(fd, noise, sizeof(noise)) != (ssize_t)sizeof(noise)) {
+		printf("cut off\n");
+		return 0;
 	}
-	/* The server reads, errors and closes: a reply never comes. */
-	xcb_get_input_focus_reply_t *r = xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL);
-	free(r);
-	printf("%s\n", xcb_connection_has_error(c) ? "cut off" : "still connected");
+	/* And a connection whose set-up is garbage: the server ends it. */
+	const char *display = getenv("DISPLAY");
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/.X11-unix/X%d",
+		display != NULL && display[0] == ':' ? atoi(display + 1) : 0);
+	int raw = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (raw < 0 || connect(raw, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror("x11-client: raw connection");
+		return 1;
+	}
+	if (write(raw, noise, 64) < 0) {
+		printf("cut off\n");
+		return 0;
+	}
+	struct timeval tv = {.tv_sec = 10};
+	setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n;
+	while ((n = read(raw, noise, sizeof(noise))) > 0) {
+	}
+	printf("%s\n", n == 0 ? "cut off" : "still connected");
 	return 0;
 }
 
