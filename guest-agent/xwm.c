@@ -566,9 +566,7 @@ static void window_make_subsurface(struct bh_xwm *xwm, struct xwm_window *win)
 
 static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win)
 {
-	bh_log(BH_LOG_DEBUG, "try role 0x%x: surface %u mapped %d managed %d or %d ready %d live %d",
-		win->id, win->surface, win->mapped, win->managed, win->override_redirect,
-		bh_xwl_conn_ready(xwm->conn), bh_xwl_conn_surface_live(xwm->conn, win->surface));
+
 	if (win->toplevel != 0 || win->subsurface != 0 || win->surface == 0 || !win->mapped ||
 		!bh_xwl_conn_ready(xwm->conn) || !bh_xwl_conn_surface_live(xwm->conn, win->surface)) {
 		return;
@@ -794,7 +792,6 @@ static void handle_client_message(struct bh_xwm *xwm, xcb_client_message_event_t
 static void handle_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 {
 	uint8_t type = ev->response_type & 0x7f;
-	bh_log(BH_LOG_DEBUG, "X event %u", type);
 	switch (type) {
 	case XCB_CREATE_NOTIFY:
 		handle_create(xwm, (xcb_create_notify_event_t *)ev);

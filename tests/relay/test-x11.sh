@@ -13,7 +13,7 @@
 #   a hostile X client (malformed requests, a flood of top-levels) ends
 #   only itself, and Xwayland ending starts again at the next client.
 . "$BH_SOURCE_ROOT/tests/relay/agent-env.sh"
-bh_need Xwayland xterm xmessage xdotool xclip grim wtype python3
+bh_need Xwayland xterm xmessage foot grim wtype python3
 PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 VPOINTER=$BH_BUILD_ROOT/tests/relay/vpointer
@@ -152,7 +152,11 @@ case "$out" in *"typed into X"*) bh_fail "a t2 window read t1's X selection" ;; 
 
 # 6. an X11 and a Wayland window of t1 side by side
 guest_run foot --app-id=x11-foot sh -c "echo a Wayland terminal of t1; sleep 60"
-read -r fid _ < <(python3 "$IPC" wait-window t1 x11-foot 20) || bh_fail "foot showed no t1 window"
+read -r fid fx fy _ < <(python3 "$IPC" wait-window t1 x11-foot 20) || bh_fail "foot showed no t1 window"
+sleep 1
+# foot's title bar dragged to the right of xterm
+WAYLAND_DISPLAY=$HOST_DISPLAY "$VPOINTER" drag $((fx + 100)) $((fy - 10)) $((x + w + 120)) $((y - 10)) ||
+	bh_fail "vpointer failed"
 sleep 1
 shot side-by-side
 [ -n "${BH_X11_SHOT:-}" ] && cp "$BH_TMP/side-by-side.png" "$BH_X11_SHOT"
