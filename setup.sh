@@ -23,7 +23,7 @@ packages=(
 	# real clients and tools for tests, benchmarks and the main job
 	foot weston grim wtype wayland-utils gtk-3-examples waypipe xvfb python3
 	# X11 apps in a tag: the guest's Xwayland (run on the host by the relay tests)
-	xwayland xterm x11-utils
+	xwayland xterm x11-utils xclip
 	fonts-dejavu-core procps psmisc util-linux passwd
 )
 

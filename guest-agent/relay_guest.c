@@ -1081,6 +1081,22 @@ static bool client_inject(void *ctx, const void *msg, size_t len)
 	return batch_append(client, msg, len) && flush_batch(client);
 }
 
+/* The same for a wl_data_offer.receive with its pipe (fd, taken). */
+static bool client_inject_pipe(void *ctx, const void *msg, size_t len, int fd)
+{
+	struct guest_client *client = ctx;
+	uint32_t id;
+	if (client->stream == NULL ||
+		!bh_relay_pipe_sink_open(
+			client->guest->pipes, bh_stream_endpoint(client->stream), fd, &id)) {
+		return false;
+	}
+	uint8_t frame[BH_RELAY_FD_PIPE_LEN] = {BH_RELAY_FD_PIPE};
+	bh_le32_put(frame + 1, id);
+	return flush_batch(client) && send_frame(client, frame, sizeof(frame)) &&
+	       client_inject(ctx, msg, len);
+}
+
 /* A guest client on cfd (taken) gets its stream; NULL when it cannot. */
 static struct guest_client *client_start(
 	struct bh_relay_guest *guest, int cfd, struct bh_xwl_conn *xwl)
@@ -1115,8 +1131,10 @@ static struct guest_client *client_start(
 	wl_list_insert(&guest->clients, &client->link);
 	if (xwl != NULL) {
 		client->xwl = xwl;
-		const struct bh_xwl_link link = {
-			.send = client_inject, .ctx = client, .wire = &client->wire};
+		const struct bh_xwl_link link = {.send = client_inject,
+			.send_pipe = client_inject_pipe,
+			.ctx = client,
+			.wire = &client->wire};
 		bh_xwl_conn_attach(xwl, &link);
 	}
 	client->source =

@@ -137,13 +137,14 @@ static bool link_send(struct bh_xwl_conn *conn, const void *msg, size_t len)
 	return conn->link.send != NULL && conn->link.send(conn->link.ctx, msg, len);
 }
 
-bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_interface *iface,
+/* Builds request opcode of id into msg; its size, 0 when it cannot. An 'h'
+ * argument takes no room (its fd travels beside). */
+static size_t marshal(uint8_t *msg, size_t cap, uint32_t id, const struct wl_interface *iface,
 	uint32_t opcode, const uint32_t *words, const char *const *strs)
 {
-	if (conn->link.send == NULL || (int)opcode >= iface->method_count) {
-		return false;
+	if ((int)opcode >= iface->method_count) {
+		return 0;
 	}
-	uint8_t msg[1024];
 	size_t pos = 8;
 	uint32_t arg = 0;
 	for (const char *sig = iface->methods[opcode].signature; *sig != '\0'; sig++) {
@@ -151,15 +152,19 @@ bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_int
 		if (c == '?' || (c >= '0' && c <= '9')) {
 			continue;
 		}
-		if (c == 'h' || c == 'a') {
-			return false; /* the manager sends neither */
+		if (c == 'a') {
+			return 0; /* the manager sends none */
+		}
+		if (c == 'h') {
+			arg++;
+			continue;
 		}
 		if (c == 's') {
 			const char *s = strs != NULL ? strs[arg] : NULL;
 			size_t len = s != NULL ? strlen(s) + 1 : 0;
 			size_t padded = (len + 3) & ~(size_t)3;
-			if (pos + 4 + padded > sizeof(msg)) {
-				return false;
+			if (pos + 4 + padded > cap) {
+				return 0;
 			}
 			uint32_t l32 = (uint32_t)len;
 			memcpy(msg + pos, &l32, 4);
@@ -169,8 +174,8 @@ bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_int
 			}
 			pos += 4 + padded;
 		} else {
-			if (pos + 4 > sizeof(msg)) {
-				return false;
+			if (pos + 4 > cap) {
+				return 0;
 			}
 			memcpy(msg + pos, &words[arg], 4);
 			pos += 4;
@@ -179,7 +184,28 @@ bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_int
 	}
 	uint32_t head[2] = {id, (uint32_t)(pos << 16) | opcode};
 	memcpy(msg, head, 8);
-	return link_send(conn, msg, pos);
+	return pos;
+}
+
+bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_interface *iface,
+	uint32_t opcode, const uint32_t *words, const char *const *strs)
+{
+	uint8_t msg[1024];
+	size_t len = marshal(msg, sizeof(msg), id, iface, opcode, words, strs);
+	return len > 0 && link_send(conn, msg, len);
+}
+
+bool bh_xwl_conn_receive(struct bh_xwl_conn *conn, uint32_t offer, const char *mime, int fd)
+{
+	uint8_t msg[1024];
+	const char *strs[] = {mime, NULL};
+	size_t len = marshal(msg, sizeof(msg), offer, &wl_data_offer_interface,
+		WL_DATA_OFFER_RECEIVE, NULL, strs);
+	if (len == 0 || conn->link.send_pipe == NULL) {
+		close(fd);
+		return false;
+	}
+	return conn->link.send_pipe(conn->link.ctx, msg, len, fd);
 }
 
 uint32_t bh_xwl_conn_new_id(struct bh_xwl_conn *conn, const struct wl_interface *iface,

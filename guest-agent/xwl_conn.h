@@ -24,6 +24,9 @@ struct bh_xwl_conn;
  * (after everything queued) and Xwayland's object table. */
 struct bh_xwl_link {
 	bool (*send)(void *ctx, const void *msg, size_t len);
+	/* The same for a request that carries fd (taken), a pipe's write end
+	 * (wl_data_offer.receive): the relay makes it a pipe stream. */
+	bool (*send_pipe)(void *ctx, const void *msg, size_t len, int fd);
 	void *ctx;
 	const struct bh_wl_wire *wire;
 };
@@ -90,9 +93,11 @@ uint32_t bh_xwl_conn_new_id(struct bh_xwl_conn *conn, const struct wl_interface 
 void bh_xwl_conn_forget(struct bh_xwl_conn *conn, uint32_t id);
 /* Sends request opcode of object id (host id; iface its interface): words
  * in signature order for integers, objects and new ids, strs[i] for a
- * string argument i, fd for an 'h' argument (NULL: none). False when the
- * link is gone or the arguments do not fit. */
+ * string argument i. False when the link is gone or the arguments do not
+ * fit. */
 bool bh_xwl_conn_send(struct bh_xwl_conn *conn, uint32_t id, const struct wl_interface *iface,
 	uint32_t opcode, const uint32_t *words, const char *const *strs);
+/* wl_data_offer.receive(mime, fd) of the manager's offer id (fd taken). */
+bool bh_xwl_conn_receive(struct bh_xwl_conn *conn, uint32_t offer, const char *mime, int fd);
 
 #endif

@@ -6,8 +6,8 @@
  * managed windows, a desynchronised subsurface of the parent toplevel at
  * the X offset for override-redirect ones. Host configures resize the X
  * window, host close asks it to close, host activation gives it the X
- * input focus. X selections (CLIPBOARD, PRIMARY) owned by X clients are
- * offered to the host as the tag's selection (xwm_selection.c). */
+ * input focus. CLIPBOARD goes between X and the tag's selection on the
+ * host (xwm_selection.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -916,6 +916,7 @@ static void conn_ready(void *user)
 	wl_list_for_each_reverse (win, &xwm->windows, link) {
 		window_try_role(xwm, win);
 	}
+	bh_xwm_selection_ready(xwm);
 	xcb_flush(xwm->x);
 }
 

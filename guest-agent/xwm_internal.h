@@ -86,5 +86,7 @@ void bh_xwm_selection_event(struct bh_xwm *xwm, xcb_generic_event_t *ev);
 /* An X window got the focus: a serial to set the host selection with. */
 void bh_xwm_selection_focus(struct bh_xwm *xwm);
 void bh_xwm_selection_conn_closed(struct bh_xwm *xwm);
+/* Xwayland's connection has the globals: the data device can be made. */
+void bh_xwm_selection_ready(struct bh_xwm *xwm);
 
 #endif

@@ -2,11 +2,15 @@
  * the window manager), a data source on Xwayland's connection becomes the
  * tag's selection on the host, with the text types; when the host asks it
  * for data, the window manager converts the X selection and writes what
- * the owner gives into the host's pipe. So a copy in an X app pastes into
- * the tag's Wayland apps, and, like every selection of the tag, reaches
- * other tags and the host only through the compositor's copy chord. */
+ * the owner gives into the host's pipe. The other way, the tag's selection
+ * as the host shows it to Xwayland (when an X window has the focus) makes
+ * the window manager CLIPBOARD's X owner, and an X paste reads the host's
+ * offer through a pipe. So copies go between the tag's X and Wayland apps,
+ * and, like every selection of the tag, reach other tags and the host only
+ * through the compositor's copy chord. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,8 +41,24 @@ enum {
 static const char *const text_types[] = {
 	"text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT", NULL};
 
+/* An X paste of the host's selection under way. */
+struct x_paste {
+	int fd; /* the read end of the host's pipe, -1 = none */
+	struct wl_event_source *source;
+	xcb_window_t requestor;
+	xcb_atom_t property, target;
+	xcb_timestamp_t time;
+	uint8_t *data;
+	size_t len;
+};
+
 struct xwm_selection {
 	struct bh_xwm *xwm;
+	uint32_t offer;        /* the host's selection offer, 0 = none */
+	char offer_mime[64];   /* its best text type */
+	uint32_t newest_offer; /* the last data_offer, whose types come now */
+	char newest_mime[64];
+	struct x_paste paste;
 	uint8_t xfixes_event;
 	xcb_window_t window; /* the requestor of conversions */
 	uint32_t data_device, source; /* ours on the host, 0 = none */
@@ -93,37 +113,90 @@ static int transfer_handle_writable(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
-static void offers_drop(struct xwm_selection *sel)
+static void offers_drop_except(struct xwm_selection *sel, uint32_t keep)
 {
 	struct bh_xwm *xwm = sel->xwm;
+	size_t kept = 0;
 	for (size_t i = 0; i < sel->n_offers; i++) {
+		if (sel->offers[i] == keep) {
+			sel->offers[kept++] = keep;
+			continue;
+		}
 		bh_xwl_conn_send(xwm->conn, sel->offers[i], &wl_data_offer_interface,
 			WL_DATA_OFFER_DESTROY, NULL, NULL);
 		bh_xwl_conn_forget(xwm->conn, sel->offers[i]);
 	}
-	sel->n_offers = 0;
+	sel->n_offers = kept;
+}
+
+/* The best text type of an offer: UTF-8 first. */
+static void note_offer_type(struct xwm_selection *sel, const char *mime)
+{
+	static const char *const order[] = {
+		"text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT", NULL};
+	int have = -1, got = -1;
+	for (int i = 0; order[i] != NULL; i++) {
+		if (strcmp(order[i], sel->newest_mime) == 0) {
+			have = i;
+		}
+		if (strcmp(order[i], mime) == 0) {
+			got = i;
+		}
+	}
+	if (got >= 0 && (have < 0 || got < have)) {
+		snprintf(sel->newest_mime, sizeof(sel->newest_mime), "%s", order[got]);
+	}
 }
 
 static void data_device_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
 	const uint8_t *data, int fd)
 {
 	struct xwm_selection *sel = owner;
+	struct bh_xwm *xwm = sel->xwm;
 	if (fd >= 0) {
 		close(fd);
 	}
+	if (msg->interface == &wl_data_offer_interface) {
+		/* offer(mime_type) of the newest offer */
+		if (msg->opcode == 0 && id == sel->newest_offer && msg->str[0] != NULL) {
+			note_offer_type(sel, msg->str[0]);
+		}
+		return;
+	}
 	if (msg->interface != &wl_data_device_interface) {
-		return; /* an offer's types: the host's selection is not taken into X */
+		return;
 	}
 	switch (msg->opcode) {
 	case EV_DATA_DEVICE_DATA_OFFER:
 		if (sel->n_offers == MAX_OFFERS) {
-			offers_drop(sel);
+			offers_drop_except(sel, sel->offer);
 		}
-		sel->offers[sel->n_offers++] = msg->args[0];
+		if (sel->n_offers < MAX_OFFERS) {
+			sel->offers[sel->n_offers++] = msg->args[0];
+		}
+		sel->newest_offer = msg->args[0];
+		sel->newest_mime[0] = '\0';
 		break;
-	case EV_DATA_DEVICE_SELECTION:
+	case EV_DATA_DEVICE_SELECTION: {
+		uint32_t offer = msg->args[0];
+		offers_drop_except(sel, offer);
+		sel->offer = 0;
+		/* Our own source's offer (an X client's copy) stays with X. */
+		if (offer == 0 || sel->source != 0 || xwm->x == NULL) {
+			break;
+		}
+		sel->offer = offer;
+		snprintf(sel->offer_mime, sizeof(sel->offer_mime), "%s",
+			offer == sel->newest_offer && sel->newest_mime[0] != '\0' ? sel->newest_mime
+										: "text/plain;charset=utf-8");
+		xcb_set_selection_owner(
+			xwm->x, sel->window, xwm->atoms[ATOM_CLIPBOARD], XCB_CURRENT_TIME);
+		xcb_flush(xwm->x);
+		bh_log(BH_LOG_INFO, "the tag's clipboard offered to X (%s)", sel->offer_mime);
+		break;
+	}
 	case EV_DATA_DEVICE_LEAVE:
-		offers_drop(sel);
+		offers_drop_except(sel, sel->offer);
 		break;
 	default:
 		break;
@@ -258,6 +331,123 @@ static void handle_selection_notify(struct xwm_selection *sel, xcb_selection_not
 	transfer_handle_writable(sel->fd, 0, sel);
 }
 
+static void paste_reply(struct bh_xwm *xwm, xcb_window_t requestor, xcb_atom_t selection,
+	xcb_atom_t target, xcb_atom_t property, xcb_timestamp_t time)
+{
+	xcb_selection_notify_event_t reply = {
+		.response_type = XCB_SELECTION_NOTIFY,
+		.time = time,
+		.requestor = requestor,
+		.selection = selection,
+		.target = target,
+		.property = property,
+	};
+	xcb_send_event(xwm->x, 0, requestor, XCB_EVENT_MASK_NO_EVENT, (const char *)&reply);
+	xcb_flush(xwm->x);
+}
+
+static void paste_end(struct xwm_selection *sel)
+{
+	struct x_paste *p = &sel->paste;
+	if (p->source != NULL) {
+		wl_event_source_remove(p->source);
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+	}
+	free(p->data);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+}
+
+/* The host's data comes through the pipe; at its end it goes to the X
+ * requestor's property. */
+static int paste_handle_readable(int fd, uint32_t mask, void *data)
+{
+	struct xwm_selection *sel = data;
+	struct bh_xwm *xwm = sel->xwm;
+	struct x_paste *p = &sel->paste;
+	uint8_t chunk[16384];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (p->len + (size_t)n > MAX_SELECTION) {
+			bh_log(BH_LOG_WARN, "the tag's clipboard is over %u bytes: not pasted in X",
+				MAX_SELECTION);
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+		uint8_t *grown = realloc(p->data, p->len + (size_t)n);
+		if (grown == NULL) {
+			n = -1;
+			break;
+		}
+		memcpy(grown + p->len, chunk, (size_t)n);
+		p->data = grown;
+		p->len += (size_t)n;
+	}
+	if (n < 0 && errno == EAGAIN) {
+		return 0;
+	}
+	xcb_atom_t property = XCB_ATOM_NONE;
+	if (n == 0 && xwm->x != NULL) {
+		property = p->property;
+		xcb_change_property(xwm->x, XCB_PROP_MODE_REPLACE, p->requestor, p->property,
+			p->target, 8, (uint32_t)p->len, p->data);
+	}
+	if (xwm->x != NULL) {
+		paste_reply(xwm, p->requestor, xwm->atoms[ATOM_CLIPBOARD], p->target, property,
+			p->time);
+	}
+	paste_end(sel);
+	return 0;
+}
+
+static void handle_selection_request(struct xwm_selection *sel, xcb_selection_request_event_t *req)
+{
+	struct bh_xwm *xwm = sel->xwm;
+	xcb_atom_t property = req->property != XCB_ATOM_NONE ? req->property : req->target;
+	xcb_atom_t utf8 = xwm->atoms[ATOM_UTF8_STRING];
+	if (req->selection != xwm->atoms[ATOM_CLIPBOARD] || sel->offer == 0) {
+		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
+			req->time);
+		return;
+	}
+	if (req->target == xwm->atoms[ATOM_TARGETS]) {
+		const xcb_atom_t targets[] = {
+			xwm->atoms[ATOM_TARGETS], utf8, XCB_ATOM_STRING, xwm->atoms[ATOM_TEXT]};
+		xcb_change_property(xwm->x, XCB_PROP_MODE_REPLACE, req->requestor, property,
+			XCB_ATOM_ATOM, 32, 4, targets);
+		paste_reply(xwm, req->requestor, req->selection, req->target, property, req->time);
+		return;
+	}
+	bool text = req->target == utf8 || req->target == XCB_ATOM_STRING ||
+		    req->target == xwm->atoms[ATOM_TEXT];
+	int pipe_fds[2];
+	if (!text || sel->paste.fd >= 0 || pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
+			req->time);
+		return;
+	}
+	struct x_paste *p = &sel->paste;
+	p->fd = pipe_fds[0];
+	p->requestor = req->requestor;
+	p->property = property;
+	p->target = req->target == XCB_ATOM_STRING ? XCB_ATOM_STRING : utf8;
+	p->time = req->time;
+	p->source = wl_event_loop_add_fd(
+		xwm->loop, p->fd, WL_EVENT_READABLE, paste_handle_readable, sel);
+	if (p->source == NULL ||
+		!bh_xwl_conn_receive(xwm->conn, sel->offer, sel->offer_mime, pipe_fds[1])) {
+		if (p->source == NULL) {
+			close(pipe_fds[1]);
+		}
+		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
+			req->time);
+		paste_end(sel);
+	}
+}
+
 void bh_xwm_selection_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 {
 	struct xwm_selection *sel = xwm->selection;
@@ -268,18 +458,7 @@ void bh_xwm_selection_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 	if (type == XCB_SELECTION_NOTIFY) {
 		handle_selection_notify(sel, (xcb_selection_notify_event_t *)ev);
 	} else if (type == XCB_SELECTION_REQUEST) {
-		/* We own no selection we could convert: refuse. */
-		xcb_selection_request_event_t *req = (xcb_selection_request_event_t *)ev;
-		xcb_selection_notify_event_t reply = {
-			.response_type = XCB_SELECTION_NOTIFY,
-			.time = req->time,
-			.requestor = req->requestor,
-			.selection = req->selection,
-			.target = req->target,
-			.property = XCB_ATOM_NONE,
-		};
-		xcb_send_event(xwm->x, 0, req->requestor, XCB_EVENT_MASK_NO_EVENT,
-			(const char *)&reply);
+		handle_selection_request(sel, (xcb_selection_request_event_t *)ev);
 	} else if (sel->xfixes_event != 0 &&
 		   type == sel->xfixes_event + XCB_XFIXES_SELECTION_NOTIFY) {
 		xcb_xfixes_selection_notify_event_t *n = (xcb_xfixes_selection_notify_event_t *)ev;
@@ -302,6 +481,7 @@ void bh_xwm_selection_init(struct bh_xwm *xwm)
 	}
 	sel->xwm = xwm;
 	sel->fd = -1;
+	sel->paste.fd = -1;
 	const xcb_query_extension_reply_t *ext = xcb_get_extension_data(xwm->x, &xcb_xfixes_id);
 	if (ext == NULL || !ext->present) {
 		bh_log(BH_LOG_WARN, "X window manager: Xwayland has no XFixes; X copies stay in X");
@@ -329,6 +509,7 @@ void bh_xwm_selection_finish(struct bh_xwm *xwm)
 		return;
 	}
 	transfer_end(sel);
+	paste_end(sel);
 	free(sel);
 	xwm->selection = NULL;
 }
@@ -353,7 +534,14 @@ void bh_xwm_selection_conn_closed(struct bh_xwm *xwm)
 {
 	struct xwm_selection *sel = xwm->selection;
 	if (sel != NULL) {
-		sel->data_device = sel->source = 0;
+		sel->data_device = sel->source = sel->offer = 0;
 		sel->n_offers = 0;
+	}
+}
+
+void bh_xwm_selection_ready(struct bh_xwm *xwm)
+{
+	if (xwm->selection != NULL) {
+		ensure_data_device(xwm->selection);
 	}
 }

@@ -8,19 +8,20 @@
 #   text typed with wtype reaches xterm and shows in a grim screenshot;
 #   xterm's Ctrl+click menu (override-redirect) opens at the pointer;
 #   the close binding (Super+Shift+q) ends the X window;
-#   a copy in an X client of t1 pastes into a Wayland client of t1, and a
-#   window of tag t2 gets nothing of it;
+#   a copy in an X client of t1 pastes into a Wayland client of t1 and the
+#   other way round, and a window of tag t2 gets nothing of it;
 #   a hostile X client (malformed requests, a flood of top-levels) ends
 #   only itself, and Xwayland ending starts again at the next client.
 . "$BH_SOURCE_ROOT/tests/relay/agent-env.sh"
-bh_need Xwayland xterm xmessage foot grim wtype python3
+bh_need Xwayland xterm xmessage xclip foot grim wtype python3
 PROBE=$BH_SOURCE_ROOT/tests/relay/png-probe.py
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 VPOINTER=$BH_BUILD_ROOT/tests/relay/vpointer
 CLIP=$BH_BUILD_ROOT/tests/relay/clip-client
 EVIL_X=$BH_BUILD_ROOT/tests/relay/evil-x11
 CHANNEL2=$BH_TMP/channel2.sock
-printf '[tag t2]\nchannel = unix:%s\napp =\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
+# t2 has no X11 (xwayland = off): its agent offers no X display
+printf '[tag t2]\nchannel = unix:%s\napp =\nxwayland = off\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
 "$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
 	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
@@ -150,6 +151,19 @@ out=$(paste t2 ${GUEST_DISPLAY}2)
 echo "t2 paste: $out"
 case "$out" in *"typed into X"*) bh_fail "a t2 window read t1's X selection" ;; esac
 
+# 5b. and back: a Wayland client's copy in t1 pastes in an X client of t1
+"${AS_GUEST[@]}" WAYLAND_DISPLAY=$GUEST_DISPLAY "$CLIP" copy "copied in Wayland" >"$BH_TMP/copy.out" 2>&1 &
+BH_CLEANUP_PIDS+=("$!")
+read -r cid _ < <(python3 "$IPC" wait-window t1 clip-copy 15) || bh_fail "the copy window never mapped"
+python3 "$IPC" focus "$cid"
+bh_wait_for 10 grep -q copied "$BH_TMP/copy.out" || bh_fail "the Wayland copy client never got focus"
+python3 "$IPC" focus "$xid"
+bh_wait_for 10 grep -q "the tag's clipboard offered to X" "$BH_TMP/agent.log" ||
+	bh_fail "the tag's clipboard was not offered to X when xterm got the focus"
+out=$("${AS_GUEST[@]}" timeout 10 xclip -o -selection clipboard 2>&1)
+echo "X paste: $out"
+[ "$out" = "copied in Wayland" ] || bh_fail "an X client of t1 could not paste the Wayland copy"
+
 # 6. an X11 and a Wayland window of t1 side by side
 guest_run foot --app-id=x11-foot sh -c "echo a Wayland terminal of t1; sleep 60"
 read -r fid fx fy _ < <(python3 "$IPC" wait-window t1 x11-foot 20) || bh_fail "foot showed no t1 window"
@@ -215,6 +229,7 @@ if grep -h -E "guest Wayland client.*ended" "$BH_TMP"/agent.log | grep -v "shm p
 	bh_fail "the relay ended a guest client (above)"
 fi
 kill -0 "$AGENT_PID" || bh_fail "the agent is gone"
+! grep -q "X11 display" "$BH_TMP/agent2.log" || bh_fail "t2 (xwayland = off) got an X display"
 grep -q "host connected" "$BH_TMP/agent2.log" && ! grep -q -E " (error|warn) " "$BH_TMP/agent2.log" ||
 	bh_fail "t2's agent was touched: $(tail -3 "$BH_TMP/agent2.log")"
 echo PASS
