@@ -218,7 +218,9 @@ XW_PID=$(sed -n 's/.*started Xwayland on display .* (pid \([0-9]*\)).*/\1/p' "$B
 kill -9 "$XW_PID" 2>/dev/null # unless the flood ended it
 bh_wait_for 10 grep -q "Xwayland on .* \(was killed\|ended\)" "$BH_TMP/agent.log" ||
 	bh_fail "the agent did not notice Xwayland's end"
-guest_run xmessage -title "after restart" "again"
+# launched by the agent, with the DISPLAY it sets
+"$CTL" run t1 -- xmessage -title "after restart" "again" >/dev/null ||
+	bh_fail "bulkheadctl run t1 -- xmessage failed"
 read -r _ < <(python3 "$IPC" wait-window t1 Xmessage 30) ||
 	bh_fail "no X window after Xwayland ended (agent log: $(tail -3 "$BH_TMP/agent.log"))"
 grep -q "started Xwayland on display .* again" "$BH_TMP/agent.log" ||
