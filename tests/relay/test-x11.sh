@@ -110,6 +110,31 @@ echo "menu: top-level at $mx,$my; $count green pixels from $gx0,$gy0 to $gx1,$gy
 	bh_fail "the menu is at $gx0,$gy0, not at +40,+30 from its top-level ($mx,$my)"
 kill "$MENU_PID"
 
+# 3b. xterm's own menu (Ctrl + left button, override-redirect) opens at the
+# pointer, on xterm
+python3 "$IPC" focus "$xid"
+sleep 0.5
+px=$((x + w / 3)) py=$((y + h / 2))
+WAYLAND_DISPLAY=$HOST_DISPLAY "$VPOINTER" move "$px" "$py" || bh_fail "vpointer failed"
+sleep 0.5
+shot xterm-nomenu
+WAYLAND_DISPLAY=$HOST_DISPLAY wtype -M ctrl -s 3000 -m ctrl &
+CTRL_PID=$!
+sleep 0.5
+WAYLAND_DISPLAY=$HOST_DISPLAY "$VPOINTER" down left sleep 2000 up left &
+BUTTON_PID=$!
+sleep 1.2
+shot xterm-menu
+wait "$CTRL_PID" "$BUTTON_PID"
+menu_px=$(python3 "$PROBE" "$BH_TMP/xterm-menu.png" diff "$BH_TMP/xterm-nomenu.png" \
+	$((px - 20)) $((py - 20)) 200 200)
+elsewhere=$(python3 "$PROBE" "$BH_TMP/xterm-menu.png" diff "$BH_TMP/xterm-nomenu.png" \
+	$((px + 300)) $((py + 250)) 200 150)
+echo "xterm menu: $menu_px pixels changed at the pointer, $elsewhere away from it"
+[ "$menu_px" -gt 300 ] || bh_fail "xterm's Ctrl+click menu did not open at the pointer"
+[ "$elsewhere" -lt 50 ] || bh_fail "xterm's menu opened away from the pointer"
+grep -q "(override-redirect) placed on 0x" "$BH_TMP/agent.log" || bh_fail "the menu was not placed on xterm"
+
 # 4. the close binding (Super+Shift+q) ends an X window
 guest_run xmessage -title "x11 message" "hello from X"
 MSG_PID=$GUEST_PID
