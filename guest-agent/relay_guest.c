@@ -871,7 +871,8 @@ static bool handle_host_messages(struct guest_client *client, const uint8_t *p, 
 			int kept = bh_xwl_conn_event(
 				client->xwl, moved, size, client->host_fds, &client->host_nfds);
 			if (kept < 0) {
-				bh_stream_fail(client->stream, "the host's event for Xwayland is bad");
+				bh_stream_fail(
+					client->stream, "the host's event for Xwayland is bad");
 				return false;
 			}
 			p += size;
@@ -886,7 +887,8 @@ static bool handle_host_messages(struct guest_client *client, const uint8_t *p, 
 		}
 		struct bh_wl_msg m;
 		char err[256];
-		if (!bh_wl_wire_parse(&client->wire, BH_WL_EVENT, event, size, &m, err, sizeof(err))) {
+		if (!bh_wl_wire_parse(
+			    &client->wire, BH_WL_EVENT, event, size, &m, err, sizeof(err))) {
 			bh_stream_fail(client->stream, "event from the host: %s", err);
 			return false;
 		}
@@ -1086,9 +1088,8 @@ static bool client_inject_pipe(void *ctx, const void *msg, size_t len, int fd)
 {
 	struct guest_client *client = ctx;
 	uint32_t id;
-	if (client->stream == NULL ||
-		!bh_relay_pipe_sink_open(
-			client->guest->pipes, bh_stream_endpoint(client->stream), fd, &id)) {
+	if (client->stream == NULL || !bh_relay_pipe_sink_open(client->guest->pipes,
+					      bh_stream_endpoint(client->stream), fd, &id)) {
 		return false;
 	}
 	uint8_t frame[BH_RELAY_FD_PIPE_LEN] = {BH_RELAY_FD_PIPE};

@@ -60,7 +60,8 @@ static int listen_unix(const char *path, bool abstract)
 		return -1;
 	}
 	memcpy(addr.sun_path + (abstract ? 1 : 0), path, len);
-	socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (abstract ? 1 : 0));
+	socklen_t size =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (abstract ? 1 : 0));
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		return -1;
@@ -169,8 +170,9 @@ static bool display_take(struct bh_xwayland *xw)
 			xw->name);
 		return true;
 	}
-	bh_log(BH_LOG_ERROR, "X11 apps are off in this guest: no free X display of :0 to :%d "
-			     "(remove stale /tmp/.X*-lock files)",
+	bh_log(BH_LOG_ERROR,
+		"X11 apps are off in this guest: no free X display of :0 to :%d "
+		"(remove stale /tmp/.X*-lock files)",
 		MAX_DISPLAY - 1);
 	return false;
 }
@@ -249,8 +251,9 @@ static void server_start(struct bh_xwayland *xw)
 	char path[64];
 	if (!find_xwayland(path, sizeof(path))) {
 		if (!xw->missing_logged) {
-			bh_log(BH_LOG_ERROR, "an X11 app could not start: this guest has no Xwayland "
-					     "(install the xwayland package in its base)");
+			bh_log(BH_LOG_ERROR,
+				"an X11 app could not start: this guest has no Xwayland "
+				"(install the xwayland package in its base)");
 			xw->missing_logged = true;
 		}
 		display_refuse_pending(xw);
@@ -372,12 +375,14 @@ bool bh_xwayland_reaped(struct bh_xwayland *xw, pid_t pid, int status)
 		return false;
 	}
 	if (WIFSIGNALED(status)) {
-		bh_log(BH_LOG_WARN, "Xwayland on %s was killed by signal %d; it starts again with "
-				    "the next X11 app",
+		bh_log(BH_LOG_WARN,
+			"Xwayland on %s was killed by signal %d; it starts again with "
+			"the next X11 app",
 			xw->name, WTERMSIG(status));
 	} else {
-		bh_log(BH_LOG_INFO, "Xwayland on %s ended with status %d; it starts again with the "
-				    "next X11 app",
+		bh_log(BH_LOG_INFO,
+			"Xwayland on %s ended with status %d; it starts again with the "
+			"next X11 app",
 			xw->name, WEXITSTATUS(status));
 	}
 	server_forget(xw);

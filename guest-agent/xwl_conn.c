@@ -63,7 +63,7 @@ struct bh_xwl_conn {
 	uint32_t registry; /* Xwayland's first registry (guest id) */
 	uint32_t seat;     /* Xwayland's first wl_seat (guest id) */
 	uint32_t wm_base, subcompositor, ddm, data_device; /* ours, host ids */
-	uint32_t reserve_left; /* reservation callbacks not yet freed */
+	uint32_t reserve_left;                             /* reservation callbacks not yet freed */
 	uint32_t serial;
 	bool ready_told;
 };
@@ -250,7 +250,8 @@ void bh_xwl_conn_attach(struct bh_xwl_conn *conn, const struct bh_xwl_link *link
 	for (uint32_t i = 0; i < BH_XWL_OWN_IDS; i++) {
 		conn->own[i].state = OWN_DYING;
 		uint32_t word = OWN_FIRST + i;
-		if (!bh_xwl_conn_send(conn, 1, &wl_display_interface, WL_DISPLAY_SYNC, &word, NULL)) {
+		if (!bh_xwl_conn_send(
+			    conn, 1, &wl_display_interface, WL_DISPLAY_SYNC, &word, NULL)) {
 			break;
 		}
 	}
@@ -463,18 +464,19 @@ int bh_xwl_conn_request(
 }
 
 /* The host checks the window manager is alive. */
-static void wm_base_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd)
+static void wm_base_dispatch(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd)
 {
 	struct bh_xwl_conn *conn = owner;
 	if (msg->opcode == 0 /* xdg_wm_base.ping */) {
-		bh_xwl_conn_send(conn, id, &xdg_wm_base_interface, XDG_WM_BASE_PONG, msg->args, NULL);
+		bh_xwl_conn_send(
+			conn, id, &xdg_wm_base_interface, XDG_WM_BASE_PONG, msg->args, NULL);
 	}
 }
 
 /* Binds what the manager needs as the host announces it to Xwayland. */
-static void note_global(struct bh_xwl_conn *conn, uint32_t registry, const uint8_t *data,
-	size_t size)
+static void note_global(
+	struct bh_xwl_conn *conn, uint32_t registry, const uint8_t *data, size_t size)
 {
 	/* global(uint name, string interface, uint version) */
 	if (registry != conn->registry || size < 20) {
@@ -524,8 +526,8 @@ static void note_global(struct bh_xwl_conn *conn, uint32_t registry, const uint8
 
 /* Serials and pointer entries of Xwayland's input events (host message,
  * already translated to guest ids). */
-static void note_event(struct bh_xwl_conn *conn, const struct wl_interface *iface,
-	uint32_t opcode, const uint8_t *data, size_t size)
+static void note_event(struct bh_xwl_conn *conn, const struct wl_interface *iface, uint32_t opcode,
+	const uint8_t *data, size_t size)
 {
 	if (iface == &wl_pointer_interface) {
 		if ((opcode == WL_POINTER_ENTER || opcode == WL_POINTER_BUTTON) && size >= 12) {
@@ -556,7 +558,8 @@ static int own_event(struct bh_xwl_conn *conn, const struct wl_interface *iface,
 		return -1;
 	}
 	const struct wl_message *m = &iface->events[opcode];
-	struct bh_wl_msg msg = {.object = id, .opcode = opcode, .interface = iface, .name = m->name};
+	struct bh_wl_msg msg = {
+		.object = id, .opcode = opcode, .interface = iface, .name = m->name};
 	size_t pos = 8;
 	int fd = -1;
 	int type_index = 0;
@@ -571,8 +574,8 @@ static int own_event(struct bh_xwl_conn *conn, const struct wl_interface *iface,
 		}
 		if (c == 'h') {
 			if (*nfds == 0) {
-				bh_log(BH_LOG_ERROR, "%s.%s from the host lacks its fd", iface->name,
-					m->name);
+				bh_log(BH_LOG_ERROR, "%s.%s from the host lacks its fd",
+					iface->name, m->name);
 				return -1;
 			}
 			fd = fds[0];
@@ -606,8 +609,8 @@ static int own_event(struct bh_xwl_conn *conn, const struct wl_interface *iface,
 			/* A server object of ours (a data offer). */
 			struct own_server_object *s = own_server_find(conn, 0);
 			if (word < SERVER_ID_BASE || s == NULL || type == NULL) {
-				bh_log(BH_LOG_WARN, "dropped %s.%s from the host: no room", iface->name,
-					m->name);
+				bh_log(BH_LOG_WARN, "dropped %s.%s from the host: no room",
+					iface->name, m->name);
 			} else {
 				s->id = word;
 				s->iface = type;
@@ -687,13 +690,14 @@ int bh_xwl_conn_event(struct bh_xwl_conn *conn, uint8_t *data, size_t size, int 
 			 * object destroyed since: the host still sent it */
 			return 0;
 		}
-		return own_event(conn, o->iface, o->dispatch, o->owner, object, data, size, fds, nfds);
+		return own_event(
+			conn, o->iface, o->dispatch, o->owner, object, data, size, fds, nfds);
 	}
 	if (object >= SERVER_ID_BASE) {
 		struct own_server_object *s = own_server_find(conn, object);
 		if (s != NULL) {
-			return own_event(
-				conn, s->iface, s->dispatch, s->owner, object, data, size, fds, nfds);
+			return own_event(conn, s->iface, s->dispatch, s->owner, object, data, size,
+				fds, nfds);
 		}
 		if (bh_wl_wire_object(conn->link.wire, object, NULL) == NULL) {
 			/* one of the manager's, destroyed by it since: the host's
@@ -709,7 +713,8 @@ int bh_xwl_conn_event(struct bh_xwl_conn *conn, uint8_t *data, size_t size, int 
 		return 1; /* the parser says what is wrong */
 	}
 	if (!translate(&iface->events[opcode], data, size, false)) {
-		bh_log(BH_LOG_ERROR, "the host's %s.%s for Xwayland names the X window manager's object",
+		bh_log(BH_LOG_ERROR,
+			"the host's %s.%s for Xwayland names the X window manager's object",
 			iface->name, iface->events[opcode].name);
 		return -1;
 	}

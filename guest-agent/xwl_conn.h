@@ -47,8 +47,8 @@ struct bh_xwl_listener {
 /* An event to one of the manager's objects: msg as bh_wl_wire_parse
  * describes messages (arrays: args is the offset into data), fd >= 0 when it
  * carries one (the handler takes it). */
-typedef void (*bh_xwl_dispatch)(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd);
+typedef void (*bh_xwl_dispatch)(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd);
 
 struct bh_xwl_conn *bh_xwl_conn_create(const struct bh_xwl_listener *listener, void *user);
 void bh_xwl_conn_destroy(struct bh_xwl_conn *conn);

@@ -115,8 +115,8 @@ static void window_drop_role(struct bh_xwm *xwm, struct xwm_window *win)
 	bool linked = bh_xwl_conn_ready(xwm->conn);
 	if (win->toplevel != 0) {
 		if (linked) {
-			send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_DESTROY, NULL,
-				NULL);
+			send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_DESTROY,
+				NULL, NULL);
 		}
 		bh_xwl_conn_forget(xwm->conn, win->toplevel);
 	}
@@ -223,7 +223,10 @@ static char *text_clean(const char *in, size_t len, bool latin1)
 			i++;
 			continue;
 		}
-		size_t n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+		size_t n = c >= 0xf0 && c < 0xf5   ? 4
+			   : c >= 0xe0             ? 3
+			   : c >= 0xc2 && c < 0xe0 ? 2
+						   : 0;
 		bool ok = n > 0 && i + n <= len && o + n <= 255;
 		for (size_t k = 1; ok && k < n; k++) {
 			ok = ((unsigned char)in[i + k] & 0xc0) == 0x80;
@@ -334,7 +337,8 @@ static void toplevel_update(struct bh_xwm *xwm, struct xwm_window *win)
 	struct xwm_window *parent =
 		win->transient_for != 0 ? window_find(xwm, win->transient_for) : NULL;
 	uint32_t parent_id = parent != NULL && parent != win ? parent->toplevel : 0;
-	send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_SET_PARENT, &parent_id, NULL);
+	send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_SET_PARENT, &parent_id,
+		NULL);
 	uint32_t min[2] = {(uint32_t)win->min_w, (uint32_t)win->min_h};
 	uint32_t max[2] = {(uint32_t)win->max_w, (uint32_t)win->max_h};
 	send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_SET_MIN_SIZE, min, NULL);
@@ -352,7 +356,8 @@ static void set_cardinal(struct bh_xwm *xwm, xcb_window_t id, xcb_atom_t atom, x
 static void allow_commits(struct bh_xwm *xwm, struct xwm_window *win, bool allow)
 {
 	uint32_t v = allow ? 1 : 0;
-	set_cardinal(xwm, win->id, xwm->atoms[ATOM_XWAYLAND_ALLOW_COMMITS], XCB_ATOM_CARDINAL, &v, 1);
+	set_cardinal(
+		xwm, win->id, xwm->atoms[ATOM_XWAYLAND_ALLOW_COMMITS], XCB_ATOM_CARDINAL, &v, 1);
 }
 
 static void send_protocol(struct bh_xwm *xwm, struct xwm_window *win, xcb_atom_t what)
@@ -377,8 +382,8 @@ static void window_raise(struct bh_xwm *xwm, struct xwm_window *win)
 static void window_focus(struct bh_xwm *xwm, struct xwm_window *win)
 {
 	xwm->focused = win;
-	xcb_set_input_focus(
-		xwm->x, XCB_INPUT_FOCUS_POINTER_ROOT, win != NULL ? win->id : XCB_NONE, XCB_CURRENT_TIME);
+	xcb_set_input_focus(xwm->x, XCB_INPUT_FOCUS_POINTER_ROOT, win != NULL ? win->id : XCB_NONE,
+		XCB_CURRENT_TIME);
 	if (win == NULL) {
 		uint32_t none = XCB_NONE;
 		set_cardinal(xwm, xwm->screen->root, xwm->atoms[ATOM_NET_ACTIVE_WINDOW],
@@ -407,8 +412,8 @@ static void window_close(struct bh_xwm *xwm, struct xwm_window *win)
 
 /* ---- host events ---- */
 
-static void toplevel_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd)
+static void toplevel_dispatch(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd)
 {
 	struct xwm_window *win = owner;
 	struct bh_xwm *xwm = win->xwm;
@@ -433,8 +438,8 @@ static void toplevel_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *
 	}
 }
 
-static void xdg_surface_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd)
+static void xdg_surface_dispatch(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd)
 {
 	struct xwm_window *win = owner;
 	struct bh_xwm *xwm = win->xwm;
@@ -447,8 +452,8 @@ static void xdg_surface_dispatch(void *owner, uint32_t id, const struct bh_wl_ms
 	int32_t w = win->pending_w, h = win->pending_h;
 	if (w > 0 && h > 0 && w < 32768 && h < 32768 && (w != win->width || h != win->height)) {
 		const uint32_t size[] = {(uint32_t)w, (uint32_t)h};
-		xcb_configure_window(xwm->x, win->id,
-			XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, size);
+		xcb_configure_window(
+			xwm->x, win->id, XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, size);
 	}
 	if (win->pending_activated && !win->activated) {
 		window_focus(xwm, win);
@@ -457,7 +462,8 @@ static void xdg_surface_dispatch(void *owner, uint32_t id, const struct bh_wl_ms
 	}
 	win->activated = win->pending_activated;
 	uint32_t serial = msg->args[0];
-	send(xwm, win->xdg_surface, &xdg_surface_interface, XDG_SURFACE_ACK_CONFIGURE, &serial, NULL);
+	send(xwm, win->xdg_surface, &xdg_surface_interface, XDG_SURFACE_ACK_CONFIGURE, &serial,
+		NULL);
 	if (!win->configured) {
 		win->configured = true;
 		allow_commits(xwm, win, true);
@@ -489,11 +495,12 @@ static void window_make_toplevel(struct bh_xwm *xwm, struct xwm_window *win)
 		send(xwm, surface, &wl_surface_interface, WL_SURFACE_ATTACH, none, NULL);
 		surface_commit(xwm, win->surface);
 	}
-	win->xdg_surface = bh_xwl_conn_new_id(xwm->conn, &xdg_surface_interface,
-		xdg_surface_dispatch, win);
-	win->toplevel = win->xdg_surface != 0 ? bh_xwl_conn_new_id(xwm->conn,
-							&xdg_toplevel_interface, toplevel_dispatch, win)
-					      : 0;
+	win->xdg_surface =
+		bh_xwl_conn_new_id(xwm->conn, &xdg_surface_interface, xdg_surface_dispatch, win);
+	win->toplevel = win->xdg_surface != 0
+				? bh_xwl_conn_new_id(xwm->conn, &xdg_toplevel_interface,
+					  toplevel_dispatch, win)
+				: 0;
 	if (win->toplevel == 0) {
 		bh_xwl_conn_forget(xwm->conn, win->xdg_surface);
 		win->xdg_surface = 0;
@@ -514,7 +521,8 @@ static void window_make_toplevel(struct bh_xwm *xwm, struct xwm_window *win)
 /* The toplevel an override-redirect window (a menu) belongs to. */
 static struct xwm_window *window_menu_parent(struct bh_xwm *xwm, struct xwm_window *win)
 {
-	struct xwm_window *t = win->transient_for != 0 ? window_find(xwm, win->transient_for) : NULL;
+	struct xwm_window *t =
+		win->transient_for != 0 ? window_find(xwm, win->transient_for) : NULL;
 	if (t != NULL && t->toplevel != 0) {
 		return t;
 	}
@@ -568,7 +576,8 @@ static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win)
 {
 
 	if (win->toplevel != 0 || win->subsurface != 0 || win->surface == 0 || !win->mapped ||
-		!bh_xwl_conn_ready(xwm->conn) || !bh_xwl_conn_surface_live(xwm->conn, win->surface)) {
+		!bh_xwl_conn_ready(xwm->conn) ||
+		!bh_xwl_conn_surface_live(xwm->conn, win->surface)) {
 		return;
 	}
 	if (xwm->views >= BH_XWM_MAX_VIEWS) {
@@ -598,8 +607,9 @@ static void handle_create(struct bh_xwm *xwm, xcb_create_notify_event_t *ev)
 	}
 	if (xwm->window_count >= MAX_WINDOWS) {
 		if (!xwm->flood_logged) {
-			bh_log(BH_LOG_WARN, "X window manager: more than %d X windows; the rest "
-					    "are not managed",
+			bh_log(BH_LOG_WARN,
+				"X window manager: more than %d X windows; the rest "
+				"are not managed",
 				MAX_WINDOWS);
 			xwm->flood_logged = true;
 		}
@@ -683,8 +693,8 @@ static void handle_unmap(struct bh_xwm *xwm, xcb_unmap_notify_event_t *ev)
 		win->managed = false;
 		xwm->managed_count--;
 		const uint32_t state[] = {0, XCB_NONE}; /* WithdrawnState */
-		set_cardinal(
-			xwm, win->id, xwm->atoms[ATOM_WM_STATE], xwm->atoms[ATOM_WM_STATE], state, 2);
+		set_cardinal(xwm, win->id, xwm->atoms[ATOM_WM_STATE], xwm->atoms[ATOM_WM_STATE],
+			state, 2);
 	}
 }
 

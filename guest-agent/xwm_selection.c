@@ -60,7 +60,7 @@ struct xwm_selection {
 	char newest_mime[64];
 	struct x_paste paste;
 	uint8_t xfixes_event;
-	xcb_window_t window; /* the requestor of conversions */
+	xcb_window_t window;          /* the requestor of conversions */
 	uint32_t data_device, source; /* ours on the host, 0 = none */
 	uint32_t offers[MAX_OFFERS];  /* the host's offers to us, to destroy */
 	size_t n_offers;
@@ -148,8 +148,8 @@ static void note_offer_type(struct xwm_selection *sel, const char *mime)
 	}
 }
 
-static void data_device_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd)
+static void data_device_dispatch(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd)
 {
 	struct xwm_selection *sel = owner;
 	struct bh_xwm *xwm = sel->xwm;
@@ -187,8 +187,9 @@ static void data_device_dispatch(void *owner, uint32_t id, const struct bh_wl_ms
 		}
 		sel->offer = offer;
 		snprintf(sel->offer_mime, sizeof(sel->offer_mime), "%s",
-			offer == sel->newest_offer && sel->newest_mime[0] != '\0' ? sel->newest_mime
-										: "text/plain;charset=utf-8");
+			offer == sel->newest_offer && sel->newest_mime[0] != '\0'
+				? sel->newest_mime
+				: "text/plain;charset=utf-8");
 		xcb_set_selection_owner(
 			xwm->x, sel->window, xwm->atoms[ATOM_CLIPBOARD], XCB_CURRENT_TIME);
 		xcb_flush(xwm->x);
@@ -213,8 +214,8 @@ static void source_destroy(struct xwm_selection *sel)
 	}
 }
 
-static void source_dispatch(void *owner, uint32_t id, const struct bh_wl_msg *msg,
-	const uint8_t *data, int fd)
+static void source_dispatch(
+	void *owner, uint32_t id, const struct bh_wl_msg *msg, const uint8_t *data, int fd)
 {
 	struct xwm_selection *sel = owner;
 	struct bh_xwm *xwm = sel->xwm;
@@ -261,8 +262,8 @@ static bool ensure_data_device(struct xwm_selection *sel)
 	if (ddm == 0 || seat == 0 || !bh_xwl_conn_ready(xwm->conn)) {
 		return false;
 	}
-	sel->data_device = bh_xwl_conn_new_id(
-		xwm->conn, &wl_data_device_interface, data_device_dispatch, sel);
+	sel->data_device =
+		bh_xwl_conn_new_id(xwm->conn, &wl_data_device_interface, data_device_dispatch, sel);
 	if (sel->data_device == 0) {
 		return false;
 	}
@@ -279,7 +280,8 @@ static void offer_x_selection(struct xwm_selection *sel, xcb_window_t owner)
 		return;
 	}
 	source_destroy(sel);
-	sel->source = bh_xwl_conn_new_id(xwm->conn, &wl_data_source_interface, source_dispatch, sel);
+	sel->source =
+		bh_xwl_conn_new_id(xwm->conn, &wl_data_source_interface, source_dispatch, sel);
 	if (sel->source == 0) {
 		return;
 	}
@@ -409,8 +411,8 @@ static void handle_selection_request(struct xwm_selection *sel, xcb_selection_re
 	xcb_atom_t property = req->property != XCB_ATOM_NONE ? req->property : req->target;
 	xcb_atom_t utf8 = xwm->atoms[ATOM_UTF8_STRING];
 	if (req->selection != xwm->atoms[ATOM_CLIPBOARD] || sel->offer == 0) {
-		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
-			req->time);
+		paste_reply(
+			xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE, req->time);
 		return;
 	}
 	if (req->target == xwm->atoms[ATOM_TARGETS]) {
@@ -425,8 +427,8 @@ static void handle_selection_request(struct xwm_selection *sel, xcb_selection_re
 		    req->target == xwm->atoms[ATOM_TEXT];
 	int pipe_fds[2];
 	if (!text || sel->paste.fd >= 0 || pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
-			req->time);
+		paste_reply(
+			xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE, req->time);
 		return;
 	}
 	struct x_paste *p = &sel->paste;
@@ -442,8 +444,8 @@ static void handle_selection_request(struct xwm_selection *sel, xcb_selection_re
 		if (p->source == NULL) {
 			close(pipe_fds[1]);
 		}
-		paste_reply(xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE,
-			req->time);
+		paste_reply(
+			xwm, req->requestor, req->selection, req->target, XCB_ATOM_NONE, req->time);
 		paste_end(sel);
 	}
 }

@@ -34,10 +34,11 @@ static xcb_window_t toplevel(xcb_connection_t *c, xcb_screen_t *s, int w, int h,
 	const char *title, const char *class, size_t class_len)
 {
 	xcb_window_t win = xcb_generate_id(c);
-	const uint32_t values[] = {pixel, XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_EXPOSURE};
+	const uint32_t values[] = {
+		pixel, XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_EXPOSURE};
 	xcb_create_window(c, XCB_COPY_FROM_PARENT, win, s->root, 0, 0, (uint16_t)w, (uint16_t)h, 0,
-		XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual, XCB_CW_BACK_PIXEL | XCB_CW_EVENT_MASK,
-		values);
+		XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual,
+		XCB_CW_BACK_PIXEL | XCB_CW_EVENT_MASK, values);
 	xcb_change_property(c, XCB_PROP_MODE_REPLACE, win, XCB_ATOM_WM_NAME, XCB_ATOM_STRING, 8,
 		(uint32_t)strlen(title), title);
 	xcb_change_property(c, XCB_PROP_MODE_REPLACE, win, XCB_ATOM_WM_CLASS, XCB_ATOM_STRING, 8,
@@ -62,7 +63,8 @@ static void wait_mapped(xcb_connection_t *c, xcb_window_t win)
 
 static int menu(xcb_connection_t *c, xcb_screen_t *s)
 {
-	xcb_window_t top = toplevel(c, s, 300, 200, 0x808080, "x11 menu test", "x11menu\0X11Menu", 16);
+	xcb_window_t top =
+		toplevel(c, s, 300, 200, 0x808080, "x11 menu test", "x11menu\0X11Menu", 16);
 	xcb_map_window(c, top);
 	xcb_flush(c);
 	wait_mapped(c, top);
