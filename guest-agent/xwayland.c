@@ -283,7 +283,7 @@ static void server_start(struct bh_xwayland *xw)
 	snprintf(listen1, sizeof(listen1), "%d", xw->listen_fd[1]);
 	snprintf(wm_arg, sizeof(wm_arg), "%d", wm[1]);
 	snprintf(ready_arg, sizeof(ready_arg), "%d", ready[1]);
-	const char *argv[] = {path, xw->name, "-rootless", "-core", "-shm", "-nolisten", "tcp",
+	const char *argv[] = {path, xw->name, "-rootless", "-shm", "-nolisten", "tcp",
 		"-listenfd", listen0, "-listenfd", listen1, "-wm", wm_arg, "-displayfd", ready_arg,
 		NULL};
 	const char *env[] = {wl_env, NULL};

@@ -32,7 +32,8 @@ enum {
 	EV_XDG_TOPLEVEL_CONFIGURE = 0,
 	EV_XDG_TOPLEVEL_CLOSE = 1,
 };
-#define XDG_STATE_ACTIVATED 4 /* xdg_toplevel.state.activated */
+#define XDG_STATE_FULLSCREEN 2 /* xdg_toplevel.state.fullscreen */
+#define XDG_STATE_ACTIVATED 4  /* xdg_toplevel.state.activated */
 
 /* X windows followed at once (children of the root). */
 #define MAX_WINDOWS 4096
@@ -60,6 +61,8 @@ static const char *const atom_names[ATOM_COUNT] = {
 	[ATOM_INCR] = "INCR",
 	[ATOM_BH_SELECTION] = "_BULKHEAD_SELECTION",
 	[ATOM_WM_S0] = "WM_S0",
+	[ATOM_NET_WM_STATE] = "_NET_WM_STATE",
+	[ATOM_NET_WM_STATE_FULLSCREEN] = "_NET_WM_STATE_FULLSCREEN",
 };
 
 static void window_try_role(struct bh_xwm *xwm, struct xwm_window *win);
@@ -321,6 +324,35 @@ static void window_read_protocols(struct bh_xwm *xwm, struct xwm_window *win)
 	free(raw);
 }
 
+/* The X client's wish for fullscreen, to the host (which decides). */
+static void toplevel_fullscreen(struct bh_xwm *xwm, struct xwm_window *win)
+{
+	if (win->toplevel == 0) {
+		return;
+	}
+	const uint32_t no_output = 0;
+	if (win->fullscreen) {
+		send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_SET_FULLSCREEN,
+			&no_output, NULL);
+	} else {
+		send(xwm, win->toplevel, &xdg_toplevel_interface, XDG_TOPLEVEL_UNSET_FULLSCREEN,
+			NULL, NULL);
+	}
+}
+
+static void window_read_state(struct bh_xwm *xwm, struct xwm_window *win)
+{
+	size_t len = 0;
+	char *raw = property_read(xwm, win->id, xwm->atoms[ATOM_NET_WM_STATE], NULL, &len);
+	win->fullscreen = false;
+	for (size_t i = 0; raw != NULL && i + 4 <= len; i += 4) {
+		xcb_atom_t a;
+		memcpy(&a, raw + i, 4);
+		win->fullscreen |= a == xwm->atoms[ATOM_NET_WM_STATE_FULLSCREEN];
+	}
+	free(raw);
+}
+
 /* The host toplevel's title, app id, parent and size limits from win. */
 static void toplevel_update(struct bh_xwm *xwm, struct xwm_window *win)
 {
@@ -426,11 +458,12 @@ static void toplevel_dispatch(
 		win->pending_h = (int32_t)msg->args[1];
 		uint32_t off = msg->args[2], len;
 		memcpy(&len, data + off, 4);
-		win->pending_activated = false;
+		win->pending_activated = win->pending_fullscreen = false;
 		for (uint32_t i = 0; i + 4 <= len; i += 4) {
 			uint32_t state;
 			memcpy(&state, data + off + 4 + i, 4);
 			win->pending_activated |= state == XDG_STATE_ACTIVATED;
+			win->pending_fullscreen |= state == XDG_STATE_FULLSCREEN;
 		}
 	} else if (msg->opcode == EV_XDG_TOPLEVEL_CLOSE) {
 		window_close(xwm, win);
@@ -461,6 +494,14 @@ static void xdg_surface_dispatch(
 		window_focus(xwm, NULL);
 	}
 	win->activated = win->pending_activated;
+	if (win->pending_fullscreen != win->host_fullscreen) {
+		/* what X clients read of it (_NET_WM_STATE) */
+		win->host_fullscreen = win->pending_fullscreen;
+		xcb_atom_t state = xwm->atoms[ATOM_NET_WM_STATE_FULLSCREEN];
+		xcb_change_property(xwm->x, XCB_PROP_MODE_REPLACE, win->id,
+			xwm->atoms[ATOM_NET_WM_STATE], XCB_ATOM_ATOM, 32,
+			win->host_fullscreen ? 1 : 0, &state);
+	}
 	uint32_t serial = msg->args[0];
 	send(xwm, win->xdg_surface, &xdg_surface_interface, XDG_SURFACE_ACK_CONFIGURE, &serial,
 		NULL);
@@ -512,6 +553,9 @@ static void window_make_toplevel(struct bh_xwm *xwm, struct xwm_window *win)
 	send(xwm, win->xdg_surface, &xdg_surface_interface, XDG_SURFACE_GET_TOPLEVEL,
 		&win->toplevel, NULL);
 	toplevel_update(xwm, win);
+	if (win->fullscreen) {
+		toplevel_fullscreen(xwm, win);
+	}
 	surface_commit(xwm, win->surface);
 	xwm->views++;
 	bh_log(BH_LOG_INFO, "X window 0x%x \"%s\" shown as a toplevel", win->id,
@@ -658,6 +702,7 @@ static void handle_map_request(struct bh_xwm *xwm, xcb_map_request_event_t *ev)
 	window_read_hints(xwm, win);
 	window_read_transient(xwm, win);
 	window_read_protocols(xwm, win);
+	window_read_state(xwm, win);
 	win->managed = true;
 	/* No commits until the host has configured its toplevel. */
 	allow_commits(xwm, win, false);
@@ -775,9 +820,37 @@ static void handle_property(struct bh_xwm *xwm, xcb_property_notify_event_t *ev)
 	toplevel_update(xwm, win);
 }
 
-static void handle_client_message(struct bh_xwm *xwm, xcb_client_message_event_t *ev)
+/* _NET_WM_STATE requests (EWMH): add, remove or toggle fullscreen. */
+static void handle_state_request(struct bh_xwm *xwm, xcb_client_message_event_t *ev)
 {
-	if (ev->type != xwm->atoms[ATOM_WL_SURFACE_ID] || ev->format != 32) {
+	struct xwm_window *win = window_find(xwm, ev->window);
+	xcb_atom_t fs = xwm->atoms[ATOM_NET_WM_STATE_FULLSCREEN];
+	if (win == NULL || ev->format != 32 ||
+		(ev->data.data32[1] != fs && ev->data.data32[2] != fs)) {
+		return;
+	}
+	uint32_t action = ev->data.data32[0];
+	bool want = action == 1 ? true : action == 0 ? false : !win->fullscreen;
+	if (action > 2 || want == win->fullscreen) {
+		return;
+	}
+	win->fullscreen = want;
+	toplevel_fullscreen(xwm, win);
+	if (win->toplevel != 0) {
+		surface_commit(xwm, win->surface);
+	}
+}
+
+/* Only Xwayland names surfaces: a client's SendEvent (synthetic) could
+ * name any surface of the connection. State requests come by SendEvent. */
+static void handle_client_message(
+	struct bh_xwm *xwm, xcb_client_message_event_t *ev, bool synthetic)
+{
+	if (ev->type == xwm->atoms[ATOM_NET_WM_STATE]) {
+		handle_state_request(xwm, ev);
+		return;
+	}
+	if (ev->type != xwm->atoms[ATOM_WL_SURFACE_ID] || ev->format != 32 || synthetic) {
 		return;
 	}
 	struct xwm_window *win = window_find(xwm, ev->window);
@@ -833,11 +906,8 @@ static void handle_event(struct bh_xwm *xwm, xcb_generic_event_t *ev)
 		handle_property(xwm, (xcb_property_notify_event_t *)ev);
 		break;
 	case XCB_CLIENT_MESSAGE:
-		/* Only Xwayland names surfaces: a client's SendEvent (flagged in
-		 * the type's top bit) could name any surface of the connection. */
-		if (!(ev->response_type & 0x80)) {
-			handle_client_message(xwm, (xcb_client_message_event_t *)ev);
-		}
+		handle_client_message(
+			xwm, (xcb_client_message_event_t *)ev, (ev->response_type & 0x80) != 0);
 		break;
 	case 0: {
 		/* an error of a request of ours: mostly a window gone meanwhile */
@@ -1019,8 +1089,9 @@ bool bh_xwm_connect(struct bh_xwm *xwm, int wm_fd)
 	xcb_change_property(xwm->x, XCB_PROP_MODE_REPLACE, xwm->check_window,
 		xwm->atoms[ATOM_NET_WM_NAME], xwm->atoms[ATOM_UTF8_STRING], 8, 8, "bulkhead");
 	const uint32_t supported[] = {xwm->atoms[ATOM_NET_ACTIVE_WINDOW],
-		xwm->atoms[ATOM_NET_SUPPORTING_WM_CHECK], xwm->atoms[ATOM_NET_WM_NAME]};
-	set_cardinal(xwm, root, xwm->atoms[ATOM_NET_SUPPORTED], XCB_ATOM_ATOM, supported, 3);
+		xwm->atoms[ATOM_NET_SUPPORTING_WM_CHECK], xwm->atoms[ATOM_NET_WM_NAME],
+		xwm->atoms[ATOM_NET_WM_STATE], xwm->atoms[ATOM_NET_WM_STATE_FULLSCREEN]};
+	set_cardinal(xwm, root, xwm->atoms[ATOM_NET_SUPPORTED], XCB_ATOM_ATOM, supported, 5);
 	/* Owning WM_S0 says a window manager runs: Xwayland (started with -wm)
 	 * accepts X clients only from then on. */
 	xcb_set_selection_owner(

@@ -30,6 +30,8 @@ enum xwm_atom {
 	ATOM_INCR,
 	ATOM_BH_SELECTION,
 	ATOM_WM_S0,
+	ATOM_NET_WM_STATE,
+	ATOM_NET_WM_STATE_FULLSCREEN,
 	ATOM_COUNT,
 };
 
@@ -56,6 +58,8 @@ struct xwm_window {
 	int32_t min_w, min_h, max_w, max_h;
 	int32_t pending_w, pending_h;
 	bool pending_activated, activated;
+	bool fullscreen;                  /* the X client asks for it */
+	bool pending_fullscreen, host_fullscreen; /* the host's state */
 };
 
 struct xwm_selection; /* xwm_selection.c */

@@ -149,6 +149,18 @@ bh_wait_for 5 sh -c "! python3 '$IPC' windows | grep -q 'x11 message'" ||
 	bh_fail "xmessage's window stayed after it ended"
 echo "close: Super+Shift+q ended xmessage"
 
+# 4b. an X client's fullscreen request (_NET_WM_STATE) reaches the host,
+# and the host's fullscreen size reaches the X window
+guest_run stdbuf -oL "$BH_BUILD_ROOT/tests/relay/x11-client" fullscreen
+FULL_PID=$GUEST_PID
+read -r fsid _ < <(python3 "$IPC" wait-window t1 X11Full 20) || bh_fail "the fullscreen client showed no window"
+bh_wait_for 10 sh -c "python3 '$IPC' get windows | grep '\"id\": $fsid,' | grep -q '\"fullscreen\": true'" ||
+	bh_fail "the X client's fullscreen request did not make its window fullscreen"
+bh_wait_for 10 sh -c "python3 '$IPC' windows | grep -q '^$fsid t1 [0-9-]* [0-9-]* 1[0-9][0-9][0-9] [5-9][0-9][0-9] '" ||
+	bh_fail "the fullscreen X window was not resized to the output: $(python3 "$IPC" windows | grep "^$fsid ")"
+echo "fullscreen: $(python3 "$IPC" windows | grep "^$fsid " | cut -d' ' -f5,6)"
+kill "$FULL_PID"
+
 # 5. copy in xterm (a drag selects "typed into X" into CLIPBOARD), paste in
 # a Wayland client of t1; a client of t2 gets nothing of it
 python3 "$IPC" focus "$xid"

@@ -3,6 +3,9 @@
  *                       it is mapped, an override-redirect "menu" of
  *                       120x80 pure green at +40,+30 from its corner; runs
  *                       until killed.
+ *   x11-client fullscreen  a top-level (class X11Full) that asks for
+ *                       fullscreen (_NET_WM_STATE) once mapped; runs until
+ *                       killed.
  *   x11-client flood N  maps N top-levels at once, then waits 6 s and exits.
  *   x11-client hostile  a top-level with hostile properties (a title of
  *                       invalid UTF-8 and control bytes far over any limit,
@@ -90,6 +93,35 @@ static int menu(xcb_connection_t *c, xcb_screen_t *s)
 	xcb_generic_event_t *ev;
 	while ((ev = xcb_wait_for_event(c)) != NULL) {
 		free(ev);
+	}
+	return 0;
+}
+
+static int fullscreen(xcb_connection_t *c, xcb_screen_t *s)
+{
+	xcb_window_t top =
+		toplevel(c, s, 200, 150, 0x404040, "x11 fullscreen", "full\0X11Full", 14);
+	xcb_map_window(c, top);
+	xcb_flush(c);
+	wait_mapped(c, top);
+	sleep(1);
+	xcb_client_message_event_t ev = {
+		.response_type = XCB_CLIENT_MESSAGE,
+		.format = 32,
+		.window = top,
+		.type = atom(c, "_NET_WM_STATE"),
+	};
+	ev.data.data32[0] = 1; /* add */
+	ev.data.data32[1] = atom(c, "_NET_WM_STATE_FULLSCREEN");
+	xcb_send_event(c, 0, s->root,
+		XCB_EVENT_MASK_SUBSTRUCTURE_REDIRECT | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY,
+		(const char *)&ev);
+	xcb_flush(c);
+	printf("asked\n");
+	fflush(stdout);
+	xcb_generic_event_t *e;
+	while ((e = xcb_wait_for_event(c)) != NULL) {
+		free(e);
 	}
 	return 0;
 }
@@ -188,7 +220,7 @@ static int hostile(xcb_connection_t *c, xcb_screen_t *s)
 int main(int argc, char *argv[])
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: x11-client menu | flood N | hostile\n");
+		fprintf(stderr, "usage: x11-client menu | fullscreen | flood N | hostile\n");
 		return 2;
 	}
 	xcb_connection_t *c = xcb_connect(NULL, NULL);
@@ -202,6 +234,9 @@ int main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "flood") == 0 && argc == 3) {
 		return flood(c, s, atoi(argv[2]));
+	}
+	if (strcmp(argv[1], "fullscreen") == 0) {
+		return fullscreen(c, s);
 	}
 	if (strcmp(argv[1], "hostile") == 0) {
 		return hostile(c, s);
