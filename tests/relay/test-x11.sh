@@ -7,7 +7,8 @@
 #   xterm and xmessage map framed t1 windows titled [t1] + the X title;
 #   text typed with wtype reaches xterm and shows in a grim screenshot;
 #   xterm's Ctrl+click menu (override-redirect) opens at the pointer;
-#   the close binding (Super+Shift+q) ends the X window;
+#   the close binding (Super+Shift+q) ends the X window; an X client's
+#   fullscreen request makes its window fullscreen at the output's size;
 #   a copy in an X client of t1 pastes into a Wayland client of t1 and the
 #   other way round, and a window of tag t2 gets nothing of it;
 #   a hostile X client (malformed requests, a flood of top-levels) ends
