@@ -508,6 +508,8 @@ static bool request_create_buffer(struct guest_client *client, struct guest_msg 
 	if (pe == NULL) {
 		return false;
 	}
+	/* the table may move as it grows for the new id */
+	struct bh_shm_mirror *pool = pe->pool;
 	struct extra *b = extra_get(client, m->args[0], true);
 	if (b == NULL) {
 		client_fail(client, "out of memory");
@@ -515,7 +517,7 @@ static bool request_create_buffer(struct guest_client *client, struct guest_msg 
 	}
 	memset(b, 0, sizeof(*b));
 	b->kind = EXTRA_BUFFER;
-	b->pool = pe->pool;
+	b->pool = pool;
 	b->pool->refs++;
 	b->offset = (int32_t)m->args[1];
 	b->height = (int32_t)m->args[3];

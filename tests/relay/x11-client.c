@@ -100,7 +100,7 @@ static int menu(xcb_connection_t *c, xcb_screen_t *s)
 static int fullscreen(xcb_connection_t *c, xcb_screen_t *s)
 {
 	xcb_window_t top =
-		toplevel(c, s, 200, 150, 0x404040, "x11 fullscreen", "full\0X11Full", 14);
+		toplevel(c, s, 200, 150, 0x404040, "x11 fullscreen", "full\0X11Full", 13);
 	xcb_map_window(c, top);
 	xcb_flush(c);
 	wait_mapped(c, top);
@@ -214,6 +214,7 @@ static int hostile(xcb_connection_t *c, xcb_screen_t *s)
 	while ((n = read(raw, noise, sizeof(noise))) > 0) {
 	}
 	printf("%s\n", n == 0 ? "cut off" : "still connected");
+	close(raw);
 	return 0;
 }
 
@@ -229,18 +230,18 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	xcb_screen_t *s = xcb_setup_roots_iterator(xcb_get_setup(c)).data;
+	int rc = 2;
 	if (strcmp(argv[1], "menu") == 0) {
-		return menu(c, s);
+		rc = menu(c, s);
+	} else if (strcmp(argv[1], "fullscreen") == 0) {
+		rc = fullscreen(c, s);
+	} else if (strcmp(argv[1], "flood") == 0 && argc == 3) {
+		rc = flood(c, s, atoi(argv[2]));
+	} else if (strcmp(argv[1], "hostile") == 0) {
+		rc = hostile(c, s);
+	} else {
+		fprintf(stderr, "x11-client: unknown mode %s\n", argv[1]);
 	}
-	if (strcmp(argv[1], "flood") == 0 && argc == 3) {
-		return flood(c, s, atoi(argv[2]));
-	}
-	if (strcmp(argv[1], "fullscreen") == 0) {
-		return fullscreen(c, s);
-	}
-	if (strcmp(argv[1], "hostile") == 0) {
-		return hostile(c, s);
-	}
-	fprintf(stderr, "x11-client: unknown mode %s\n", argv[1]);
-	return 2;
+	xcb_disconnect(c);
+	return rc;
 }
