@@ -13,6 +13,7 @@ packages=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev scdoc git
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev
 	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev liblz4-dev
+	libxcb1-dev libxcb-composite0-dev libxcb-xfixes0-dev
 	# the Debian package and its test
 	debhelper dpkg-dev lintian
 	# virtual machines
@@ -21,6 +22,8 @@ packages=(
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job
 	foot weston grim wtype wayland-utils gtk-3-examples waypipe xvfb python3
+	# X11 apps in a tag: the guest's Xwayland (run on the host by the relay tests)
+	xwayland xterm x11-utils xclip
 	fonts-dejavu-core procps psmisc util-linux passwd iproute2
 )
 

@@ -250,6 +250,13 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 			return true;
 		}
 		return set_string(&t->channel, value);
+	} else if (strcmp(name, "xwayland") == 0) {
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+			t->xwayland_off = strcmp(value, "off") == 0;
+		} else {
+			config_error(r, "xwayland must be on or off, not \"%s\"", value, NULL);
+		}
+		return true;
 	} else if (strcmp(name, "compress") == 0) {
 		if (strcmp(value, "lz4") == 0 || strcmp(value, "none") == 0) {
 			t->compress_lz4 = strcmp(value, "lz4") == 0;

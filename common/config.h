@@ -4,9 +4,9 @@
  *               xkb_options, fullscreen_edge, idle_shutdown, uri,
  *               clipboard_limit
  *   [keys]      COMBO = ACTION  (e.g. Super+Shift+q = close)
- *   [tag NAME]  colour, app, channel, and the VM keys (memory, cpus, base,
- *               network, root, accel, transport, virtio_mem, boot_timeout,
- *               share and link, which may repeat)
+ *   [tag NAME]  colour, app, channel, compress, xwayland, and the VM keys (memory,
+ *               cpus, base, network, root, accel, transport, virtio_mem,
+ *               boot_timeout, shm_size, and share and link, which may repeat)
  *
  * Reading never fails as a whole: every error is logged as "FILE:LINE:
  * reason" and the setting keeps its default, so a session always starts. */
@@ -31,6 +31,7 @@ struct bh_config_tag {
 	char *app;       /* the tag's default app (a shell command line) or NULL */
 	char *channel;   /* an agent reached directly (unix:PATH ...) or NULL */
 	bool compress_lz4; /* compress = lz4: buffer data crosses the channel compressed */
+	bool xwayland_off; /* xwayland = off: no X11 apps (Xwayland) in this tag's guest */
 	/* The VM keys, checked by the vm library (vm/config.h) where it is linked. */
 	struct bh_config_entry *vm;
 	size_t vm_count;

@@ -251,6 +251,9 @@ enum bh_control_msg {
 /* From the host: it has a shared region for this tag (BH_CTL_REGION
  * follows the hellos); from the agent: it can use one. */
 #define BH_CAP_REGION 32u
+/* From the host: X11 apps run in this tag (its xwayland = on, the
+ * default); from the agent: it can run Xwayland for them. */
+#define BH_CAP_X11 64u
 
 /*
  * Session streams (exec, push, pull): every message starts with one type

@@ -175,6 +175,7 @@ bool bh_wl_conn_queue_fd(struct bh_wl_conn *conn, int fd)
 		close(fd);
 		return false;
 	}
+	conn->out_fd_at[conn->out_nfds] = conn->out_len;
 	conn->out_fds[conn->out_nfds++] = fd;
 	return true;
 }
@@ -195,8 +196,15 @@ int bh_wl_conn_flush(struct bh_wl_conn *conn)
 			.msg_iovlen = 1,
 		};
 		/* fds go with the bytes of the message that carries them (or
-		 * earlier); the peer's libwayland queues them in order. */
+		 * earlier); the peer's libwayland queues them in order. At most
+		 * 28 go at once (libwayland's limit): then the bytes stop
+		 * before the message of the first fd left behind, which the
+		 * peer would otherwise read without its fd. */
 		size_t nfds = conn->out_nfds < 28 ? conn->out_nfds : 28;
+		if (conn->out_nfds > 28 && conn->out_fd_at[28] > 0 &&
+			conn->out_fd_at[28] < iov.iov_len) {
+			iov.iov_len = conn->out_fd_at[28];
+		}
 		if (nfds > 0) {
 			memset(&control, 0, sizeof(control));
 			msg.msg_control = control.buf;
@@ -219,6 +227,11 @@ int bh_wl_conn_flush(struct bh_wl_conn *conn)
 		}
 		conn->out_nfds -= nfds;
 		memmove(conn->out_fds, conn->out_fds + nfds, conn->out_nfds * sizeof(int));
+		memmove(conn->out_fd_at, conn->out_fd_at + nfds, conn->out_nfds * sizeof(size_t));
+		for (size_t i = 0; i < conn->out_nfds; i++) {
+			conn->out_fd_at[i] =
+				conn->out_fd_at[i] > (size_t)n ? conn->out_fd_at[i] - (size_t)n : 0;
+		}
 		conn->out_head += (size_t)n;
 		conn->out_len -= (size_t)n;
 	}

@@ -27,6 +27,9 @@ struct bh_wl_conn {
 	uint8_t *out;
 	size_t out_head, out_len, out_cap;
 	int out_fds[BH_WL_CONN_MAX_FDS];
+	/* bytes queued ahead of each fd's message: a write sends no message
+	 * whose fd does not go with it or before */
+	size_t out_fd_at[BH_WL_CONN_MAX_FDS];
 	size_t out_nfds;
 };
 

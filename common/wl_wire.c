@@ -106,6 +106,16 @@ static const struct wire_object *object_get(struct bh_wl_objects *o, uint32_t id
 	return obj != NULL && obj->interface != NULL ? obj : NULL;
 }
 
+const struct wl_interface *bh_wl_wire_object(
+	const struct bh_wl_wire *wire, uint32_t id, uint32_t *version)
+{
+	const struct wire_object *obj = object_get(wire->objects, id);
+	if (obj != NULL && version != NULL) {
+		*version = obj->version;
+	}
+	return obj != NULL ? obj->interface : NULL;
+}
+
 #define WIRE_ERR(...)                                                                              \
 	do {                                                                                       \
 		snprintf(err, err_size, __VA_ARGS__);                                              \

@@ -47,6 +47,10 @@ void bh_wl_wire_finish(struct bh_wl_wire *wire);
  * (common/allowlist.h). */
 bool bh_wl_wire_parse(struct bh_wl_wire *wire, enum bh_wl_dir dir, const uint8_t *data, size_t size,
 	struct bh_wl_msg *msg, char *err, size_t err_size);
+/* The interface of a live object (version in *version when not NULL), NULL
+ * when id names none. */
+const struct wl_interface *bh_wl_wire_object(
+	const struct bh_wl_wire *wire, uint32_t id, uint32_t *version);
 /* The name of msg's interface. */
 const char *bh_wl_msg_interface(const struct bh_wl_msg *msg);
 

@@ -19,6 +19,7 @@
 #include "guest-agent/agent.h"
 #include "guest-agent/region.h"
 #include "guest-agent/relay_guest.h"
+#include "guest-agent/xwayland.h"
 
 #define RETRY_MSEC 1000
 
@@ -45,6 +46,7 @@ struct bh_agent {
 	/* The shared region of the current host, while mapped. */
 	uint8_t *region_map;
 	uint64_t region_size;
+	struct bh_xwayland *xwayland;
 };
 
 static const struct bh_endpoint_listener endpoint_listener;
@@ -94,6 +96,11 @@ const char *bh_agent_wayland_display(const struct bh_agent *agent)
 	return agent->wayland_display;
 }
 
+const char *bh_agent_x_display(const struct bh_agent *agent)
+{
+	return bh_xwayland_display(agent->xwayland);
+}
+
 bool bh_agent_connected(const struct bh_agent *agent)
 {
 	return agent->connected;
@@ -116,7 +123,7 @@ static void send_hello(struct bh_agent *agent)
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
 	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4 |
-			BH_CAP_REGION;
+			BH_CAP_REGION | BH_CAP_X11;
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
 	bh_msg_u32(&msg, n);
@@ -240,6 +247,9 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 		bh_relay_guest_set_compression((host_caps & BH_CAP_LZ4) != 0);
 		if (host_caps & BH_CAP_LZ4) {
 			bh_log(BH_LOG_INFO, "the host asked for lz4-compressed buffer data");
+		}
+		if (agent != NULL) {
+			bh_xwayland_set_enabled(agent->xwayland, (host_caps & BH_CAP_X11) != 0);
 		}
 		return true;
 	}
@@ -409,6 +419,10 @@ static int agent_handle_sigchld(int sig, void *data)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct bh_agent *agent = data;
+		if (bh_xwayland_reaped(agent->xwayland, pid, status)) {
+			continue;
+		}
 		if (!bh_agent_exec_reaped(pid, status)) {
 			bh_log(BH_LOG_INFO, "launched pid %d ended with status %d", (int)pid,
 				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -538,6 +552,11 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 		bh_agent_destroy(agent);
 		return NULL;
 	}
+	agent->xwayland = bh_xwayland_create(agent, agent->relay);
+	if (agent->xwayland == NULL) {
+		bh_agent_destroy(agent);
+		return NULL;
+	}
 	if (!agent->listen) {
 		agent_handle_retry(agent);
 	}
@@ -566,6 +585,7 @@ void bh_agent_destroy(struct bh_agent *agent)
 		return;
 	}
 	bh_endpoint_destroy(agent->endpoint);
+	bh_xwayland_destroy(agent->xwayland);
 	bh_relay_guest_destroy(agent->relay);
 	if (agent->listen_source != NULL) {
 		wl_event_source_remove(agent->listen_source);

@@ -88,6 +88,13 @@ const char *bh_agent_shell(const struct bh_agent *agent);
  * USER, SHELL, XDG_RUNTIME_DIR, WAYLAND_DISPLAY, PATH, LANG). */
 pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
 	bool controlling_tty);
+/* The same with env_set ("NAME=value", NULL-ended, may be NULL) on top of
+ * the guest environment and keep_fds (ended by -1) left open; stdin and
+ * stdout from /dev/null and the agent's stderr. */
+pid_t bh_agent_spawn_with(struct bh_agent *agent, const char *const argv[], const int stdio[3],
+	const char *const env_set[], const int keep_fds[]);
+/* DISPLAY of the guest's X server, NULL while X11 is off. */
+const char *bh_agent_x_display(const struct bh_agent *agent);
 /* A detached shell command line (menu, `run`); -1 on failure. */
 pid_t bh_agent_launch(struct bh_agent *agent, const char *command);
 /* The host opened an exec stream: serve it (CONTROL.md "Exec"). */

@@ -36,18 +36,21 @@ struct exec_session {
 
 static struct wl_list sessions = {&sessions, &sessions};
 
-pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
-	bool controlling_tty)
+static pid_t spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
+	bool controlling_tty, const char *const env_set[], const int keep_fds[])
 {
-	char home[4200], user[300], shell[4200], runtime[4200], display[300];
+	char home[4200], user[300], shell[4200], runtime[4200], display[300], x_display[32];
 	snprintf(home, sizeof(home), "HOME=%s", bh_agent_home(agent));
 	snprintf(user, sizeof(user), "USER=%s", bh_agent_user_name(agent));
 	snprintf(shell, sizeof(shell), "SHELL=%s", bh_agent_shell(agent));
 	snprintf(runtime, sizeof(runtime), "XDG_RUNTIME_DIR=%s", bh_agent_runtime_dir(agent));
 	snprintf(display, sizeof(display), "WAYLAND_DISPLAY=%s", bh_agent_wayland_display(agent));
+	const char *x = bh_agent_x_display(agent);
+	snprintf(x_display, sizeof(x_display), "DISPLAY=%s", x != NULL ? x : "");
 	const char *const env[] = {home, user, shell, runtime, display,
 		"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "LANG=C.UTF-8",
-		"TERM=xterm-256color", "XDG_SESSION_TYPE=wayland", NULL};
+		"TERM=xterm-256color", "XDG_SESSION_TYPE=wayland", x != NULL ? x_display : NULL,
+		NULL};
 	/* Only root can switch users; an agent run as a user runs as itself. */
 	gid_t gid = bh_agent_gid(agent);
 	const struct bh_spawn_user guest = {
@@ -71,8 +74,22 @@ pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int
 		.controlling_tty = controlling_tty,
 		.user = switch_user ? &guest : NULL,
 		.cwd = bh_agent_home(agent),
+		.env_set = env_set,
+		.keep_fds = keep_fds,
 	};
 	return bh_spawn_process(&opts);
+}
+
+pid_t bh_agent_spawn(struct bh_agent *agent, const char *const argv[], const int stdio[3],
+	bool controlling_tty)
+{
+	return spawn(agent, argv, stdio, controlling_tty, NULL, NULL);
+}
+
+pid_t bh_agent_spawn_with(struct bh_agent *agent, const char *const argv[], const int stdio[3],
+	const char *const env_set[], const int keep_fds[])
+{
+	return spawn(agent, argv, stdio, false, env_set, keep_fds);
 }
 
 /* Launches a shell command line detached from the agent (menu, `run`). */

@@ -27,6 +27,7 @@
 #include "guest-agent/agent.h"
 #include "guest-agent/relay_guest.h"
 #include "guest-agent/shm_mirror.h"
+#include "guest-agent/xwl_conn.h"
 
 /* Pool bytes compared per step of a commit's sync; between steps the
  * client waits if the stream is over its high-water mark. */
@@ -99,6 +100,8 @@ struct guest_client {
 	size_t host_nfds;
 	int file_fd;
 	uint32_t file_size, file_got;
+	/* Xwayland's connection: ids moved, the X window manager's objects */
+	struct bh_xwl_conn *xwl;
 	/* WL frame being filled */
 	uint8_t batch[64 * 1024];
 	size_t batch_len;
@@ -575,6 +578,8 @@ static bool request_create_buffer(struct guest_client *client, struct guest_msg 
 	if (pe == NULL) {
 		return false;
 	}
+	/* the table may move as it grows for the new id */
+	struct bh_shm_mirror *pool = pe->pool;
 	struct extra *b = extra_get(client, m->args[0], true);
 	if (b == NULL) {
 		client_fail(client, "out of memory");
@@ -582,7 +587,7 @@ static bool request_create_buffer(struct guest_client *client, struct guest_msg 
 	}
 	memset(b, 0, sizeof(*b));
 	b->kind = EXTRA_BUFFER;
-	b->pool = pe->pool;
+	b->pool = pool;
 	b->pool->refs++;
 	b->offset = (int32_t)m->args[1];
 	b->height = (int32_t)m->args[3];
@@ -785,6 +790,19 @@ static bool handle_request(struct guest_client *client, uint8_t *data, size_t si
 	if (handler != NULL && !handler(client, &msg)) {
 		return false;
 	}
+	uint8_t moved[BH_WL_MAX_MESSAGE];
+	if (client->xwl != NULL && size <= sizeof(moved)) {
+		memcpy(moved, data, size);
+		int relay = bh_xwl_conn_request(client->xwl, &m, moved, size);
+		if (relay < 0) {
+			client_fail(client, "Xwayland's message cannot be relayed");
+			return false;
+		}
+		if (relay == 0 && !msg.held) {
+			return true; /* sent by the X window manager's part */
+		}
+		data = moved;
+	}
 	if (msg.held) {
 		if (size > sizeof(client->held)) {
 			client_fail(client, "internal: held message too large");
@@ -923,9 +941,31 @@ static bool handle_host_messages(struct guest_client *client, const uint8_t *p, 
 				"a Wayland message from the host has an invalid size or is cut");
 			return false;
 		}
+		const uint8_t *event = p;
+		uint8_t moved[BH_WL_MAX_MESSAGE];
+		if (client->xwl != NULL && size <= sizeof(moved)) {
+			memcpy(moved, p, size);
+			int kept = bh_xwl_conn_event(
+				client->xwl, moved, size, client->host_fds, &client->host_nfds);
+			if (kept < 0) {
+				bh_stream_fail(
+					client->stream, "the host's event for Xwayland is bad");
+				return false;
+			}
+			p += size;
+			len -= size;
+			if (kept == 0) {
+				continue; /* the X window manager's own */
+			}
+			event = moved;
+		} else {
+			p += size;
+			len -= size;
+		}
 		struct bh_wl_msg m;
 		char err[256];
-		if (!bh_wl_wire_parse(&client->wire, BH_WL_EVENT, p, size, &m, err, sizeof(err))) {
+		if (!bh_wl_wire_parse(
+			    &client->wire, BH_WL_EVENT, event, size, &m, err, sizeof(err))) {
 			bh_stream_fail(client->stream, "event from the host: %s", err);
 			return false;
 		}
@@ -954,12 +994,10 @@ static bool handle_host_messages(struct guest_client *client, const uint8_t *p, 
 			memmove(client->host_fds, client->host_fds + 1,
 				client->host_nfds * sizeof(int));
 		}
-		if (!bh_wl_conn_queue(&client->conn, p, size)) {
+		if (!bh_wl_conn_queue(&client->conn, event, size)) {
 			bh_stream_fail(client->stream, "the guest client does not read its events");
 			return false;
 		}
-		p += size;
-		len -= size;
 	}
 	return true;
 }
@@ -1083,6 +1121,9 @@ static void client_destroy(struct guest_client *client)
 		bh_stream_close(client->stream, NULL);
 	}
 	wl_list_remove(&client->link);
+	if (client->xwl != NULL) {
+		bh_xwl_conn_closed(client->xwl);
+	}
 	if (client->source != NULL) {
 		wl_event_source_remove(client->source);
 	}
@@ -1108,20 +1149,41 @@ static void client_destroy(struct guest_client *client)
 
 /* ---- the socket ---- */
 
-static int guest_handle_accept(int fd, uint32_t mask, void *data)
+/* A request of the X window manager's on Xwayland's connection, after
+ * what Xwayland sent so far. */
+static bool client_inject(void *ctx, const void *msg, size_t len)
 {
-	struct bh_relay_guest *guest = data;
-	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			bh_log_errno(BH_LOG_WARN, "accepting a guest Wayland client");
-		}
-		return 0;
+	struct guest_client *client = ctx;
+	if (client->stream == NULL) {
+		return false;
 	}
+	/* not from inside a read: the batch goes out now */
+	return batch_append(client, msg, len) && flush_batch(client);
+}
+
+/* The same for a wl_data_offer.receive with its pipe (fd, taken). */
+static bool client_inject_pipe(void *ctx, const void *msg, size_t len, int fd)
+{
+	struct guest_client *client = ctx;
+	uint32_t id;
+	if (client->stream == NULL || !bh_relay_pipe_sink_open(client->guest->pipes,
+					      bh_stream_endpoint(client->stream), fd, &id)) {
+		return false;
+	}
+	uint8_t frame[BH_RELAY_FD_PIPE_LEN] = {BH_RELAY_FD_PIPE};
+	bh_le32_put(frame + 1, id);
+	return flush_batch(client) && send_frame(client, frame, sizeof(frame)) &&
+	       client_inject(ctx, msg, len);
+}
+
+/* A guest client on cfd (taken) gets its stream; NULL when it cannot. */
+static struct guest_client *client_start(
+	struct bh_relay_guest *guest, int cfd, struct bh_xwl_conn *xwl)
+{
 	struct guest_client *client = calloc(1, sizeof(*client));
 	if (client == NULL) {
 		close(cfd);
-		return 0;
+		return NULL;
 	}
 	bh_wl_conn_init(&client->conn, cfd);
 	client->guest = guest;
@@ -1136,23 +1198,61 @@ static int guest_handle_accept(int fd, uint32_t mask, void *data)
 	if (!bh_wl_wire_init(&client->wire)) {
 		bh_wl_conn_finish(&client->conn);
 		free(client);
-		return 0;
+		return NULL;
 	}
 	client->stream = bh_agent_open_stream(
 		guest->agent, BH_STREAM_WAYLAND, &client_stream_handler, client);
 	if (client->stream == NULL) {
 		bh_log(BH_LOG_WARN, "guest Wayland client refused: the host is not connected");
 		client_destroy(client);
-		return 0;
+		return NULL;
 	}
 	wl_list_insert(&guest->clients, &client->link);
+	if (xwl != NULL) {
+		client->xwl = xwl;
+		const struct bh_xwl_link link = {.send = client_inject,
+			.send_pipe = client_inject_pipe,
+			.ctx = client,
+			.wire = &client->wire};
+		bh_xwl_conn_attach(xwl, &link);
+	}
 	client->source =
 		wl_event_loop_add_fd(guest->loop, cfd, WL_EVENT_READABLE, client_handle_fd, client);
 	client->mask = WL_EVENT_READABLE;
 	if (client->source == NULL) {
 		client_fail(client, "could not watch its socket");
+		return NULL;
 	}
+	return client;
+}
+
+static int guest_handle_accept(int fd, uint32_t mask, void *data)
+{
+	struct bh_relay_guest *guest = data;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			bh_log_errno(BH_LOG_WARN, "accepting a guest Wayland client");
+		}
+		return 0;
+	}
+	client_start(guest, cfd, NULL);
 	return 0;
+}
+
+bool bh_relay_guest_adopt(struct bh_relay_guest *guest, int fd, struct bh_xwl_conn *xwl)
+{
+	return client_start(guest, fd, xwl) != NULL;
+}
+
+void bh_relay_guest_disown(struct bh_relay_guest *guest, struct bh_xwl_conn *xwl)
+{
+	struct guest_client *client, *tmp;
+	wl_list_for_each_safe (client, tmp, &guest->clients, link) {
+		if (client->xwl == xwl) {
+			client_destroy(client);
+		}
+	}
 }
 
 struct bh_relay_guest *bh_relay_guest_create(struct bh_agent *agent, const char *socket_path)

@@ -9,6 +9,7 @@
 
 struct bh_agent;
 struct bh_stream;
+struct bh_xwl_conn;
 
 /*
  * What the agent calls.
@@ -33,5 +34,12 @@ void bh_relay_guest_destroy(struct bh_relay_guest *guest);
  * from now on put their buffers there. */
 void bh_relay_guest_set_region(uint8_t *map, uint64_t size);
 void bh_relay_guest_set_compression(bool lz4);
+/* Xwayland's connection (fd, taken; the other end is its WAYLAND_SOCKET):
+ * relayed like any guest client's, with xwl moving ids and keeping the X
+ * window manager's objects (guest-agent/xwl_conn.h). False when no host is
+ * connected. */
+bool bh_relay_guest_adopt(struct bh_relay_guest *guest, int fd, struct bh_xwl_conn *xwl);
+/* Ends the adopted connection of xwl, if it is still there. */
+void bh_relay_guest_disown(struct bh_relay_guest *guest, struct bh_xwl_conn *xwl);
 
 #endif

@@ -471,7 +471,7 @@ for lib in $(ldd "$agent" | grep -o '/[^ ]*' | grep -v '/ld-linux'); do
 done
 
 packages="systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools busybox-static
-	e2fsprogs util-linux foot weston fonts-dejavu-core less vim-tiny procps ca-certificates
+	e2fsprogs util-linux foot weston xwayland fonts-dejavu-core less vim-tiny procps ca-certificates
 	$agent_packages $extra"
 packages=$(echo $packages | tr ' ' '\n' | sort -u | paste -sd,)
 

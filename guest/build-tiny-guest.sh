@@ -2,8 +2,9 @@
 # The tiny test guest: Debian's kernel (linux-image-amd64) and an initramfs
 # made here from Debian's packages: busybox-static, the kernel modules the
 # guest needs (resolved from modules.dep, loaded in dependency order),
-# bulkhead-agent and the libraries it needs, and foot with its fonts as the
-# guest terminal. It boots under TCG to a running agent in seconds and needs
+# bulkhead-agent and the libraries it needs, foot with its fonts as the
+# guest terminal, and Xwayland (with xkbcomp and the XKB data) for X11 apps,
+# with the tests' X client (bulkhead-x11-client), when the host has them. It boots under TCG to a running agent in seconds and needs
 # no network. The result is cached: rebuilt only when an input changed.
 #   guest/build-tiny-guest.sh OUTDIR     (writes vmlinuz, initrd.img)
 # Environment: BH_BUILD (the build dir; default build/ beside this script),
@@ -35,12 +36,17 @@ modules=$root/lib/modules/$version
 [ -f "$modules/modules.dep" ] || fail "no modules.dep for kernel $version"
 busybox=$(command -v busybox) || fail "no busybox: install busybox-static"
 foot=$(command -v foot || true)
+xwayland=$(command -v Xwayland || true)
+xkbcomp=$(command -v xkbcomp || true)
+x11client=$build/tests/relay/x11-client
+[ -n "$xkbcomp" ] || xwayland=
 
 # The cache key: every input's identity.
 key=$( (
-	echo v10
-	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"}
+	echo v11
+	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"} ${xwayland:+"$xwayland"}
 	if [ -x "$benchclient" ]; then sha256sum "$benchclient"; fi
+	if [ -n "$xwayland" ] && [ -x "$x11client" ]; then sha256sum "$x11client"; fi
 ) | sha256sum | cut -c1-16)
 if [ -f "$out/initrd.img" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
 	echo "tiny guest: cached in $out"
@@ -128,6 +134,13 @@ fi
 exec cat "$1"
 OPEN
 chmod 755 "$work/usr/bin/xdg-open"
+if [ -n "$xwayland" ]; then
+	copy_with_libs "$xwayland" /usr/bin/Xwayland
+	copy_with_libs "$xkbcomp" /usr/bin/xkbcomp
+	mkdir -p "$work/usr/share/X11"
+	cp -r /usr/share/X11/xkb "$work/usr/share/X11/"
+	[ -x "$x11client" ] && copy_with_libs "$x11client" /usr/bin/bulkhead-x11-client
+fi
 printf 'root:x:0:0::/root:/bin/sh\nguest:x:1000:1000::/home/guest:/bin/sh\n' >"$work/etc/passwd"
 printf 'root:x:0:\nguest:x:1000:\n' >"$work/etc/group"
 # busybox acpid reads the power button from /dev/input/event* (evdev) and

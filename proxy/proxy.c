@@ -35,6 +35,7 @@ struct bh_proxy {
 	char *channel;
 	bool compress_lz4; /* asked of the agent at hello (compress = lz4) */
 	struct bh_host_region region; /* fd -1: none */
+	bool xwayland;     /* asked of the agent at hello (xwayland = on, the default) */
 	/* When the agent said it is being stopped (guest shutdown), 0 = not. */
 	uint64_t bye_usec;
 
@@ -114,7 +115,8 @@ static void send_hello(struct bh_proxy *proxy)
 	struct bh_msg msg;
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
-	bh_msg_u32(&msg, (proxy->compress_lz4 ? BH_CAP_LZ4 : 0) | bh_host_region_caps(&proxy->region));
+	bh_msg_u32(&msg, (proxy->compress_lz4 ? BH_CAP_LZ4 : 0) | bh_host_region_caps(&proxy->region) |
+				 (proxy->xwayland ? BH_CAP_X11 : 0));
 	bh_msg_u32(&msg, 0);
 	bh_endpoint_send_control(proxy->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
 }
@@ -708,6 +710,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 		proxy->channel = strdup(ct->channel);
 	}
 	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
+	proxy->xwayland = ct == NULL || !ct->xwayland_off;
 	bh_relay_host_set_compression(proxy->compress_lz4);
 	if (proxy->channel == NULL && !start_vm(proxy)) {
 		goto error;

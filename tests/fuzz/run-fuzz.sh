@@ -26,7 +26,7 @@ if ! clang -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-rec
 	-D_GNU_SOURCE -DWLR_USE_UNSTABLE -DBH_VERSION='"fuzz"' \
 	-I"$src" -I"$build" -I"$build/protocols" \
 	"$src/tests/fuzz/$target.c" "$src"/common/*.c "${extra_sources[@]}" "${protocol_code[@]}" \
-	$(pkg-config --cflags --libs wayland-client wayland-server json-c inih liblz4) \
+	$(pkg-config --cflags --libs wayland-client wayland-server json-c inih liblz4 xcb xcb-composite xcb-xfixes) \
 	-o "$out/$target" 2>"$out/$target.build.log"; then
 	cat "$out/$target.build.log" >&2
 	bh_fail "could not build $target with clang"

@@ -26,7 +26,7 @@ AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display $GUEST_DISPLAY)
 [ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
 
 start_agent() {
-	"$AGENT" "${AGENT_ARGS[@]}" 2>>"$BH_TMP/agent.log" &
+	env ${BH_AGENT_LOG:+BULKHEAD_LOG=$BH_AGENT_LOG} "$AGENT" "${AGENT_ARGS[@]}" 2>>"$BH_TMP/agent.log" &
 	AGENT_PID=$!
 	BH_CLEANUP_PIDS+=("$AGENT_PID")
 	bh_wait_for 10 test -S "$CHANNEL" || bh_fail "the agent did not listen on $CHANNEL"

@@ -7,13 +7,17 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <wayland-client-protocol.h>
 
 #include "common/allowlist.h"
 #include "common/relay.h"
 #include "common/relay_pipes.h"
+#include "common/wl_conn.h"
 #include "tests/test.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -154,8 +158,8 @@ static bool parse_ok(struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg
 	return ok;
 }
 
-static void parse_fail(struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg *m,
-	const char *why, int line)
+static void parse_fail(
+	struct bh_wl_wire *w, enum bh_wl_dir dir, const struct wmsg *m, const char *why, int line)
 {
 	bool ok = parse(w, dir, m);
 	/* the reason matters: a message refused for the wrong reason hides
@@ -499,7 +503,8 @@ static void test_server_ids(void)
 	CHECK_EQ_INT(msg.args[0], SERVER_ID);
 	build(&m, SERVER_ID, EV_DATA_OFFER_OFFER, "s", "text/plain;charset=utf-8");
 	PARSE_OK(&w, EV, &m);
-	CHECK(is(bh_wl_msg_interface(&msg), "wl_data_offer") && is(msg.str[0], "text/plain;charset=utf-8"));
+	CHECK(is(bh_wl_msg_interface(&msg), "wl_data_offer") &&
+		is(msg.str[0], "text/plain;charset=utf-8"));
 	/* accept(u, ?s): a null string is length 0 */
 	build(&m, SERVER_ID, WL_DATA_OFFER_ACCEPT, "uu", 5, 0);
 	PARSE_OK(&w, REQ, &m);
@@ -838,6 +843,54 @@ static void test_object_limit(void)
 	bh_wl_wire_finish(&w);
 }
 
+/* More fd-carrying messages than one write takes (28 fds): the first write
+ * stops before the message of the 29th fd, so no message arrives without
+ * its fd. */
+static void test_fd_burst(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	struct bh_wl_conn *conn = calloc(1, sizeof(*conn));
+	bh_wl_conn_init(conn, sv[0]);
+	uint8_t msg[16] = {0};
+	msg[6] = sizeof(msg); /* size in the header's top half */
+	for (int i = 0; i < 40; i++) {
+		CHECK(bh_wl_conn_queue_fd(conn, dup(sv[1])));
+		CHECK(bh_wl_conn_queue(conn, msg, sizeof(msg)));
+	}
+	CHECK_EQ_INT(bh_wl_conn_flush(conn), 1);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(64 * sizeof(int))];
+	} control;
+	uint8_t in[4096];
+	struct iovec iov = {.iov_base = in, .iov_len = sizeof(in)};
+	struct msghdr m = {.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(sv[1], &m, MSG_DONTWAIT);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	size_t fds = c != NULL ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+	CHECK_EQ_INT(fds, 28);
+	CHECK_EQ_INT(n, 28 * (ssize_t)sizeof(msg));
+	for (size_t i = 0; i < fds; i++) {
+		close(((int *)CMSG_DATA(c))[i]);
+	}
+	m.msg_controllen = sizeof(control.buf);
+	n = recvmsg(sv[1], &m, MSG_DONTWAIT);
+	c = CMSG_FIRSTHDR(&m);
+	fds = c != NULL ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+	CHECK_EQ_INT(fds, 12);
+	CHECK_EQ_INT(n, 12 * (ssize_t)sizeof(msg));
+	for (size_t i = 0; i < fds; i++) {
+		close(((int *)CMSG_DATA(c))[i]);
+	}
+	bh_wl_conn_finish(conn);
+	free(conn);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_registry_and_bind();
@@ -847,5 +900,6 @@ int main(void)
 	test_fds();
 	test_malformed();
 	test_object_limit();
+	test_fd_burst();
 	return bh_test_finish("wl_msg");
 }
