@@ -25,6 +25,26 @@ AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display $GUEST_DISPLAY)
 # Guest apps never run as root: a root test run uses nobody.
 [ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
 
+# Guest apps run as the agent's user, in its runtime dir.
+GUEST_RUN=$XDG_RUNTIME_DIR
+AS_GUEST=(env)
+if [ "$(id -u)" = 0 ]; then
+	GUEST_RUN=/run/user/$(id -u nobody)
+	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
+fi
+
+# start_second_agent 'KEYS': a second tag t2 (config lines KEYS, \n-joined,
+# after its channel) and its agent on CHANNEL2, with guest display
+# ${GUEST_DISPLAY}2.
+CHANNEL2=$BH_TMP/channel2.sock
+start_second_agent() {
+	printf '[tag t2]\nchannel = unix:%s\n'"$1" "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
+	"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display "${GUEST_DISPLAY}2" \
+		"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
+	BH_CLEANUP_PIDS+=("$!")
+	bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
+}
+
 start_agent() {
 	env ${BH_AGENT_LOG:+BULKHEAD_LOG=$BH_AGENT_LOG} "$AGENT" "${AGENT_ARGS[@]}" 2>>"$BH_TMP/agent.log" &
 	AGENT_PID=$!

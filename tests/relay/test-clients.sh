@@ -13,13 +13,6 @@ start_compositor
 spawn_tag
 HOST_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
 
-# Guest apps run as the agent's user, in its runtime dir.
-GUEST_RUN=$XDG_RUNTIME_DIR
-AS_GUEST=(env)
-if [ "$(id -u)" = 0 ]; then
-	GUEST_RUN=/run/user/$(id -u nobody)
-	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
-fi
 OUT=$BH_TMP/out
 mkdir -p "$OUT"
 chmod 777 "$OUT"

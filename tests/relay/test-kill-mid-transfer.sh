@@ -9,25 +9,14 @@
 bh_need python3
 CLIP=$BH_BUILD_ROOT/tests/relay/clip-client
 IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
-CHANNEL2=$BH_TMP/channel2.sock
-printf '[tag t2]\nchannel = unix:%s\napp =\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
-"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
-	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
-BH_CLEANUP_PIDS+=("$!")
-bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
+start_second_agent 'app =\n'
 start_compositor
 COMPOSITOR_PID=${BH_CLEANUP_PIDS[-1]}
 spawn_tag
 "$CTL" spawn t2 >/dev/null || bh_fail "bulkheadctl spawn t2 failed"
 bh_wait_for 20 sh -c "'$CTL' tags | grep -q 't2.*running'" || bh_fail "tag t2 never ran"
 
-GUEST_RUN=$XDG_RUNTIME_DIR
-AS_GUEST=(env)
-if [ "$(id -u)" = 0 ]; then
-	GUEST_RUN=/run/user/$(id -u nobody)
-	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
-fi
 AS_GUEST+=(XDG_RUNTIME_DIR="$GUEST_RUN")
 bh_wait_for 10 test -S "$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the agent made no guest socket"
 bh_wait_for 10 test -S "$GUEST_RUN/${GUEST_DISPLAY}2" || bh_fail "the second agent made no guest socket"

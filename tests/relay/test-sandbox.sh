@@ -46,12 +46,6 @@ status=$?
 [ "$out" = sandboxed ] && [ "$status" = 4 ] || bh_fail "exec gave '$out', status $status"
 
 # A guest client: its shm pools become the proxy's memfds.
-GUEST_RUN=$XDG_RUNTIME_DIR
-AS_GUEST=(env)
-if [ "$(id -u)" = 0 ]; then
-	GUEST_RUN=/run/user/$(id -u nobody)
-	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
-fi
 bh_wait_for 10 test -S "$GUEST_RUN/$GUEST_DISPLAY" || bh_fail "the agent made no guest socket"
 "${AS_GUEST[@]}" XDG_RUNTIME_DIR="$GUEST_RUN" WAYLAND_DISPLAY=$GUEST_DISPLAY \
 	weston-simple-shm >"$BH_TMP/client.log" 2>&1 &

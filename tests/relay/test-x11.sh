@@ -20,25 +20,14 @@ IPC=$BH_SOURCE_ROOT/tests/relay/ipc.py
 VPOINTER=$BH_BUILD_ROOT/tests/relay/vpointer
 CLIP=$BH_BUILD_ROOT/tests/relay/clip-client
 EVIL_X=$BH_BUILD_ROOT/tests/relay/evil-x11
-CHANNEL2=$BH_TMP/channel2.sock
 # t2 has no X11 (xwayland = off): its agent offers no X display
-printf '[tag t2]\nchannel = unix:%s\napp =\nxwayland = off\n' "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"
 start_agent
-"$AGENT" --channel "unix:$CHANNEL2" --listen --wayland-display ${GUEST_DISPLAY}2 \
-	"${AGENT_ARGS[@]:5}" 2>>"$BH_TMP/agent2.log" &
-BH_CLEANUP_PIDS+=("$!")
-bh_wait_for 10 test -S "$CHANNEL2" || bh_fail "the second agent did not listen"
+start_second_agent 'app =\nxwayland = off\n'
 start_compositor
 spawn_tag
 "$CTL" spawn t2 >/dev/null || bh_fail "bulkheadctl spawn t2 failed"
 HOST_DISPLAY=$(basename "$(ls "$XDG_RUNTIME_DIR"/wayland-* | grep -v lock | head -1)")
 
-GUEST_RUN=$XDG_RUNTIME_DIR
-AS_GUEST=(env)
-if [ "$(id -u)" = 0 ]; then
-	GUEST_RUN=/run/user/$(id -u nobody)
-	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
-fi
 OUT=$BH_TMP/out
 mkdir -p "$OUT"
 chmod 777 "$OUT"
