@@ -13,7 +13,8 @@
 # Not part of the test suite: it runs for as long as it is told to.
 #   campaign.sh MINUTES
 # Environment: CAMPAIGN_TARGETS (default: every target), CAMPAIGN_JOBS
-# (default: nproc), CAMPAIGN_OUT (default: BUILD/fuzz-campaign),
+# (default: nproc), CAMPAIGN_WEIGHTS (e.g. "fuzz_channel=8 fuzz_relay=2",
+# instead of the weights below), CAMPAIGN_OUT (default: BUILD/fuzz-campaign),
 # CAMPAIGN_NO_MERGE=1 leaves the committed corpus alone.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -51,6 +52,10 @@ done
 # Time is shared by weight: the targets whose inputs cost system calls
 # (sockets, files) get more of it, so that each one reaches depth.
 weight() {
+	local w
+	for w in ${CAMPAIGN_WEIGHTS:-}; do
+		[ "${w%%=*}" = "$1" ] && echo "${w#*=}" && return
+	done
 	case $1 in
 	fuzz_archive) echo 6 ;;
 	fuzz_channel | fuzz_relay) echo 4 ;;
