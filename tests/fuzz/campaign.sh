@@ -42,6 +42,7 @@ parser_sources=(common/channel.c common/endpoint.c common/wl_wire.c common/archi
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/cov-bin" "$out/profiles"
+out=$(cd "$out" && pwd)
 echo "building ${#targets[@]} targets (ASan + UBSan, and coverage) into $out"
 for t in "${targets[@]}"; do
 	[ -d "$here/corpus/$t" ] || bh_fail "no committed corpus at tests/fuzz/corpus/$t"
