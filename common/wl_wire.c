@@ -68,6 +68,33 @@ void bh_wl_wire_finish(struct bh_wl_wire *wire)
 	}
 }
 
+static struct wire_object *table_copy(const struct wire_object *src, size_t len)
+{
+	struct wire_object *p = malloc(len * sizeof(*p));
+	if (p != NULL) {
+		memcpy(p, src, len * sizeof(*p));
+	}
+	return p;
+}
+
+bool bh_wl_wire_copy(struct bh_wl_wire *dst, const struct bh_wl_wire *src)
+{
+	const struct bh_wl_objects *s = src->objects;
+	struct bh_wl_objects *o = calloc(1, sizeof(*o));
+	dst->objects = o;
+	if (o == NULL) {
+		return false;
+	}
+	*o = *s;
+	o->client = s->client_len > 0 ? table_copy(s->client, s->client_len) : NULL;
+	o->server = s->server_len > 0 ? table_copy(s->server, s->server_len) : NULL;
+	if ((s->client_len > 0 && o->client == NULL) || (s->server_len > 0 && o->server == NULL)) {
+		bh_wl_wire_finish(dst);
+		return false;
+	}
+	return true;
+}
+
 static struct wire_object *object_slot(struct bh_wl_objects *o, uint32_t id, bool grow)
 {
 	struct wire_object **array = &o->client;

@@ -40,6 +40,9 @@ struct bh_wl_wire {
 
 bool bh_wl_wire_init(struct bh_wl_wire *wire);
 void bh_wl_wire_finish(struct bh_wl_wire *wire);
+/* Initialises dst as a copy of src's object table: a connection's state
+ * taken once and restored many times (the fuzzer's preamble). */
+bool bh_wl_wire_copy(struct bh_wl_wire *dst, const struct bh_wl_wire *src);
 /* Validates one whole message (size from its header) against the object
  * table and the interface tables, applies its object creations and
  * destructions, and describes it in msg. False with a reason in err. An

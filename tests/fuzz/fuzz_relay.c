@@ -5,9 +5,16 @@
  * an input of even length is relayed as if the host had asked for
  * compressed buffer data, so LZ4 blocks are expanded into pools too; one
  * whose length is a multiple of 3 has a shared region of 16 MiB offered
- * and taken, so FD_REGION pools and their slots are checked too. */
+ * and taken, so FD_REGION pools and their slots are checked too.
+ * The socket to the compositor is made once per process: each input's
+ * client gets its own descriptor of it, and what a client wrote is read
+ * off before the next input, so inputs do not see each other. The
+ * dictionary (wl-dict.c) holds a frame of every request and a bind of
+ * every global shown. */
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +26,7 @@
 #include "proxy/proxy.h"
 #include "proxy/relay_host.h"
 #include "proxy/shm.h"
+#include "tests/fuzz/fuzz_relay_globals.h"
 
 /* The proxy process around the relay is not part of this target. */
 struct bh_vm_client_request *bh_vm_client_request(
@@ -51,31 +59,41 @@ static size_t put_global(uint8_t *p, uint32_t name, const char *iface, uint32_t 
 	return size;
 }
 
+static void drain(int fd)
+{
+	static uint8_t sink[65536];
+	while (read(fd, sink, sizeof(sink)) > 0) {
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int once;
-	if (!once) {
+	/* sv[0] the relay's side (each client gets a dup), sv[1] the
+	 * compositor's */
+	static int sv[2] = {-1, -1};
+	if (sv[0] < 0) {
 		bh_log_init("fuzz_relay", BH_LOG_SILENT);
 		bh_log_set_level(BH_LOG_SILENT);
-		once = 1;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+			abort();
+		}
 	}
 	bh_relay_host_set_compression(size % 2 == 0);
 	static struct bh_host_region region = {.fd = -1};
 	if (region.fd < 0) {
 		char err[256];
 		if (!bh_host_region_create(&region, 16u << 20, err, sizeof(err))) {
-			return 0;
+			abort();
 		}
 		region.active = true;
 	}
 	bh_relay_host_set_region(size % 3 == 0 ? &region : NULL);
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+	int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
 		return 0;
 	}
-	struct bh_relay_host *client = bh_relay_host_create("fuzz", NULL, sv[0]);
+	struct bh_relay_host *client = bh_relay_host_create("fuzz", NULL, fd);
 	if (client == NULL) {
-		close(sv[1]);
 		return 0;
 	}
 	/* wl_display.get_registry(2), then the compositor's globals */
@@ -85,14 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool ok = bh_relay_host_handle_frame(client, prelude, sizeof(prelude));
 	uint8_t events[1024];
 	size_t n = 0;
-	n += put_global(events + n, 1, "wl_compositor", 4);
-	n += put_global(events + n, 2, "wl_shm", 1);
-	n += put_global(events + n, 3, "xdg_wm_base", 3);
-	n += put_global(events + n, 4, "wl_seat", 7);
-	n += put_global(events + n, 5, "zwp_linux_dmabuf_v1", 3);
-	n += put_global(events + n, 6, "wl_data_device_manager", 3);
+	for (size_t i = 0; i < FUZZ_RELAY_NGLOBALS; i++) {
+		n += put_global(events + n, (uint32_t)i + 1, fuzz_relay_globals[i].interface,
+			fuzz_relay_globals[i].version);
+	}
 	ok = ok && bh_relay_host_feed_events(client, events, n);
-	uint8_t drain[65536];
 	while (ok && size >= 2) {
 		size_t len = (size_t)data[0] | (size_t)data[1] << 8;
 		data += 2;
@@ -103,10 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ok = bh_relay_host_handle_frame(client, data, len);
 		data += len;
 		size -= len;
-		while (read(sv[1], drain, sizeof(drain)) > 0) {
-		}
+		drain(sv[1]);
 	}
 	bh_relay_host_destroy(client);
-	close(sv[1]);
+	drain(sv[1]);
 	return 0;
 }

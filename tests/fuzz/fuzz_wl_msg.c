@@ -1,7 +1,9 @@
 /* libFuzzer target: the relay's Wayland message walker
  * (bh_wl_wire_parse) on one connection per input that has already
  * bound every global the tables know, so deep interfaces are a message
- * or two away.
+ * or two away. That connection is made once per process and each input
+ * starts from a copy of it (bh_wl_wire_copy). The dictionary
+ * (wl-dict.c) holds a skeleton of every message.
  * Input: records, each one byte whose low bit is the direction (1: an
  * event) and then a Wayland message whose length is its header's size
  * (at least 8, at most what is left), so one bad size does not hide the
@@ -128,11 +130,17 @@ static void preamble(struct bh_wl_wire *wire)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct bh_wl_wire start;
+	if (start.objects == NULL) {
+		if (!bh_wl_wire_init(&start)) {
+			abort();
+		}
+		preamble(&start);
+	}
 	struct bh_wl_wire wire;
-	if (!bh_wl_wire_init(&wire)) {
+	if (!bh_wl_wire_copy(&wire, &start)) {
 		return 0;
 	}
-	preamble(&wire);
 	while (size > 0) {
 		enum bh_wl_dir dir = data[0] & 1 ? BH_WL_EVENT : BH_WL_REQUEST;
 		data++;

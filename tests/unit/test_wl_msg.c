@@ -891,6 +891,45 @@ static void test_fd_burst(void)
 	close(sv[1]);
 }
 
+/* A copy is the state it was taken from, and the two go their own ways:
+ * what one creates or deletes the other does not see. */
+static void test_copy(void)
+{
+	struct bh_wl_wire w, copy, again;
+	struct wmsg m;
+	setup(&w);
+	build(&m, DDM, WL_DATA_DEVICE_MANAGER_GET_DATA_DEVICE, "uu", 20, SEAT);
+	PARSE_OK(&w, REQ, &m);
+	build(&m, 20, EV_DATA_DEVICE_DATA_OFFER, "u", SERVER_ID);
+	PARSE_OK(&w, EV, &m);
+	CHECK(bh_wl_wire_copy(&copy, &w));
+	/* the copy knows the surface, the data device and the server's offer */
+	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
+	PARSE_OK(&copy, REQ, &m);
+	build(&m, SERVER_ID, EV_DATA_OFFER_OFFER, "s", "text/plain");
+	PARSE_OK(&copy, EV, &m);
+	/* an object the copy creates is unknown to the original */
+	build(&m, COMPOSITOR, WL_COMPOSITOR_CREATE_SURFACE, "u", 40000);
+	PARSE_OK(&copy, REQ, &m);
+	build(&m, 40000, WL_SURFACE_COMMIT, "");
+	PARSE_OK(&copy, REQ, &m);
+	PARSE_FAIL(&w, REQ, &m, "unknown object 40000");
+	/* one the original deletes is still in the copy */
+	build(&m, DISPLAY, EV_DISPLAY_DELETE_ID, "u", SURFACE);
+	PARSE_OK(&w, EV, &m);
+	build(&m, SURFACE, WL_SURFACE_COMMIT, "");
+	PARSE_FAIL(&w, REQ, &m, "unknown object");
+	PARSE_OK(&copy, REQ, &m);
+	/* a copy of a copy, its grown table included */
+	CHECK(bh_wl_wire_copy(&again, &copy));
+	build(&m, 40000, WL_SURFACE_COMMIT, "");
+	PARSE_OK(&again, REQ, &m);
+	bh_wl_wire_finish(&w);
+	bh_wl_wire_finish(&copy);
+	CHECK_USABLE(&again);
+	bh_wl_wire_finish(&again);
+}
+
 int main(void)
 {
 	test_registry_and_bind();
@@ -901,5 +940,6 @@ int main(void)
 	test_malformed();
 	test_object_limit();
 	test_fd_burst();
+	test_copy();
 	return bh_test_finish("wl_msg");
 }
