@@ -820,4 +820,12 @@ def report(base, final, lost=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        status = main()
+    finally:
+        # Whatever happened, the relay agents are the driver's to end.
+        for r in relays.values():
+            if r.agent is not None and r.agent.poll() is None:
+                r.agent.kill()
+                r.agent.wait()
+    sys.exit(status)
