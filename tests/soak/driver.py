@@ -758,7 +758,9 @@ def finish(base, shm_before):
                 continue
             if stat_is_socket(full):
                 problem('left over: socket %s' % full)
-    for f in sorted(set(os.listdir('/dev/shm')) - shm_before):
+    # A file another run of this user holds open is that run's.
+    held = shm_held_elsewhere()
+    for f in sorted(set(os.listdir('/dev/shm')) - shm_before - held):
         try:
             if os.stat('/dev/shm/' + f).st_uid == os.getuid():
                 problem('left over: /dev/shm/%s' % f)
@@ -777,6 +779,26 @@ def finish(base, shm_before):
                     problem('qemu-img check: %s/%s: %s' % (d, f, (r.stdout + r.stderr).strip()))
     log('qemu-img check: %d disks' % checked)
     return report(base, final, lost)
+
+
+def shm_held_elsewhere():
+    ours = {p for p, _, _ in our_processes()} | {os.getpid()}
+    held = set()
+    for d in os.listdir('/proc'):
+        if not d.isdigit() or int(d) in ours:
+            continue
+        try:
+            for fd in os.listdir('/proc/%s/fd' % d):
+                target = os.readlink('/proc/%s/fd/%s' % (d, fd))
+                if target.startswith('/dev/shm/'):
+                    held.add(target[len('/dev/shm/'):].split(' ')[0])
+            with open('/proc/%s/maps' % d) as f:
+                for line in f:
+                    if '/dev/shm/' in line:
+                        held.add(line.split('/dev/shm/', 1)[1].split(' ')[0].strip())
+        except OSError:
+            continue
+    return held
 
 
 def stat_is_socket(path):
