@@ -491,6 +491,111 @@ def op_push():
     count('push')
 
 
+pending = []      # background operations: dicts with kind, tag, proc, start, ...
+uncertain = {t: {} for t in TAGS}  # pushes a fault broke: absent, or whole
+
+
+def fault_since(tag, t):
+    return recent_fault[tag] >= t
+
+
+def op_push_background():
+    """A larger push left running while the driver goes on, so that a
+    fault can land in the middle of it."""
+    if sum(1 for p in pending if p['kind'] == 'push') >= 2:
+        return
+    tag = rng.choice(TAGS)
+    if not settled(tag):
+        return
+    home = home_of(tag)
+    if home is None:
+        return
+    rc, out, err = ctl('exec', tag, '--', 'mkdir', '-p', os.path.join(home, 'soak'), timeout=60)
+    if rc != 0:
+        return
+    name = 'bg-%d' % rng.getrandbits(32)
+    local = os.path.join(TMP, 'push-' + name)
+    size = rng.choice([4, 8, 16]) * 1024 * 1024 + rng.randrange(4096)
+    data = rng.getrandbits(8 * size).to_bytes(size, 'little')
+    with open(local, 'wb') as f:
+        f.write(data)
+    guest = os.path.join(home, 'soak', name)
+    proc = subprocess.Popen([CTL, 'push', tag, local, guest], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    pending.append({'kind': 'push', 'tag': tag, 'proc': proc, 'start': time.time(),
+                    'guest': guest, 'local': local, 'size': size,
+                    'digest': hashlib.sha256(data).hexdigest()})
+    log('push of %d bytes to %s:%s started in the background' % (size, tag, guest))
+    count('push (background)')
+
+
+def op_exec_background():
+    """An exec that streams for a few seconds, left running."""
+    if sum(1 for p in pending if p['kind'] == 'exec') >= 2:
+        return
+    tag = rng.choice(TAGS)
+    if not settled(tag):
+        return
+    lines = rng.randrange(100, 400)
+    script = 'i=0; while [ $i -lt %d ]; do echo line $i; i=$((i+1)); ' \
+             'if [ $((i %% 20)) = 0 ]; then sleep 0.1; fi; done' % lines
+    proc = subprocess.Popen([CTL, 'exec', tag, '--', 'sh', '-c', script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pending.append({'kind': 'exec', 'tag': tag, 'proc': proc, 'start': time.time(),
+                    'lines': lines})
+    log('streaming exec of %d lines in %s started in the background' % (lines, tag))
+    count('exec (background)')
+
+
+def reap(wait=False):
+    for p in list(pending):
+        proc = p['proc']
+        if proc.poll() is None:
+            if not wait and time.time() - p['start'] < 600:
+                continue
+            try:
+                proc.wait(300 if wait else 1)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                problem('background %s in %s hung for %d s' % (p['kind'], p['tag'],
+                                                              time.time() - p['start']))
+        pending.remove(p)
+        out, err = proc.communicate()
+        tag = p['tag']
+        broken = fault_since(tag, p['start'])
+        if p['kind'] == 'push':
+            os.unlink(p['local'])
+            ok = proc.returncode == 0
+            if ok:
+                rc, _, serr = ctl('exec', tag, '--', 'sync', timeout=120)
+                if rc == 0:
+                    written[tag][p['guest']] = p['digest']
+                else:
+                    uncertain[tag][p['guest']] = p['digest']
+            else:
+                uncertain[tag][p['guest']] = p['digest']
+                if not broken:
+                    problem('background push to %s:%s failed with no fault: %s' %
+                            (tag, p['guest'], err.strip()))
+            log('background push of %d bytes to %s: %s%s' % (
+                p['size'], tag, 'ok' if ok else err.strip(),
+                ' (a fault hit the tag meanwhile)' if broken else ''))
+        else:
+            want = ''.join('line %d\n' % i for i in range(p['lines']))
+            ok = proc.returncode == 0 and out == want
+            if proc.returncode == 0 and out != want:
+                # Success with output lost or changed is never acceptable.
+                problem('streaming exec in %s exited 0 with %d of %d lines' %
+                        (tag, out.count('\n'), p['lines']))
+            elif not ok and not broken:
+                problem('streaming exec in %s failed with no fault: status %d, %s' %
+                        (tag, proc.returncode, err.strip()))
+            log('background exec in %s: %s%s' % (
+                tag, 'ok' if ok else 'status %d, %s' % (proc.returncode, err.strip()),
+                ' (a fault hit the tag meanwhile)' if broken else ''))
+
+
 def op_pull():
     tag = rng.choice(TAGS)
     if not written[tag] or not settled(tag):
@@ -685,7 +790,8 @@ def main():
     close_all_windows()
     base = measure('after warm-up')
     ops = [(op_open_window, 6), (op_close_window, 4), (op_type, 1), (op_copy_paste, 1),
-           (op_exec, 3), (op_push, 2), (op_pull, 1), (op_resize, 2)]
+           (op_exec, 3), (op_push, 2), (op_pull, 1), (op_resize, 2),
+           (op_push_background, 1), (op_exec_background, 1)]
     funcs = [f for f, w in ops for _ in range(w)]
     end = time.time() + MINUTES * 60
     next_fault = time.time() + rng.uniform(5, 20)
@@ -695,6 +801,7 @@ def main():
             next_fault = time.time() + rng.uniform(5, 20)
         else:
             rng.choice(funcs)()
+            reap()
             # Too many windows slow a 2-core machine down to a crawl.
             if len(windows()) > 12:
                 op_close_window()
@@ -703,6 +810,7 @@ def main():
 
 
 def finish(base, shm_before):
+    reap(wait=True)
     log('the run is over: checking')
     pid = compositor_pid()
     try:
@@ -730,6 +838,26 @@ def finish(base, shm_before):
             if got != digest:
                 lost += 1
                 problem('%s:%s lost or changed (%s)' % (t, path, err or got))
+    # What a broken push left: nothing, or the whole file; and no partial
+    # file in any home.
+    for t in TAGS:
+        home = homes.get(t)
+        if home is None:
+            continue
+        rc, out, err = ctl('exec', t, '--', 'ls', '-a', os.path.join(home, 'soak'), timeout=120)
+        names = [n for n in out.split() if n not in ('.', '..')]
+        for n in names:
+            path = os.path.join(home, 'soak', n)
+            if path in written[t]:
+                continue
+            if path in uncertain[t]:
+                rc, out2, err2 = ctl('exec', t, '--', 'sha256sum', path, timeout=120)
+                if rc == 0 and out2.split()[0] != uncertain[t][path]:
+                    lost += 1
+                    problem('%s:%s, from a push a fault broke, is there but torn' % (t, path))
+                continue
+            problem('%s:%s is in its home but the driver never wrote it (a partial file?)' %
+                    (t, path))
     for path, text in typed:
         if not os.path.exists(path) or text not in open(path).read():
             lost += 1
