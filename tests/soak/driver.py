@@ -495,6 +495,17 @@ pending = []      # background operations: dicts with kind, tag, proc, start, ..
 uncertain = {t: {} for t in TAGS}  # pushes a fault broke: absent, or whole
 
 
+# When the next fault comes, and at which tag when a background operation
+# asked for one in its middle.
+schedule = {'next': 0.0, 'tag': None}
+
+
+def fault_soon(tag):
+    if rng.random() < 0.6:
+        schedule['next'] = time.time() + rng.uniform(0.1, 1.5)
+        schedule['tag'] = tag
+
+
 def fault_since(tag, t):
     return recent_fault[tag] >= t
 
@@ -526,6 +537,7 @@ def op_push_background():
                     'guest': guest, 'local': local, 'size': size,
                     'digest': hashlib.sha256(data).hexdigest()})
     log('push of %d bytes to %s:%s started in the background' % (size, tag, guest))
+    fault_soon(tag)
     count('push (background)')
 
 
@@ -544,6 +556,7 @@ def op_exec_background():
     pending.append({'kind': 'exec', 'tag': tag, 'proc': proc, 'start': time.time(),
                     'lines': lines})
     log('streaming exec of %d lines in %s started in the background' % (lines, tag))
+    fault_soon(tag)
     count('exec (background)')
 
 
@@ -568,8 +581,10 @@ def reap(wait=False):
             os.unlink(p['local'])
             ok = proc.returncode == 0
             if ok:
+                # Written is what was synced before any fault: a push that
+                # ended before a power cut, unsynced, may be gone.
                 rc, _, serr = ctl('exec', tag, '--', 'sync', timeout=120)
-                if rc == 0:
+                if rc == 0 and not fault_since(tag, p['start']):
                     written[tag][p['guest']] = p['digest']
                 else:
                     uncertain[tag][p['guest']] = p['digest']
@@ -670,6 +685,10 @@ def inject_fault():
                   ('kill guest client', t)]
     for t in VM_TAGS:
         kinds += [('kill qemu', t), ('kill proxy', t), ('kill guest client', t)]
+    target = schedule['tag']
+    schedule['tag'] = None
+    if target is not None:
+        kinds = [k for k in kinds if k[1] == target and k[0] != 'kill guest client']
     kind, tag = rng.choice(kinds)
     if not tag_up(tag):
         return
@@ -794,11 +813,11 @@ def main():
            (op_push_background, 1), (op_exec_background, 1)]
     funcs = [f for f, w in ops for _ in range(w)]
     end = time.time() + MINUTES * 60
-    next_fault = time.time() + rng.uniform(5, 20)
+    schedule['next'] = time.time() + rng.uniform(5, 20)
     while time.time() < end:
-        if time.time() >= next_fault:
+        if time.time() >= schedule['next']:
             inject_fault()
-            next_fault = time.time() + rng.uniform(5, 20)
+            schedule['next'] = time.time() + rng.uniform(5, 20)
         else:
             rng.choice(funcs)()
             reap()
