@@ -327,8 +327,20 @@ def exec_in(tag, script, timeout=90):
 # ---- operations ----
 
 def op_open_window(tag=None):
+    """Opens a window and waits for it to map, as a user would: a window
+    that maps later takes the focus from whatever is being typed into."""
     if tag is None:
         tag = rng.choice([None] + TAGS)
+    ids = {w['id'] for w in windows()}
+    opened = open_window(tag)
+    if opened and not wait_for(lambda: [w for w in windows() if w['id'] not in ids and
+                                        w.get('tag') == tag and w['width'] > 0],
+                               90 if tag in VM_TAGS else 20):
+        if time.time() - recent_fault.get(tag, 0) > 10:
+            problem('a window opened in %s never mapped' % (tag or 'the host'))
+
+
+def open_window(tag):
     if tag is None:
         app = rng.choice(['foot', 'weston-simple-shm', 'weston-terminal'])
         p = subprocess.Popen([app], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -336,20 +348,23 @@ def op_open_window(tag=None):
         log('opened host %s (pid %d)' % (app, p.pid))
     elif tag in VM_TAGS:
         if not settled(tag):
-            return
+            return False
         rc, out, err = ctl('run', tag, '--', 'foot', '--app-id=soak-foot', timeout=60)
         if rc != 0 and time.time() - recent_fault[tag] > 10:
             problem('run foot in %s failed: %s' % (tag, err))
         log('opened foot in %s: %s' % (tag, (out or err).strip()))
+        count('open window')
+        return rc == 0
     else:
         if not settled(tag):
-            return
+            return False
         app = rng.choice(['foot', 'weston-simple-shm', 'weston-terminal'])
         p = subprocess.Popen([app], env=relays[tag].guest_env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         clients.append((p, tag, app))
         log('opened %s in %s (pid %d)' % (app, tag, p.pid))
     count('open window')
+    return True
 
 
 def op_close_window():
@@ -378,14 +393,15 @@ def op_type():
         return
     text = 'soak %d %08x' % (len(typed), rng.getrandbits(32))
     ipc({'cmd': 'focus', 'id': w[0]['id']})
-    time.sleep(0.3)
-    subprocess.run(['wtype', text], check=False)
-    subprocess.run(['wtype', '-k', 'Return'], check=False)
+    wait_for(lambda: [x for x in windows() if x['id'] == w[0]['id'] and x.get('focused')], 5)
+    subprocess.run(['wtype', text, '-k', 'Return'], check=False)
     ok = wait_for(lambda: os.path.exists(path) and text in open(path).read(), 10)
+    focused = [x for x in windows() if x.get('focused')]
     typed.append((path, text))
     if not ok:
-        problem('typed "%s" but the terminal did not get it (%r)' %
-                (text, open(path).read() if os.path.exists(path) else None))
+        problem('typed "%s" but the terminal did not get it (%r; focus now on %s)' %
+                (text, open(path).read() if os.path.exists(path) else None,
+                 [(x.get('tag'), x.get('app_id')) for x in focused]))
     ipc({'cmd': 'close', 'id': w[0]['id']})
     try:
         p.wait(10)
@@ -678,6 +694,18 @@ def recover(tag, fault):
     return time.time() - t0
 
 
+COMPOSITOR_LOG = os.path.join(TMP, 'compositor.log')
+
+
+def status_lines(tag, since):
+    """The compositor's lines on the tag's failure since that offset."""
+    with open(COMPOSITOR_LOG, errors='replace') as f:
+        f.seek(since)
+        lines = f.read().splitlines()
+    want = 'tag %s failed: ' % tag
+    return [line.split(want, 1)[1] for line in lines if want in line][:3]
+
+
 def inject_fault():
     kinds = []
     for t in RELAY_TAGS:
@@ -693,6 +721,7 @@ def inject_fault():
     if not tag_up(tag):
         return
     before = len(tag_windows(tag))
+    log_at = os.path.getsize(COMPOSITOR_LOG)
     detail = ''
     if kind == 'kill agent':
         relays[tag].agent.kill()
@@ -735,6 +764,8 @@ def inject_fault():
                     or tag_windows(tag))}
     else:
         seen = user_view(tag, before)
+    # The status line shows what the compositor logs as the tag's failure.
+    seen['status_line'] = status_lines(tag, log_at)
     took = recover(tag, kind)
     recent_fault[tag] = time.time()
     rec = {'t': round(time.time() - T0, 1), 'kind': kind, 'tag': tag, 'detail': detail,
@@ -743,8 +774,8 @@ def inject_fault():
     FAULTS.write(json.dumps(rec) + '\n')
     log('FAULT %s on %s (%s): the user saw %s; back after %s s' % (
         kind, tag, detail, json.dumps(seen), rec['recovered_after_s']))
-    if kind not in ('kill guest client', 'cut channel') and seen['state'] == 'running' \
-            and not seen['error']:
+    if kind not in ('kill guest client',) and seen['state'] == 'running' \
+            and not seen['error'] and not seen['status_line']:
         # A process died and the session showed nothing: the user would
         # not know why the tag's windows went.
         if seen['windows_gone'] > 0:

@@ -17,6 +17,9 @@ BH_VM_TEST_USER=${BH_VM_TEST_USER:-bulkhead-soak}
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
 bh_need python3 foot weston-terminal weston-simple-shm wtype
 export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
+# The terminals' shell: the test user's login shell may be nologin, which
+# would end each terminal as it opens.
+export SHELL=/bin/sh
 
 "$CTL" base add --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" >/dev/null ||
 	bh_fail "base add failed"
