@@ -182,7 +182,7 @@ bool bh_cli_in_session(void)
 /* The tag's state and error line in the compositor's tag list ("" when it
  * does not know the tag); false when the compositor does not answer. */
 static bool session_tag_state(const char *tag, char *state, size_t state_size, char *error,
-	size_t error_size)
+	size_t error_size, bool *proxy)
 {
 	json_object *reply = bh_cli_ipc_call(request("tags"), false);
 	if (reply == NULL) {
@@ -199,10 +199,23 @@ static bool session_tag_state(const char *tag, char *state, size_t state_size, c
 		if (strcmp(field_string(t, "name", ""), tag) == 0) {
 			snprintf(state, state_size, "%s", field_string(t, "state", ""));
 			snprintf(error, error_size, "%s", field_string(t, "error", ""));
+			json_object *p;
+			*proxy = json_object_object_get_ex(t, "proxy", &p) &&
+				 json_object_get_boolean(p);
 		}
 	}
 	json_object_put(reply);
 	return true;
+}
+
+static bool request_start(const char *tag)
+{
+	json_object *req = request("start");
+	json_object_object_add(req, "tag", json_object_new_string(tag));
+	json_object *reply = bh_cli_ipc_call(req, false);
+	bool ok = reply != NULL;
+	json_object_put(reply);
+	return ok;
 }
 
 int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was_running)
@@ -218,7 +231,8 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 	}
 	close(probe);
 	char state[32], error[512];
-	if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error))) {
+	bool proxy = false;
+	if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error), &proxy)) {
 		return 1;
 	}
 	if (was_running != NULL) {
@@ -227,13 +241,13 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 	if (strcmp(state, "running") == 0) {
 		return 0;
 	}
-	json_object *req = request("start");
-	json_object_object_add(req, "tag", json_object_new_string(tag));
-	json_object *reply = bh_cli_ipc_call(req, false);
-	if (reply == NULL) {
+	/* A failed tag whose proxy still runs is that proxy's to recover
+	 * (it reconnects) or to end; once it has ended, this start asks for
+	 * a new one. */
+	bool old_proxy = proxy && strcmp(state, "failed") == 0;
+	if (!request_start(tag)) {
 		return 1;
 	}
-	json_object_put(reply);
 	if (!wait) {
 		return 0;
 	}
@@ -242,11 +256,23 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 	}
 	struct timespec pause = {0, 200 * 1000 * 1000};
 	for (unsigned long waited_ms = 0; waited_ms < timeout * 1000ul; waited_ms += 200) {
-		if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error))) {
+		if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error), &proxy)) {
 			return 1;
 		}
 		if (strcmp(state, "running") == 0) {
 			return 0;
+		}
+		if (strcmp(state, "failed") == 0 && proxy) {
+			nanosleep(&pause, NULL);
+			continue; /* still trying */
+		}
+		if (strcmp(state, "failed") == 0 && old_proxy) {
+			old_proxy = false;
+			if (!request_start(tag)) {
+				return 1;
+			}
+			nanosleep(&pause, NULL);
+			continue;
 		}
 		if (strcmp(state, "failed") == 0) {
 			/* The compositor's line names the tag already. */
@@ -261,10 +287,14 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 		}
 		nanosleep(&pause, NULL);
 	}
-	bh_cli_tag_error(tag,
-		"not running after %u s (still %s); see `bulkheadctl console %s`, or try again "
-		"with a longer boot_timeout",
-		timeout, state[0] ? state : "unknown to the compositor", tag);
+	if (strcmp(state, "failed") == 0) {
+		bh_cli_tag_error(tag, "not running after %u s: %s", timeout, error);
+	} else {
+		bh_cli_tag_error(tag,
+			"not running after %u s (still %s); see `bulkheadctl console %s`, or try "
+			"again with a longer boot_timeout",
+			timeout, state[0] ? state : "unknown to the compositor", tag);
+	}
 	return 1;
 }
 

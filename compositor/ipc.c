@@ -172,6 +172,8 @@ static json_object *tag_json(struct bh_tag *tag)
 	json_object_object_add(t, "error",
 		tag->error != NULL ? json_object_new_string(tag->error) : NULL);
 	json_object_object_add(t, "colour", json_object_new_string(colour));
+	/* A failed tag whose proxy lives is still trying (reconnecting). */
+	json_object_object_add(t, "proxy", json_object_new_boolean(tag->control != NULL));
 	json_object_object_add(t, "windows", json_object_new_int(tag->windows));
 	json_object_object_add(t, "configured",
 		json_object_new_boolean(bh_config_tag(tag->server->config, tag->name) != NULL));

@@ -2,7 +2,8 @@
 # start, run and exec start what they need. In a running headless session,
 # `bulkheadctl start T && bulkheadctl exec T -- true` works on a fresh tag
 # of the tiny guest (the compositor starts its proxy, which boots the VM);
-# exec alone starts a stopped tag; run starts one too. Outside a session,
+# exec alone starts a stopped tag; start right after the tag's qemu died
+# brings it back; run starts a tag too. Outside a session,
 # exec says in one line why it cannot start the tag and what to do. The
 # help texts say the same.
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
@@ -53,6 +54,18 @@ bh_wait_for 60 sh -c "[ \"\$(python3 '$IPC' tag-field se-fresh state)\" = stoppe
 	bh_fail "se-fresh did not stop: $(python3 "$IPC" tag-field se-fresh state)"
 [ "$("$CTL" exec se-fresh -- echo again)" = again ] || bh_fail "exec did not start the stopped tag"
 echo "exec started the stopped tag"
+
+# qemu killed, start at once: the proxy may first report the channel lost
+# (and try to reconnect) before it sees the VM gone and ends; start waits
+# through that and boots the tag again.
+pid=$(pgrep -u "$(id -u)" -f 'qemu-system.*guest=bulkhead-se-fresh,' | head -1)
+[ -n "$pid" ] || bh_fail "no qemu process for se-fresh"
+kill -9 "$pid"
+bh_wait_for 30 sh -c "[ \"\$(python3 '$IPC' tag-field se-fresh state)\" = failed ]" ||
+	bh_fail "se-fresh is not failed after its qemu died: $(python3 "$IPC" tag-field se-fresh state)"
+out=$("$CTL" start se-fresh 2>&1) || bh_fail "start right after qemu died failed: $out"
+[ "$("$CTL" exec se-fresh -- echo back)" = back ] || bh_fail "exec after the restart failed"
+echo "start right after a qemu died brought the tag back"
 
 # run on a fresh tag: the compositor starts it and launches the command
 # once it is ready.
