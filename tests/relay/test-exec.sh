@@ -44,7 +44,9 @@ bh_wait_for 10 test -e "$BH_TMP/w/a b" -a -e "$BH_TMP/w/it's" ||
 [ ! -e "$BH_TMP/w/a" ] || bh_fail "run split an argument at its space"
 # The printed pid is the launched command's (the "guest" is this machine).
 pid=$("$CTL" run t1 -- sleep 4242) || bh_fail "run sleep failed"
-tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 4242 || bh_fail "pid $pid is not the launched command"
+# (The pid is known as soon as the child is forked, before it has exec'd.)
+bh_wait_for 5 sh -c "tr '\\0' ' ' <'/proc/$pid/cmdline' | grep -q 4242" ||
+	bh_fail "pid $pid is not the launched command"
 kill "$pid"
 # Outside a session a tag without proxy is an error (inside one, the
 # compositor starts it: tests/compositor/test-session.sh).
