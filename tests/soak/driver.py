@@ -783,6 +783,23 @@ def inject_fault():
                     (kind, tag, seen['windows_gone']))
 
 
+last_revive = {'t': 0.0}
+
+
+def revive():
+    """A tag a recovery could not bring back is tried again now and then,
+    so that one failure does not leave it out of the rest of the run."""
+    if time.time() - last_revive['t'] < 30:
+        return
+    last_revive['t'] = time.time()
+    for t in TAGS:
+        if time.time() - recent_fault[t] > 30 and not tag_up(t):
+            err = start_tag(t)
+            log('%s was down; started again: %s' % (t, err or 'running'))
+            if err is not None:
+                problem('%s stays down: %s' % (t, err))
+
+
 def close_all_windows():
     for w in windows():
         ipc({'cmd': 'close', 'id': w['id']})
@@ -852,6 +869,7 @@ def main():
         else:
             rng.choice(funcs)()
             reap()
+            revive()
             # Too many windows slow a 2-core machine down to a crawl.
             if len(windows()) > 12:
                 op_close_window()
