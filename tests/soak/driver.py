@@ -1038,6 +1038,9 @@ def report(base, final, lost=None):
 
 
 if __name__ == '__main__':
+    # A run ended by a signal (a test timeout) still ends its agents.
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
+    status = 1
     try:
         status = main()
     finally:
