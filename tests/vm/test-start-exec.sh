@@ -55,9 +55,14 @@ bh_wait_for 60 sh -c "[ \"\$(python3 '$IPC' tag-field se-fresh state)\" = stoppe
 [ "$("$CTL" exec se-fresh -- echo again)" = again ] || bh_fail "exec did not start the stopped tag"
 echo "exec started the stopped tag"
 
-# qemu killed, start at once: the proxy may first report the channel lost
+# qemu killed right after a push, start at once: the proxy may first report the channel lost
 # (and try to reconnect) before it sees the VM gone and ends; start waits
 # through that and boots the tag again.
+# A push that returned is on the guest's disk: a power cut (kill -9 of
+# qemu) right after it leaves the whole file and no temporary one.
+head -c 3000000 /dev/urandom >"$BH_TMP/blob"
+ghome=$("$CTL" exec se-fresh -- sh -c 'echo $HOME') || bh_fail "exec in se-fresh failed"
+"$CTL" push se-fresh "$BH_TMP/blob" "$ghome/blob" >/dev/null || bh_fail "push into se-fresh failed"
 pid=$(pgrep -u "$(id -u)" -f 'qemu-system.*guest=bulkhead-se-fresh,' | head -1)
 [ -n "$pid" ] || bh_fail "no qemu process for se-fresh"
 kill -9 "$pid"
@@ -66,6 +71,11 @@ bh_wait_for 30 sh -c "[ \"\$(python3 '$IPC' tag-field se-fresh state)\" = failed
 out=$("$CTL" start se-fresh 2>&1) || bh_fail "start right after qemu died failed: $out"
 [ "$("$CTL" exec se-fresh -- echo back)" = back ] || bh_fail "exec after the restart failed"
 echo "start right after a qemu died brought the tag back"
+[ "$("$CTL" exec se-fresh -- sha256sum "$ghome/blob" | cut -d' ' -f1)" = "$(sha256sum <"$BH_TMP/blob" | cut -d' ' -f1)" ] ||
+	bh_fail "a push that returned was lost or torn by the power cut after it: $("$CTL" exec se-fresh -- ls -la "$ghome" 2>&1)"
+left=$("$CTL" exec se-fresh -- ls -a "$ghome" | grep '^\.bulkhead-part' || true)
+[ -z "$left" ] || bh_fail "the power cut left a temporary file in the home: $left"
+echo "a pushed file survived the power cut whole"
 
 # run on a fresh tag: the compositor starts it and launches the command
 # once it is ready.
