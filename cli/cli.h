@@ -26,6 +26,10 @@ void bh_cli_tag_settings(const char *tag, struct bh_vm_settings *settings);
 const char *bh_cli_uri(void);
 /* The boot timeout in seconds from the config (0: the library's default). */
 unsigned bh_cli_boot_timeout(const char *tag);
+/* How long a start through the session waits for the tag: its boot
+ * timeout and a minute for the VM's creation, so that the proxy's own
+ * reason for giving up is what the user sees. */
+unsigned bh_cli_session_timeout(const char *tag);
 /* Connects to libvirt or prints why not (NULL). */
 struct bh_vm *bh_cli_connect(void);
 
@@ -50,6 +54,14 @@ bool bh_cli_wants_help(int argc, char *argv[]);
  * then only the compositor's own error is printed, not a missing one). */
 struct json_object;
 struct json_object *bh_cli_ipc_call(struct json_object *request, bool quiet);
+
+/* True inside a bulkhead session (BULKHEAD_SOCKET set). */
+bool bh_cli_in_session(void);
+/* Starts tag through the compositor, which owns the proxies (the proxy
+ * boots the tag's VM), and with wait, waits up to timeout seconds for it
+ * to be running. was_running (may be NULL) says it already was. Returns
+ * 0, or 1 after printing one line on why not. */
+int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was_running);
 
 /* Commands, one file per concern. */
 int bh_cli_tags(int argc, char *argv[]);

@@ -70,6 +70,18 @@ static const struct bh_endpoint_listener conn_listener = {
 	.disconnected = conn_handle_disconnected,
 };
 
+static int connect_control(const struct sockaddr_un *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
 {
 	conn->tag = tag;
@@ -91,15 +103,27 @@ bool bh_cli_conn_open(struct bh_cli_conn *conn, const char *tag)
 		return false;
 	}
 	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		bh_cli_tag_error(tag,
-			"not running (no proxy at %s); start it with `bulkheadctl spawn %s`", path,
-			tag);
-		if (fd >= 0) {
-			close(fd);
+	int fd = connect_control(&addr);
+	if (fd < 0) {
+		/* No proxy: only the compositor starts one (it owns them). */
+		if (!bh_cli_in_session()) {
+			bh_cli_tag_error(tag,
+				"not running, and only a bulkhead session can start its proxy "
+				"(BULKHEAD_SOCKET is not set); run this in a terminal of the "
+				"session");
+			return false;
 		}
-		return false;
+		if (bh_cli_session_start(tag, bh_cli_session_timeout(tag), true, NULL) != 0) {
+			return false;
+		}
+		fd = connect_control(&addr);
+		if (fd < 0) {
+			bh_cli_tag_error(tag,
+				"it runs, but its proxy's control socket %s does not answer (%s); "
+				"see the session's log",
+				path, strerror(errno));
+			return false;
+		}
 	}
 	conn->loop = wl_event_loop_create();
 	if (conn->loop == NULL) {
@@ -546,7 +570,8 @@ int bh_cli_run(int argc, char *argv[])
 		}
 	}
 	/* A tag that is not running yet is started by the compositor, which
-	 * launches the command once its VM is ready (no pid to print then). */
+	 * launches the command once its VM is ready (no pid to print then;
+	 * the tag's proxy only exists once it runs). */
 	char sock[4096];
 	const char *session = getenv("BULKHEAD_SOCKET");
 	if (session != NULL && session[0] != '\0' &&

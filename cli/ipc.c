@@ -1,5 +1,6 @@
-/* bulkheadctl's compositor IPC client (windows, spawn): one JSON request
- * per line on the socket in BULKHEAD_SOCKET, one JSON reply per line. */
+/* bulkheadctl's compositor IPC client (windows, spawn, starting a tag
+ * through the session): one JSON request per line on the socket in
+ * BULKHEAD_SOCKET, one JSON reply per line. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -169,6 +171,131 @@ int bh_cli_spawn(int argc, char *argv[])
 	}
 	json_object_put(reply);
 	return 0;
+}
+
+bool bh_cli_in_session(void)
+{
+	const char *path = getenv("BULKHEAD_SOCKET");
+	return path != NULL && path[0] != '\0';
+}
+
+/* The tag's state and error line in the compositor's tag list ("" when it
+ * does not know the tag); false when the compositor does not answer. */
+static bool session_tag_state(const char *tag, char *state, size_t state_size, char *error,
+	size_t error_size, bool *proxy)
+{
+	json_object *reply = bh_cli_ipc_call(request("tags"), false);
+	if (reply == NULL) {
+		return false;
+	}
+	snprintf(state, state_size, "%s", "");
+	snprintf(error, error_size, "%s", "");
+	json_object *tags = NULL;
+	json_object_object_get_ex(reply, "tags", &tags);
+	for (size_t i = 0; tags != NULL && json_object_is_type(tags, json_type_array) &&
+			   i < json_object_array_length(tags);
+		i++) {
+		json_object *t = json_object_array_get_idx(tags, i);
+		if (strcmp(field_string(t, "name", ""), tag) == 0) {
+			snprintf(state, state_size, "%s", field_string(t, "state", ""));
+			snprintf(error, error_size, "%s", field_string(t, "error", ""));
+			json_object *p;
+			*proxy = json_object_object_get_ex(t, "proxy", &p) &&
+				 json_object_get_boolean(p);
+		}
+	}
+	json_object_put(reply);
+	return true;
+}
+
+static bool request_start(const char *tag)
+{
+	json_object *req = request("start");
+	json_object_object_add(req, "tag", json_object_new_string(tag));
+	json_object *reply = bh_cli_ipc_call(req, false);
+	bool ok = reply != NULL;
+	json_object_put(reply);
+	return ok;
+}
+
+int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was_running)
+{
+	const char *path = getenv("BULKHEAD_SOCKET");
+	int probe = connect_compositor(true);
+	if (probe < 0) {
+		bh_cli_tag_error(tag,
+			"cannot start it: the compositor at %s does not answer (%s); run this in "
+			"a terminal of a running bulkhead session",
+			path != NULL ? path : "(BULKHEAD_SOCKET unset)", strerror(errno));
+		return 1;
+	}
+	close(probe);
+	char state[32], error[512];
+	bool proxy = false;
+	if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error), &proxy)) {
+		return 1;
+	}
+	if (was_running != NULL) {
+		*was_running = strcmp(state, "running") == 0;
+	}
+	if (strcmp(state, "running") == 0) {
+		return 0;
+	}
+	/* A failed tag whose proxy still runs is that proxy's to recover
+	 * (it reconnects) or to end; once it has ended, this start asks for
+	 * a new one. */
+	bool old_proxy = proxy && strcmp(state, "failed") == 0;
+	if (!request_start(tag)) {
+		return 1;
+	}
+	if (!wait) {
+		return 0;
+	}
+	if (isatty(STDERR_FILENO)) {
+		bh_cli_tag_error(tag, "starting (its proxy boots the VM; up to %u s)", timeout);
+	}
+	struct timespec pause = {0, 200 * 1000 * 1000};
+	for (unsigned long waited_ms = 0; waited_ms < timeout * 1000ul; waited_ms += 200) {
+		if (!session_tag_state(tag, state, sizeof(state), error, sizeof(error), &proxy)) {
+			return 1;
+		}
+		if (strcmp(state, "running") == 0) {
+			return 0;
+		}
+		if (strcmp(state, "failed") == 0 && proxy) {
+			nanosleep(&pause, NULL);
+			continue; /* still trying */
+		}
+		if (strcmp(state, "failed") == 0 && old_proxy) {
+			old_proxy = false;
+			if (!request_start(tag)) {
+				return 1;
+			}
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (strcmp(state, "failed") == 0) {
+			/* The compositor's line names the tag already. */
+			char named[200];
+			snprintf(named, sizeof(named), "tag %s", tag);
+			if (strstr(error, named) != NULL) {
+				bh_cli_error("%s", error);
+			} else {
+				bh_cli_tag_error(tag, "%s", error[0] ? error : "failed to start");
+			}
+			return 1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (strcmp(state, "failed") == 0) {
+		bh_cli_tag_error(tag, "not running after %u s: %s", timeout, error);
+	} else {
+		bh_cli_tag_error(tag,
+			"not running after %u s (still %s); see `bulkheadctl console %s`, or try "
+			"again with a longer boot_timeout",
+			timeout, state[0] ? state : "unknown to the compositor", tag);
+	}
+	return 1;
 }
 
 static double field_double(json_object *o, const char *key)

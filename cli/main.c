@@ -16,11 +16,16 @@ static const struct bh_cli_command commands[] = {
 		"Shows each tag's state (running, stopped, paused), its base and disk use.",
 		bh_cli_tags},
 	{"start", "[--no-wait] [--timeout SECS] TAG",
-		"start a tag's VM (or attach to it) and wait for its agent",
-		"Creates the tag's disks on first use. Waits up to --timeout seconds (default:\n"
-		"boot_timeout from the config, else 120) for the agent to answer on the\n"
-		"channel, unless --no-wait. A guest whose agent does not answer is left\n"
-		"running for inspection; the error shows its last console lines.",
+		"start a tag (or attach to it) and wait until it is running",
+		"In a session (BULKHEAD_SOCKET set) the compositor starts the tag's proxy,\n"
+		"which boots its VM, and start waits up to --timeout seconds (default:\n"
+		"boot_timeout from the config, else 120, and a minute) for the tag to run:\n"
+		"exec, run and windows then work at once. Outside a session it boots the VM\n"
+		"alone through libvirt and waits that long for its agent to answer on the\n"
+		"channel; exec and run then need a session, which starts the proxy. The\n"
+		"tag's disks are created on first use. --no-wait returns at once. A guest\n"
+		"whose agent does not answer is left running for inspection; the error\n"
+		"shows its last console lines.",
 		bh_cli_start},
 	{"stop", "[--force] [--timeout SECS] TAG", "shut a tag's VM down",
 		"Asks the guest to power off (ACPI) and powers it off after --timeout\n"
@@ -54,8 +59,9 @@ static const struct bh_cli_command commands[] = {
 	{"run", "TAG -- COMMAND [ARG...] | --disposable [--from TAG] -- COMMAND [ARG...]",
 		"launch a command in a tag's VM (detached), or in a disposable tag",
 		"Prints the guest pid of the command and returns at once; the command runs\n"
-		"as the guest user with its output on the guest's console. The tag's proxy\n"
-		"must be running (`bulkheadctl spawn TAG`).\n"
+		"as the guest user with its output on the guest's console. A tag that is not\n"
+		"running is started first, through the session's compositor, which launches\n"
+		"the command once the tag is ready (no pid is printed then).\n"
 		"--disposable makes a new tag disp-N from the base (--from TAG: from the\n"
 		"stopped TAG's disks, through throwaway overlays), runs the command there with\n"
 		"its I/O and status, and destroys the tag with all its files once the command\n"
@@ -70,7 +76,9 @@ static const struct bh_cli_command commands[] = {
 		"stdin, stdout and stderr pass through (pipelines work); the exit status is\n"
 		"the command's, 128 + N when it was killed by signal N, 255 when the session\n"
 		"broke. SIGINT, SIGTERM and SIGHUP are passed on to the command; a second one\n"
-		"gives up on it.",
+		"gives up on it. A tag that is not running is started first, through the\n"
+		"session's compositor (as `start`); outside a session that cannot be, and\n"
+		"exec says so.",
 		bh_cli_exec},
 	{"shell", "TAG", "open a login shell in a tag's VM",
 		"An interactive shell on a terminal in the guest: keys go to it as typed,\n"

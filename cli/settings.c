@@ -48,6 +48,12 @@ unsigned bh_cli_boot_timeout(const char *tag)
 	return s.boot_timeout;
 }
 
+unsigned bh_cli_session_timeout(const char *tag)
+{
+	unsigned boot = bh_cli_boot_timeout(tag);
+	return (boot > 0 ? boot : 120) + 60;
+}
+
 struct bh_vm *bh_cli_connect(void)
 {
 	char error[BH_VM_ERROR_SIZE];

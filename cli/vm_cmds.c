@@ -194,6 +194,18 @@ int bh_cli_start(int argc, char *argv[])
 	if (tag == NULL) {
 		return 2;
 	}
+	/* In a session the compositor starts the tag's proxy, which boots
+	 * the VM: then exec, run and the windows all work at once. */
+	if (bh_cli_in_session()) {
+		bool was_running = false;
+		if (bh_cli_session_start(tag, timeout > 0 ? timeout : bh_cli_session_timeout(tag),
+			    !no_wait, &was_running) != 0) {
+			return 1;
+		}
+		printf("tag %s: %s\n", tag,
+			was_running ? "already running" : (no_wait ? "starting" : "started"));
+		return 0;
+	}
 	struct bh_vm *vm = bh_cli_connect();
 	if (vm == NULL) {
 		return 1;

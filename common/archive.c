@@ -385,6 +385,7 @@ struct bh_archive_reader {
 	uint32_t file_mode;
 	struct timespec file_mtime;
 	unsigned tmp_counter;
+	bool volatile_copy; /* no fsync: bh_archive_reader_set_durable */
 	struct bh_archive_stats stats;
 	char error[BH_ARCHIVE_ERROR_MAX];
 };
@@ -515,7 +516,10 @@ static enum bh_archive_status finish_file(struct bh_archive_reader *r)
 {
 	struct timespec times[2];
 	times_of(&r->file_mtime, times);
-	bool ok = fchmod(r->file_fd, r->file_mode) == 0 && futimens(r->file_fd, times) == 0;
+	/* On disk before it gets its name: a power cut (a killed VM) must not
+	 * leave an empty or torn file under the name of one that was copied. */
+	bool ok = fchmod(r->file_fd, r->file_mode) == 0 && futimens(r->file_fd, times) == 0 &&
+		  (r->volatile_copy || fsync(r->file_fd) == 0);
 	int e = errno;
 	ok = close(r->file_fd) == 0 && ok;
 	r->file_fd = -1;
@@ -654,6 +658,11 @@ static enum bh_archive_status reader_entry(struct bh_archive_reader *r, uint8_t 
 	return status;
 }
 
+void bh_archive_reader_set_durable(struct bh_archive_reader *r, bool durable)
+{
+	r->volatile_copy = !durable;
+}
+
 enum bh_archive_status bh_archive_reader_feed(struct bh_archive_reader *r, const uint8_t *msg,
 	size_t len)
 {
@@ -710,6 +719,11 @@ enum bh_archive_status bh_archive_reader_feed(struct bh_archive_reader *r, const
 			if (!pop_dir(r)) {
 				return BH_ARCHIVE_FAILED;
 			}
+		}
+		/* The renames too, before the copy is reported done: else a
+		 * power cut soon after leaves only the temporary names. */
+		if (!r->volatile_copy && syncfs(r->base_fd) != 0) {
+			return reader_fail(r, "cannot flush the copy to disk: %s", strerror(errno));
 		}
 		r->finished = true;
 		return BH_ARCHIVE_DONE;

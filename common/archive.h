@@ -53,6 +53,10 @@ struct bh_archive_reader;
  * root_name there (NULL: the name the archive gives it, checked). Modes keep
  * their permission bits only (no setuid, setgid or sticky). */
 struct bh_archive_reader *bh_archive_reader_create(int dirfd, const char *root_name);
+/* Whether each file is flushed to disk before it gets its name, and the
+ * whole copy before the end is reported (default true: a copy that was
+ * reported done survives a power cut). false only for scratch copies. */
+void bh_archive_reader_set_durable(struct bh_archive_reader *reader, bool durable);
 /* One DIR, REG, DATA, SYMLINK or END message, type byte first. */
 enum bh_archive_status bh_archive_reader_feed(struct bh_archive_reader *reader,
 	const uint8_t *msg, size_t len);

@@ -435,6 +435,7 @@ static void update_writable(struct bh_endpoint *ep)
 }
 
 static void endpoint_fail(struct bh_endpoint *ep, const char *reason);
+static void endpoint_fail_at(struct bh_endpoint *ep, enum bh_log_level level, const char *reason);
 
 /* The iovecs of the in-flight frames from where writing stands: one for
  * each frame's own bytes, one more for a borrowed body. */
@@ -757,9 +758,13 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 				break;
 			}
 			if (n == 0) {
-				endpoint_fail(ep, bh_channel_decoder_partial(&ep->decoder) ?
-					"the channel was cut in the middle of a frame" :
-					"the peer closed the channel");
+				if (bh_channel_decoder_partial(&ep->decoder)) {
+					endpoint_fail(ep, "the channel was cut in the middle of a "
+							  "frame");
+				} else {
+					endpoint_fail_at(ep, BH_LOG_DEBUG,
+						"the peer closed the channel");
+				}
 				break;
 			}
 			size_t rest = (size_t)n;
@@ -843,13 +848,16 @@ static void endpoint_kick(struct bh_endpoint *ep)
 	}
 }
 
-static void endpoint_fail(struct bh_endpoint *ep, const char *reason)
+/* level: an orderly close by the peer is no warning (every bulkheadctl
+ * command ends its control connection so); each listener says what the
+ * end means for its own user. */
+static void endpoint_fail_at(struct bh_endpoint *ep, enum bh_log_level level, const char *reason)
 {
 	if (ep->failed) {
 		return;
 	}
 	ep->failed = true;
-	bh_log(BH_LOG_WARN, "channel closed: %s", reason);
+	bh_log(level, "channel closed: %s", reason);
 	if (ep->source != NULL) {
 		wl_event_source_remove(ep->source);
 		ep->source = NULL;
@@ -866,6 +874,11 @@ static void endpoint_fail(struct bh_endpoint *ep, const char *reason)
 	if (ep->listener->disconnected != NULL) {
 		ep->listener->disconnected(ep, reason, ep->user);
 	}
+}
+
+static void endpoint_fail(struct bh_endpoint *ep, const char *reason)
+{
+	endpoint_fail_at(ep, BH_LOG_WARN, reason);
 }
 
 struct bh_endpoint *bh_endpoint_create(struct wl_event_loop *loop, int fd,

@@ -172,6 +172,8 @@ static json_object *tag_json(struct bh_tag *tag)
 	json_object_object_add(t, "error",
 		tag->error != NULL ? json_object_new_string(tag->error) : NULL);
 	json_object_object_add(t, "colour", json_object_new_string(colour));
+	/* A failed tag whose proxy lives is still trying (reconnecting). */
+	json_object_object_add(t, "proxy", json_object_new_boolean(tag->control != NULL));
 	json_object_object_add(t, "windows", json_object_new_int(tag->windows));
 	json_object_object_add(t, "configured",
 		json_object_new_boolean(bh_config_tag(tag->server->config, tag->name) != NULL));
@@ -232,14 +234,19 @@ static json_object *handle_request(struct bh_server *server, json_object *req)
 		}
 		json_object_object_add(reply, "tags", list);
 		return reply;
-	} else if (strcmp(cmd, "spawn") == 0 || strcmp(cmd, "run") == 0) {
+	} else if (strcmp(cmd, "spawn") == 0 || strcmp(cmd, "run") == 0 ||
+		   strcmp(cmd, "start") == 0) {
 		const char *tag = get_string(req, "tag");
 		const char *command = get_string(req, "command");
 		if (tag == NULL) {
-			return error_reply("spawn and run need a \"tag\"");
+			return error_reply("spawn, run and start need a \"tag\"");
 		}
 		if (strcmp(cmd, "run") == 0 && (command == NULL || command[0] == '\0')) {
 			return error_reply("run needs a \"command\"");
+		}
+		/* start: the tag's proxy (and VM), no app. */
+		if (strcmp(cmd, "start") == 0) {
+			command = "";
 		}
 		if (!bh_vm_manager_launch(server, tag, command, error, sizeof(error))) {
 			return error_reply(error);

@@ -53,4 +53,8 @@ kill "$pid"
 env -u BULKHEAD_SOCKET "$CTL" run nosuchtag -- true 2>"$BH_TMP/err" &&
 	bh_fail "run on a tag without proxy succeeded"
 grep -q "tag nosuchtag: not running" "$BH_TMP/err" || bh_fail "unclear error: $(cat "$BH_TMP/err")"
+# Each bulkheadctl command ends its control connection: that is no warning
+# in the session's log.
+! grep -q "warn.*channel closed: the peer closed" "$BH_TMP/compositor.log" ||
+	bh_fail "the session log warns at every bulkheadctl command: $(grep -m1 'channel closed' "$BH_TMP/compositor.log")"
 echo "exec and run work"
