@@ -60,3 +60,14 @@ bh_wait_for() {
 		sleep 0.1
 	done
 }
+
+# After `virsh destroy`: libvirt leaves a destroyed domain's shared region
+# behind (bulkhead itself removes it at stop, clean and the next start), so
+# the regions of the tags in this run's state directory go too.
+bh_remove_regions() {
+	local dir
+	for dir in "${XDG_STATE_HOME:-$HOME/.local/state}"/bulkhead/tags/*/; do
+		[ -d "$dir" ] && rm -f "/dev/shm/bulkhead-$(id -u)-$(basename "$dir")"
+	done
+	return 0
+}

@@ -10,6 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "${1:-$top/out}" && cd "${1:-$top/out}" && pwd)
 build=${BH_BUILD:-$top/build}
+. "$top/tests/lib.sh"
 user=${BH_VM_TEST_USER:-bulkhead-test}
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -47,6 +48,7 @@ cleanup() {
 	for dom in $(virsh list --name 2>/dev/null | grep '^bulkhead-'); do
 		virsh destroy "$dom" >/dev/null 2>&1
 	done
+	bh_remove_regions
 	for pidfile in "$XDG_RUNTIME_DIR"/libvirt/*.pid; do
 		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	done

@@ -47,6 +47,7 @@ vm_cleanup() {
 	for dom in $(virsh list --name 2>/dev/null | grep '^bulkhead-'); do
 		virsh destroy "$dom" >/dev/null 2>&1
 	done
+	bh_remove_regions
 	# This session's own daemon would linger for its idle timeout.
 	local pidfile
 	for pidfile in "$XDG_RUNTIME_DIR"/libvirt/*.pid; do
