@@ -114,6 +114,9 @@ struct bh_endpoint {
 	 * and one that came with bytes read, when fds are accepted. */
 	int send_fd, recv_fd;
 	bool accept_fds;
+	/* The peer closed: what it sent before (a goodbye) is still read,
+	 * then its end of file ends the endpoint. */
+	bool write_closed;
 };
 
 /* The host allocates even ids, the guest odd ones; 0 is control. */
@@ -426,7 +429,7 @@ static void update_writable(struct bh_endpoint *ep)
 	if (ep->source == NULL || ep->failed) {
 		return;
 	}
-	bool want = has_sendable(ep);
+	bool want = !ep->write_closed && has_sendable(ep);
 	if (want != ep->writable_armed) {
 		ep->writable_armed = want;
 		wl_event_source_fd_update(ep->source,
@@ -505,7 +508,7 @@ static ssize_t write_with_fd(struct bh_endpoint *ep, struct iovec *iov, int coun
 static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
-	while (!ep->failed) {
+	while (!ep->failed && !ep->write_closed) {
 		fill_inflight(ep);
 		if (ep->inflight_count == 0) {
 			break;
@@ -520,6 +523,10 @@ static void flush_output(struct bh_endpoint *ep)
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
+			}
+			if (errno == EPIPE || errno == ECONNRESET) {
+				ep->write_closed = true; /* the reader sees its end of file */
+				break;
 			}
 			if (errno != EAGAIN) {
 				char reason[128];

@@ -142,8 +142,9 @@ static bool interface_by_mac(const char *mac, char name[IFNAMSIZ])
 		}
 		if (fgets(addr, sizeof(addr), f) != NULL) {
 			addr[strcspn(addr, "\n")] = '\0';
-			if (strcasecmp(addr, mac) == 0) {
-				snprintf(name, IFNAMSIZ, "%s", e->d_name);
+			size_t len = strnlen(e->d_name, IFNAMSIZ);
+			if (strcasecmp(addr, mac) == 0 && len < IFNAMSIZ) {
+				memcpy(name, e->d_name, len + 1);
 				found = true;
 			}
 		}
@@ -234,8 +235,9 @@ static void user_network(void)
 		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
 		FILE *f = fopen(path, "re");
 		if (f != NULL && fgets(addr, sizeof(addr), f) != NULL &&
-			strncasecmp(addr, "52:54:00:", 9) == 0) {
-			snprintf(ifname, sizeof(ifname), "%s", e->d_name);
+			strncasecmp(addr, "52:54:00:", 9) == 0 &&
+			strnlen(e->d_name, sizeof(ifname)) < sizeof(ifname)) {
+			memcpy(ifname, e->d_name, strlen(e->d_name) + 1);
 		}
 		if (f != NULL) {
 			fclose(f);
