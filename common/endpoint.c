@@ -114,9 +114,6 @@ struct bh_endpoint {
 	 * and one that came with bytes read, when fds are accepted. */
 	int send_fd, recv_fd;
 	bool accept_fds;
-	/* The peer closed: what it sent before (a goodbye) is still read,
-	 * then its end of file ends the endpoint. */
-	bool write_closed;
 };
 
 /* The host allocates even ids, the guest odd ones; 0 is control. */
@@ -429,7 +426,7 @@ static void update_writable(struct bh_endpoint *ep)
 	if (ep->source == NULL || ep->failed) {
 		return;
 	}
-	bool want = !ep->write_closed && has_sendable(ep);
+	bool want = has_sendable(ep);
 	if (want != ep->writable_armed) {
 		ep->writable_armed = want;
 		wl_event_source_fd_update(ep->source,
@@ -508,7 +505,7 @@ static ssize_t write_with_fd(struct bh_endpoint *ep, struct iovec *iov, int coun
 static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
-	while (!ep->failed && !ep->write_closed) {
+	while (!ep->failed) {
 		fill_inflight(ep);
 		if (ep->inflight_count == 0) {
 			break;
@@ -523,10 +520,6 @@ static void flush_output(struct bh_endpoint *ep)
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
-			}
-			if (errno == EPIPE || errno == ECONNRESET) {
-				ep->write_closed = true; /* the reader sees its end of file */
-				break;
 			}
 			if (errno != EAGAIN) {
 				char reason[128];
