@@ -114,6 +114,10 @@ struct bh_endpoint {
 	 * and one that came with bytes read, when fds are accepted. */
 	int send_fd, recv_fd;
 	bool accept_fds;
+	/* A write the peer's close refused: what it sent before (a goodbye
+	 * behind window data) is read first, then the endpoint ends. */
+	bool write_closed;
+	char write_error[96];
 };
 
 /* The host allocates even ids, the guest odd ones; 0 is control. */
@@ -426,7 +430,7 @@ static void update_writable(struct bh_endpoint *ep)
 	if (ep->source == NULL || ep->failed) {
 		return;
 	}
-	bool want = has_sendable(ep);
+	bool want = !ep->write_closed && has_sendable(ep);
 	if (want != ep->writable_armed) {
 		ep->writable_armed = want;
 		wl_event_source_fd_update(ep->source,
@@ -502,10 +506,31 @@ static ssize_t write_with_fd(struct bh_endpoint *ep, struct iovec *iov, int coun
 	return n;
 }
 
+/* A write failed. When the peer closed (EPIPE, ECONNRESET) and left bytes
+ * or its end of file to read, writing stops and the reader goes on: the
+ * peer's last frames (its goodbye) are handled, then its end of file or
+ * the first read that finds nothing more ends the endpoint. Anything else,
+ * or nothing left to read, ends it now. */
+static void write_failed(struct bh_endpoint *ep, int err)
+{
+	snprintf(ep->write_error, sizeof(ep->write_error), "write to the channel failed: %s",
+		strerror(err));
+	if (err == EPIPE || err == ECONNRESET) {
+		char c;
+		ssize_t n = recv(ep->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n >= 0) {
+			ep->write_closed = true;
+			update_writable(ep);
+			return;
+		}
+	}
+	endpoint_fail(ep, ep->write_error);
+}
+
 static void flush_output(struct bh_endpoint *ep)
 {
 	ep->dispatch_depth++;
-	while (!ep->failed) {
+	while (!ep->failed && !ep->write_closed) {
 		fill_inflight(ep);
 		if (ep->inflight_count == 0) {
 			break;
@@ -522,10 +547,7 @@ static void flush_output(struct bh_endpoint *ep)
 				continue;
 			}
 			if (errno != EAGAIN) {
-				char reason[128];
-				snprintf(reason, sizeof(reason), "write to the channel failed: %s",
-					strerror(errno));
-				endpoint_fail(ep, reason);
+				write_failed(ep, errno);
 			}
 			break;
 		}
@@ -754,6 +776,8 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 					snprintf(reason, sizeof(reason),
 						"read from the channel failed: %s", strerror(errno));
 					endpoint_fail(ep, reason);
+				} else if (ep->write_closed) {
+					endpoint_fail(ep, ep->write_error);
 				}
 				break;
 			}
@@ -786,7 +810,8 @@ static int endpoint_handle_fd(int fd, uint32_t mask, void *data)
 			/* Less than asked for: a socket had no more (one more read
 			 * would only say EAGAIN); a device that hands out one buffer
 			 * a read stays readable, and the loop comes back. */
-			if ((size_t)n < (direct > 0 ? direct + PLACED_TAIL : READ_CHUNK)) {
+			if ((size_t)n < (direct > 0 ? direct + PLACED_TAIL : READ_CHUNK) &&
+				!ep->write_closed) {
 				break;
 			}
 		}
@@ -1056,6 +1081,10 @@ bool bh_endpoint_flush_control(struct bh_endpoint *ep, int timeout_ms)
 	ep->dispatch_depth++;
 	for (;;) {
 		flush_output(ep);
+		/* A peer that closed takes no more: nothing is read here. */
+		if (ep->write_closed && !ep->failed) {
+			endpoint_fail(ep, ep->write_error);
+		}
 		/* Control frames are taken first at every refill: once none is
 		 * queued or in flight, they are all written. */
 		if (ep->failed) {

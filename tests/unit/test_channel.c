@@ -419,6 +419,7 @@ struct peer {
 	/* Arrival order of DATA messages: stream id per message. */
 	uint32_t order[4096];
 	size_t norder;
+	size_t controls; /* control messages taken */
 };
 
 static bool peer_data(struct bh_stream *s, const uint8_t *p, size_t len, void *user)
@@ -480,7 +481,8 @@ static const struct bh_stream_handler peer_handler = {
 static bool peer_control(struct bh_endpoint *ep, uint32_t type, const uint8_t *p, size_t len,
 	void *user)
 {
-	(void)ep, (void)p, (void)len, (void)user;
+	(void)ep, (void)p, (void)len;
+	((struct peer *)user)->controls++;
 	return type == 1;
 }
 
@@ -1005,6 +1007,27 @@ static void test_destroy_on_failed_write(void)
 	}
 }
 
+/* The peer sent a last control message (a goodbye) and closed, while this
+ * side still had frames to write: the write fails (the peer is gone), and
+ * the goodbye is still read before the endpoint ends. */
+static void test_goodbye_behind_failed_write(void)
+{
+	struct raw r;
+	raw_setup(&r);
+	uint8_t buf[BH_CHANNEL_HEADER + 16];
+	size_t n = put_frame(buf, BH_FRAME_CONTROL_BASE + 1, 0, "bye", 3);
+	CHECK_EQ_INT(write(r.fd, buf, n), (ssize_t)n);
+	close(r.fd);
+	r.fd = -1;
+	/* Queued now, written first by the next dispatch (before any read). */
+	struct bh_stream *s = host_stream(&r.host);
+	CHECK(s != NULL && bh_stream_send(s, "x", 1));
+	pump(r.loop, 4);
+	CHECK_EQ_INT(r.host.controls, 1);
+	CHECK(r.host.disconnect_reason != NULL);
+	raw_teardown(&r);
+}
+
 /* Writes that stop inside a borrowed body (a small socket buffer, a peer
  * not reading yet) go on from where they stopped, and a file that shrinks
  * between two such writes: what was readable arrives, the rest of that
@@ -1114,6 +1137,7 @@ int main(void)
 	test_borrowed_fault();
 	test_borrowed_partial();
 	test_destroy_on_failed_write();
+	test_goodbye_behind_failed_write();
 	test_close_reasons();
 	return bh_test_finish("test_channel");
 }
