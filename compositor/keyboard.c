@@ -6,6 +6,7 @@
 #include <wlr/types/wlr_keyboard.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "compositor/actions.h"
 #include "compositor/config.h"
 #include "compositor/keyboard.h"
@@ -81,6 +82,7 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 	}
 	bool consumed = false;
 	if (pressed) {
+		server->last_key_usec = bh_now_usec();
 		/* VT switching on a real seat. */
 		const xkb_keysym_t *syms;
 		int n = xkb_state_key_get_syms(kb->xkb_state, event->keycode + 8, &syms);

@@ -44,6 +44,7 @@ struct bh_server {
 	struct wlr_xcursor_manager *xcursor;
 	struct wlr_seat *seat;
 	bool keyboard_held;       /* the menu or prompt has the keyboard (seat.c) */
+	uint64_t last_key_usec;   /* the last key press, for focus on map (view.c) */
 	struct wl_list keyboards; /* bh_keyboard.link */
 	struct wl_list views;     /* bh_view.link, top first */
 	struct wl_list tags;      /* bh_tag.link */

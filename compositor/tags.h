@@ -44,6 +44,9 @@ struct bh_tag {
 	struct wl_listener control_destroy;
 	uint64_t start_usec; /* spawn time, for the boot status */
 	char **launches;     /* commands waiting for the tag to be ready */
+	/* When the user last asked for an app of this tag: its first window
+	 * takes the focus even while the user types elsewhere (view.c). */
+	uint64_t focus_grant_usec;
 	size_t launch_count;
 	struct wl_event_source *idle_timer;
 	bool stopping;

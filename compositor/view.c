@@ -8,6 +8,7 @@
 #include <wlr/types/wlr_output.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "compositor/client.h"
 #include "compositor/output.h"
 #include "compositor/seat.h"
@@ -226,6 +227,28 @@ static void view_handle_commit(struct wl_listener *listener, void *data)
 	view_update_size(view);
 }
 
+/* A guest window that maps while the user types into a window of another
+ * tag (or of the host) does not take the keyboard: what is typed goes
+ * where the user was typing, not into a window that appeared under it.
+ * The first window after the user asked for an app of that tag does. */
+#define TYPING_USEC (1500 * 1000ull)
+#define GRANT_USEC (30 * 1000 * 1000ull)
+
+static bool map_takes_focus(struct bh_view *view, struct bh_view *focused)
+{
+	uint64_t now = bh_now_usec();
+	struct bh_tag *tag = view->tag;
+	bool granted = tag != NULL && tag->focus_grant_usec != 0 &&
+		now - tag->focus_grant_usec < GRANT_USEC;
+	if (tag != NULL) {
+		tag->focus_grant_usec = 0;
+	}
+	if (tag == NULL || focused == NULL || focused->tag == tag || granted) {
+		return true;
+	}
+	return view->server->last_key_usec == 0 || now - view->server->last_key_usec >= TYPING_USEC;
+}
+
 static void view_handle_map(struct wl_listener *listener, void *data)
 {
 	struct bh_view *view = wl_container_of(listener, view, map);
@@ -256,7 +279,18 @@ static void view_handle_map(struct wl_listener *listener, void *data)
 		bh_log(BH_LOG_INFO, "tag %s: window %u mapped (%s)", view->tag->name, view->id,
 			view->title);
 	}
-	bh_view_focus(view);
+	struct bh_view *focused = bh_view_focused(server);
+	if (map_takes_focus(view, focused)) {
+		bh_view_focus(view);
+	} else {
+		/* Under the window being typed into, not over it. */
+		wlr_scene_node_place_below(view->tree, focused->tree);
+		wl_list_remove(&view->link);
+		wl_list_insert(&focused->link, &view->link);
+		bh_log(BH_LOG_INFO, "tag %s: window %u opened without the keyboard: you were "
+				    "typing in another window (click it to use it)",
+			view->tag->name, view->id);
+	}
 	bh_status_update(server);
 }
 

@@ -471,6 +471,9 @@ bool bh_vm_manager_launch(
 		}
 		set_state(tag, BH_TAG_STARTING, NULL);
 	}
+	if (command[0] != '\0') {
+		tag->focus_grant_usec = bh_now_usec();
+	}
 	if (command[0] != '\0' && !queue_launch(tag, command)) {
 		snprintf(error, size, "tag %s: too many launches waiting for the VM to boot", name);
 		return false;
