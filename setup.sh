@@ -13,6 +13,7 @@ packages=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev scdoc git
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev
 	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev liblz4-dev
+	nettle-dev
 	libxcb1-dev libxcb-composite0-dev libxcb-xfixes0-dev
 	# the Debian package and its test
 	debhelper dpkg-dev lintian

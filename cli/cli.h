@@ -32,6 +32,12 @@ unsigned bh_cli_boot_timeout(const char *tag);
 unsigned bh_cli_session_timeout(const char *tag);
 /* Connects to libvirt or prints why not (NULL). */
 struct bh_vm *bh_cli_connect(void);
+/* The connection of tag's commands: its own uri (or its [host]'s) and its
+ * disks' storage pool when it has one; prints why not (NULL). */
+struct bh_vm *bh_cli_connect_tag(const char *tag);
+/* The config, read once (never NULL unless out of memory). */
+struct bh_config;
+const struct bh_config *bh_cli_config(void);
 
 /* Every message for the user on stderr is one line from these, errors
  * written as what failed, then "; " and what to do. */

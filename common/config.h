@@ -6,7 +6,10 @@
  *   [keys]      COMBO = ACTION  (e.g. Super+Shift+q = close)
  *   [tag NAME]  colour, app, channel, compress, xwayland, and the VM keys (memory,
  *               cpus, base, network, root, accel, transport, virtio_mem,
- *               boot_timeout, shm_size, and share and link, which may repeat)
+ *               boot_timeout, shm_size, uri, host, pool, pool_path, disks,
+ *               and share and link, which may repeat)
+ *   [host NAME] where tags that say host = NAME run: uri, pool, pool_path,
+ *               disks (checked by the vm library like a tag's)
  *
  * Reading never fails as a whole: every error is logged as "FILE:LINE:
  * reason" and the setting keeps its default, so a session always starts. */
@@ -38,6 +41,14 @@ struct bh_config_tag {
 	int line;
 };
 
+/* A [host NAME] section: its keys as written (vm/config.h checks them). */
+struct bh_config_host {
+	char *name;
+	struct bh_config_entry *keys;
+	size_t key_count;
+	int line;
+};
+
 struct bh_config {
 	char *path; /* the file read, or NULL when none was found */
 	char *terminal;    /* host terminal command */
@@ -53,6 +64,8 @@ struct bh_config {
 	size_t key_count;
 	struct bh_config_tag *tags;
 	size_t tag_count;
+	struct bh_config_host *hosts;
+	size_t host_count;
 	int errors; /* how many lines were rejected */
 };
 
@@ -70,6 +83,7 @@ void bh_config_free(struct bh_config *config);
 struct bh_config *bh_config_load_string(const char *text, const char *name);
 
 const struct bh_config_tag *bh_config_tag(const struct bh_config *config, const char *name);
+const struct bh_config_host *bh_config_host(const struct bh_config *config, const char *name);
 
 /* Parses "#RRGGBB", "RRGGBB" or "#RGB"; false when it is none of those. */
 bool bh_config_parse_colour(const char *text, uint32_t *colour);

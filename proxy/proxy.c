@@ -575,7 +575,10 @@ static bool start_vm(struct bh_proxy *proxy)
 	if (settings.boot_timeout > 0) {
 		proxy->boot_timeout_usec = settings.boot_timeout * 1000000ull;
 	}
-	proxy->vm = bh_vm_connect(proxy->config != NULL ? proxy->config->uri : NULL, error);
+	/* The tag's own libvirt (uri =, host =) and, when it has one, the
+	 * storage pool of its disks. */
+	proxy->vm = bh_vm_connect_tag(
+		proxy->tag, &settings, proxy->config != NULL ? proxy->config->uri : NULL, error);
 	char channel[BH_VM_CHANNEL_SIZE];
 	bool started = false;
 	uint64_t t0 = bh_now_usec();
@@ -588,13 +591,8 @@ static bool start_vm(struct bh_proxy *proxy)
 		if (nl != NULL) {
 			*nl = '\0';
 		}
-		/* A failed connection's sentence cannot know the tag. */
 		char line[BH_VM_ERROR_SIZE + 300];
-		if (proxy->vm == NULL) {
-			snprintf(line, sizeof(line), "tag %s: %s", proxy->tag, error);
-		} else {
-			snprintf(line, sizeof(line), "%s", error);
-		}
+		snprintf(line, sizeof(line), "%s", error);
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return false;
 	}
