@@ -19,6 +19,8 @@ packages=(
 	debhelper dpkg-dev lintian
 	# virtual machines
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+	# tags on another machine: libvirt's ssh transport
+	openssh-client
 	# guest images
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job

@@ -238,7 +238,9 @@ bool bh_vm_uri_check(const char *uri, char *error, size_t error_size)
 		why = "it holds a password: leave credentials to ssh keys or libvirt's own auth";
 	}
 	if (why != NULL) {
-		snprintf(error, error_size, "uri = %s: %s", uri, why);
+		/* A password is not repeated into logs and messages. */
+		snprintf(error, error_size, "uri = %s: %s",
+			strstr(why, "password") != NULL ? "(not shown)" : uri, why);
 		return false;
 	}
 	return true;
@@ -308,16 +310,19 @@ bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
 		char error[256];
 		if (!bh_vm_settings_set(s, t->vm[i].key, t->vm[i].value, NULL, error, sizeof(error))) {
-			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
-				config->path != NULL ? config->path : "config", t->vm[i].line, error);
 			ok = false;
 			/* A tag meant for another machine must not quietly run
-			 * here on new disks. */
-			if (strcmp(t->vm[i].key, "uri") == 0 && s->invalid[0] == '\0') {
-				snprintf(s->invalid, sizeof(s->invalid), "tag %s: %s:%d: %s", tag,
-					config->path != NULL ? config->path : "config",
-					t->vm[i].line, error);
+			 * here on new disks: it does not start, and says why. */
+			if (strcmp(t->vm[i].key, "uri") == 0) {
+				if (s->invalid[0] == '\0') {
+					snprintf(s->invalid, sizeof(s->invalid), "tag %s: %s:%d: %s",
+						tag, config->path != NULL ? config->path : "config",
+						t->vm[i].line, error);
+				}
+				continue;
 			}
+			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
+				config->path != NULL ? config->path : "config", t->vm[i].line, error);
 		}
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {
