@@ -32,6 +32,13 @@ unsigned bh_cli_boot_timeout(const char *tag);
 unsigned bh_cli_session_timeout(const char *tag);
 /* Connects to libvirt or prints why not (NULL). */
 struct bh_vm *bh_cli_connect(void);
+/* The libvirt URI of tag (its uri =, else [general]'s, else NULL), and a
+ * connection to it or NULL after printing why not. */
+const char *bh_cli_tag_uri(const char *tag);
+struct bh_vm *bh_cli_connect_tag(const char *tag);
+/* Whether the tag's window contents cross the channel compressed (its
+ * compress =, by default lz4 for a tag on another machine). */
+bool bh_cli_tag_compressed(const char *tag);
 
 /* Every message for the user on stderr is one line from these, errors
  * written as what failed, then "; " and what to do. */

@@ -54,6 +54,26 @@ unsigned bh_cli_session_timeout(const char *tag)
 	return (boot > 0 ? boot : 120) + 60;
 }
 
+const char *bh_cli_tag_uri(const char *tag)
+{
+	return bh_config_tag_uri(get_config(), tag);
+}
+
+bool bh_cli_tag_compressed(const char *tag)
+{
+	return bh_config_tag_compressed(get_config(), tag);
+}
+
+struct bh_vm *bh_cli_connect_tag(const char *tag)
+{
+	char error[BH_VM_ERROR_SIZE];
+	struct bh_vm *vm = bh_vm_connect(bh_cli_tag_uri(tag), error);
+	if (vm == NULL) {
+		bh_cli_error("tag %s: %s", tag, error);
+	}
+	return vm;
+}
+
 struct bh_vm *bh_cli_connect(void)
 {
 	char error[BH_VM_ERROR_SIZE];

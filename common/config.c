@@ -242,6 +242,13 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 		return true;
 	} else if (strcmp(name, "app") == 0) {
 		return set_string(&t->app, value);
+	} else if (strcmp(name, "uri") == 0) {
+		if (value[0] == '\0') {
+			config_error(r, "uri is empty (leave it out for the [general] one)", NULL,
+				NULL);
+			return true;
+		}
+		return set_string(&t->uri, value);
 	} else if (strcmp(name, "channel") == 0) {
 		struct bh_address addr;
 		char err[256];
@@ -260,6 +267,7 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 	} else if (strcmp(name, "compress") == 0) {
 		if (strcmp(value, "lz4") == 0 || strcmp(value, "none") == 0) {
 			t->compress_lz4 = strcmp(value, "lz4") == 0;
+			t->compress_set = true;
 		} else {
 			config_error(r, "compress must be lz4 or none, not \"%s\"", value, NULL);
 		}
@@ -466,6 +474,29 @@ struct bh_config *bh_config_load(const char *path)
 	return c;
 }
 
+bool bh_config_uri_remote(const char *uri)
+{
+	return uri != NULL && uri[0] != '\0' && strncmp(uri, "qemu:///", 8) != 0;
+}
+
+bool bh_config_tag_compressed(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->compress_set) {
+		return t->compress_lz4;
+	}
+	return bh_config_uri_remote(bh_config_tag_uri(config, name));
+}
+
+const char *bh_config_tag_uri(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->uri != NULL) {
+		return t->uri;
+	}
+	return config != NULL ? config->uri : NULL;
+}
+
 const struct bh_config_tag *bh_config_tag(const struct bh_config *config, const char *name)
 {
 	for (size_t i = 0; config != NULL && i < config->tag_count; i++) {
@@ -503,6 +534,7 @@ void bh_config_free(struct bh_config *c)
 		free(c->tags[i].name);
 		free(c->tags[i].app);
 		free(c->tags[i].channel);
+		free(c->tags[i].uri);
 		free_entries(c->tags[i].vm, c->tags[i].vm_count);
 	}
 	free(c->tags);

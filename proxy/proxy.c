@@ -420,8 +420,14 @@ static int proxy_handle_retry(void *data)
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return 0;
 	}
-	int fd = proxy->keeper != NULL ? bh_keeper_connect(proxy->keeper, err, sizeof(err)) :
-					 bh_transport_connect(&addr, err, sizeof(err));
+	int fd;
+	if (proxy->keeper != NULL) {
+		fd = bh_keeper_connect(proxy->keeper, err, sizeof(err));
+	} else if (addr.kind == BH_ADDRESS_LIBVIRT && proxy->vm != NULL) {
+		fd = bh_vm_open_channel(proxy->vm, proxy->tag, addr.path, err, sizeof(err));
+	} else {
+		fd = bh_transport_connect(&addr, err, sizeof(err));
+	}
 	if (fd < 0) {
 		check_vm_alive(proxy);
 		bh_log(BH_LOG_DEBUG, "tag %s: %s", proxy->tag, err);
@@ -575,7 +581,7 @@ static bool start_vm(struct bh_proxy *proxy)
 	if (settings.boot_timeout > 0) {
 		proxy->boot_timeout_usec = settings.boot_timeout * 1000000ull;
 	}
-	proxy->vm = bh_vm_connect(proxy->config != NULL ? proxy->config->uri : NULL, error);
+	proxy->vm = bh_vm_connect(bh_config_tag_uri(proxy->config, proxy->tag), error);
 	char channel[BH_VM_CHANNEL_SIZE];
 	bool started = false;
 	uint64_t t0 = bh_now_usec();
@@ -709,7 +715,9 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && ct != NULL && ct->channel != NULL) {
 		proxy->channel = strdup(ct->channel);
 	}
-	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
+	/* Window contents cross a network for a tag elsewhere: compressed
+	 * unless the tag says compress = none. */
+	proxy->compress_lz4 = bh_config_tag_compressed(proxy->config, proxy->tag);
 	proxy->xwayland = ct == NULL || !ct->xwayland_off;
 	bh_relay_host_set_compression(proxy->compress_lz4);
 	if (proxy->channel == NULL && !start_vm(proxy)) {
