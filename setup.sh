@@ -19,8 +19,9 @@ packages=(
 	debhelper dpkg-dev lintian
 	# virtual machines
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-	# tags on another machine: libvirt's ssh transport
-	openssh-client
+	# tags on another machine: a throwaway sshd on localhost in the tests (the
+	# far side runs virt-ssh-helper, from libvirt-daemon)
+	openssh-server openssh-client
 	# guest images
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job

@@ -54,6 +54,16 @@ unsigned bh_cli_session_timeout(const char *tag)
 	return (boot > 0 ? boot : 120) + 60;
 }
 
+const char *bh_cli_tag_uri(const char *tag)
+{
+	return bh_config_tag_uri(get_config(), tag);
+}
+
+bool bh_cli_tag_compressed(const char *tag)
+{
+	return bh_config_tag_compressed(get_config(), tag);
+}
+
 const struct bh_config *bh_cli_config(void)
 {
 	return get_config();

@@ -367,6 +367,30 @@ static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
 	}
 }
 
+/* A tag whose libvirt is on a machine that does not answer: its disks
+ * and VM are there, untouched; the next spawn reconnects. */
+static int status_unreachable(const char *tag, bool json, const char *error)
+{
+	const char *uri = bh_cli_tag_uri(tag);
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(tag));
+		json_object_object_add(o, "state", json_object_new_string("unreachable"));
+		json_object_object_add(o, "uri", json_object_new_string(uri));
+		json_object_object_add(o, "error", json_object_new_string(error));
+		json_object_object_add(o, "region", NULL);
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("tag:     %s\nstate:   unreachable\nlibvirt: %s\nreason:  %s\n"
+		       "(its VM and disks are on that machine, untouched; spawn the tag again "
+		       "once it answers)\n",
+			tag, uri, error);
+	}
+	return 0;
+}
+
 int bh_cli_status(int argc, char *argv[])
 {
 	bool json = false;
@@ -376,11 +400,20 @@ int bh_cli_status(int argc, char *argv[])
 	if (tag == NULL) {
 		return 2;
 	}
-	struct bh_vm *vm = bh_cli_connect_tag(tag);
+	char error[BH_VM_ERROR_SIZE];
+	struct bh_vm_settings own;
+	bh_cli_tag_settings(tag, &own);
+	struct bh_vm *vm = bh_vm_connect_tag(tag, &own, bh_cli_uri(), error);
+	/* A host that does not answer is a state of the tag, not a failure
+	 * of the command; settings that cannot work are. */
+	if (vm == NULL && own.invalid[0] == '\0' && bh_config_uri_remote(bh_cli_tag_uri(tag)) &&
+		strstr(error, "cannot reach libvirt") != NULL) {
+		return status_unreachable(tag, json, error);
+	}
 	if (vm == NULL) {
+		bh_cli_error("%s", error);
 		return 1;
 	}
-	char error[BH_VM_ERROR_SIZE];
 	struct bh_vm_status st;
 	if (!bh_vm_status(vm, tag, &st, error)) {
 		bh_cli_error("%s", error);
@@ -435,8 +468,15 @@ int bh_cli_status(int argc, char *argv[])
 			st.has_disks ? where : "none", (double)st.disk_bytes / (1024 * 1024),
 			st.channel[0] ? st.channel : "-", bh_vm_uri(vm));
 		if (st.state == BH_VM_RUNNING) {
-			printf("windows: %s%s\n", region[0] ? "through the shared region " : "",
-				region[0] ? region : "through the channel (no shared region)");
+			if (bh_vm_remote(vm)) {
+				printf("windows: through the channel over libvirt%s (a VM on "
+				       "another machine has no shared region)\n",
+					bh_cli_tag_compressed(tag) ? ", compressed with lz4" : "");
+			} else {
+				printf("windows: %s%s\n",
+					region[0] ? "through the shared region " : "",
+					region[0] ? region : "through the channel (no shared region)");
+			}
 		}
 		print_shares_links(tag, &settings);
 	}

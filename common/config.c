@@ -175,8 +175,8 @@ static bool add_entry(struct bh_config_entry **list, size_t *count, size_t max, 
 }
 
 static const char *const vm_keys[] = {"memory", "cpus", "base", "network", "root", "accel",
-	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", "uri", "host",
-	"pool", "pool_path", "disks", NULL};
+	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", "host", "pool",
+	"pool_path", "disks", NULL};
 /* What a [host NAME] section may set: where its tags' VMs and disks are. */
 static const char *const host_keys[] = {"uri", "pool", "pool_path", "disks", NULL};
 
@@ -248,6 +248,13 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 		return true;
 	} else if (strcmp(name, "app") == 0) {
 		return set_string(&t->app, value);
+	} else if (strcmp(name, "uri") == 0) {
+		if (value[0] == '\0') {
+			config_error(r, "uri is empty (leave it out for the [general] one)", NULL,
+				NULL);
+			return true;
+		}
+		return set_string(&t->uri, value);
 	} else if (strcmp(name, "channel") == 0) {
 		struct bh_address addr;
 		char err[256];
@@ -266,6 +273,7 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 	} else if (strcmp(name, "compress") == 0) {
 		if (strcmp(value, "lz4") == 0 || strcmp(value, "none") == 0) {
 			t->compress_lz4 = strcmp(value, "lz4") == 0;
+			t->compress_set = true;
 		} else {
 			config_error(r, "compress must be lz4 or none, not \"%s\"", value, NULL);
 		}
@@ -541,6 +549,40 @@ struct bh_config *bh_config_load(const char *path)
 	return c;
 }
 
+bool bh_config_uri_remote(const char *uri)
+{
+	return uri != NULL && uri[0] != '\0' && strncmp(uri, "qemu:///", 8) != 0;
+}
+
+bool bh_config_tag_compressed(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->compress_set) {
+		return t->compress_lz4;
+	}
+	return bh_config_uri_remote(bh_config_tag_uri(config, name));
+}
+
+const char *bh_config_tag_uri(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->uri != NULL) {
+		return t->uri;
+	}
+	/* host = NAME: the uri of [host NAME] (the vm library checks both). */
+	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
+		const struct bh_config_host *h =
+			strcmp(t->vm[i].key, "host") == 0 ? bh_config_host(config, t->vm[i].value)
+							  : NULL;
+		for (size_t k = 0; h != NULL && k < h->key_count; k++) {
+			if (strcmp(h->keys[k].key, "uri") == 0) {
+				return h->keys[k].value;
+			}
+		}
+	}
+	return config != NULL ? config->uri : NULL;
+}
+
 const struct bh_config_tag *bh_config_tag(const struct bh_config *config, const char *name)
 {
 	for (size_t i = 0; config != NULL && i < config->tag_count; i++) {
@@ -588,6 +630,7 @@ void bh_config_free(struct bh_config *c)
 		free(c->tags[i].name);
 		free(c->tags[i].app);
 		free(c->tags[i].channel);
+		free(c->tags[i].uri);
 		free_entries(c->tags[i].vm, c->tags[i].vm_count);
 	}
 	free(c->tags);

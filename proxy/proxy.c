@@ -420,8 +420,14 @@ static int proxy_handle_retry(void *data)
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return 0;
 	}
-	int fd = proxy->keeper != NULL ? bh_keeper_connect(proxy->keeper, err, sizeof(err)) :
-					 bh_transport_connect(&addr, err, sizeof(err));
+	int fd;
+	if (proxy->keeper != NULL) {
+		fd = bh_keeper_connect(proxy->keeper, err, sizeof(err));
+	} else if (addr.kind == BH_ADDRESS_LIBVIRT && proxy->vm != NULL) {
+		fd = bh_vm_open_channel(proxy->vm, proxy->tag, addr.path, err, sizeof(err));
+	} else {
+		fd = bh_transport_connect(&addr, err, sizeof(err));
+	}
 	if (fd < 0) {
 		check_vm_alive(proxy);
 		bh_log(BH_LOG_DEBUG, "tag %s: %s", proxy->tag, err);
@@ -577,8 +583,8 @@ static bool start_vm(struct bh_proxy *proxy)
 	}
 	/* The tag's own libvirt (uri =, host =) and, when it has one, the
 	 * storage pool of its disks. */
-	proxy->vm = bh_vm_connect_tag(
-		proxy->tag, &settings, proxy->config != NULL ? proxy->config->uri : NULL, error);
+	proxy->vm = bh_vm_connect_tag(proxy->tag, &settings,
+		proxy->config != NULL ? proxy->config->uri : NULL, error);
 	char channel[BH_VM_CHANNEL_SIZE];
 	bool started = false;
 	uint64_t t0 = bh_now_usec();
@@ -707,7 +713,9 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && ct != NULL && ct->channel != NULL) {
 		proxy->channel = strdup(ct->channel);
 	}
-	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
+	/* Window contents cross a network for a tag elsewhere: compressed
+	 * unless the tag says compress = none. */
+	proxy->compress_lz4 = bh_config_tag_compressed(proxy->config, proxy->tag);
 	proxy->xwayland = ct == NULL || !ct->xwayland_off;
 	bh_relay_host_set_compression(proxy->compress_lz4);
 	if (proxy->channel == NULL && !start_vm(proxy)) {

@@ -307,20 +307,24 @@ bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	if (s->host != NULL && !apply_host(config, tag, s->host, s)) {
 		ok = false;
 	}
+	/* The tag's own uri = (read by the shared reader: the proxy and the
+	 * compositor need it too) wins over its host's. A tag meant for
+	 * another machine must not quietly run here on new disks: a bad one
+	 * keeps it from starting, saying why. */
+	char uri_error[256];
+	if (t != NULL && t->uri != NULL) {
+		if (bh_vm_uri_check(t->uri, uri_error, sizeof(uri_error))) {
+			s->uri = t->uri;
+		} else if (s->invalid[0] == '\0') {
+			snprintf(s->invalid, sizeof(s->invalid), "tag %s: %s: %s", tag,
+				config->path != NULL ? config->path : "the config", uri_error);
+			ok = false;
+		}
+	}
 	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
 		char error[256];
 		if (!bh_vm_settings_set(s, t->vm[i].key, t->vm[i].value, NULL, error, sizeof(error))) {
 			ok = false;
-			/* A tag meant for another machine must not quietly run
-			 * here on new disks: it does not start, and says why. */
-			if (strcmp(t->vm[i].key, "uri") == 0) {
-				if (s->invalid[0] == '\0') {
-					snprintf(s->invalid, sizeof(s->invalid), "tag %s: %s:%d: %s",
-						tag, config->path != NULL ? config->path : "config",
-						t->vm[i].line, error);
-				}
-				continue;
-			}
 			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
 				config->path != NULL ? config->path : "config", t->vm[i].line, error);
 		}

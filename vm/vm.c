@@ -22,6 +22,7 @@
 #include "common/region.h"
 #include "common/transport.h"
 #include "common/util.h"
+#include "vm/channel_stream.h"
 #include "vm/lock.h"
 #include "vm/paths.h"
 #include "vm/storage.h"
@@ -80,6 +81,15 @@ struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
 		set_error(error, "out of memory");
 		return NULL;
 	}
+	/* A VM elsewhere has its channel through a stream, which needs
+	 * libvirt's event loop from before the connection is opened. */
+	char why[256];
+	if (bh_config_uri_remote(uri) && !bh_channel_stream_init(why, sizeof(why))) {
+		set_error(error, "cannot reach libvirt at %s: %s", uri, why);
+		free(vm->uri);
+		free(vm);
+		return NULL;
+	}
 	vm->conn = virConnectOpen(uri);
 	if (vm->conn == NULL) {
 		set_error(error,
@@ -95,8 +105,8 @@ struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
 
 bool bh_vm_uri_is_local(const char *uri)
 {
-	const char *sep = uri != NULL ? strstr(uri, "://") : NULL;
-	return sep != NULL && sep[3] == '/';
+	/* One definition for the channel, the region and the disks. */
+	return !bh_config_uri_remote(uri);
 }
 
 /* What to do about a connection libvirt could not make, from its words:
@@ -224,6 +234,33 @@ const char *bh_vm_uri(const struct bh_vm *vm)
 	return vm->uri;
 }
 
+bool bh_vm_remote(const struct bh_vm *vm)
+{
+	return bh_config_uri_remote(vm->uri);
+}
+
+static virDomainPtr lookup(struct bh_vm *vm, const char *domain);
+
+int bh_vm_open_channel(struct bh_vm *vm, const char *tag, const char *name, char *err,
+	size_t err_size)
+{
+	char domain[BH_TAG_DOMAIN_SIZE];
+	const char *why = NULL;
+	if (!bh_tag_domain_name(tag, domain, &why)) {
+		snprintf(err, err_size, "invalid tag \"%s\": %s", tag, why);
+		return -1;
+	}
+	virDomainPtr dom = lookup(vm, domain);
+	if (dom == NULL) {
+		snprintf(err, err_size, "tag %s: its VM %s does not run at %s", tag, domain,
+			vm->uri);
+		return -1;
+	}
+	int fd = bh_channel_stream_open(dom, name, tag, vm->uri, err, err_size);
+	virDomainFree(dom);
+	return fd;
+}
+
 /* The paths of one tag; every field is filled by tag_paths. */
 struct tag_paths {
 	char domain[BH_TAG_DOMAIN_SIZE];
@@ -308,9 +345,16 @@ static enum bh_vm_state settle(virDomainPtr dom)
 }
 
 /* The channel address of a running domain. */
-static bool channel_address(virDomainPtr dom, const struct tag_paths *p,
+static bool channel_address(struct bh_vm *vm, virDomainPtr dom, const struct tag_paths *p,
 	char channel[BH_VM_CHANNEL_SIZE], char error[BH_VM_ERROR_SIZE], const char *tag)
 {
+	/* The socket qemu binds is on the VM's machine: from elsewhere the
+	 * channel goes through the libvirt connection. A local VM keeps the
+	 * socket itself, one copy fewer on the way of every window's pixels. */
+	if (bh_vm_remote(vm)) {
+		snprintf(channel, BH_VM_CHANNEL_SIZE, "libvirt:%s", BH_CHANNEL_PORT_NAME);
+		return true;
+	}
 	char *xml = virDomainGetXMLDesc(dom, 0);
 	if (xml == NULL) {
 		set_error(error, "tag %s: cannot read its domain: %s", tag, libvirt_message());
@@ -399,7 +443,7 @@ static bool prepare_root(const char *tag, const struct tag_paths *p, const char 
 static bool vsock_usable(const struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE])
 {
 	/* Only a local libvirt uses this machine's device. */
-	if (strncmp(vm->uri, "qemu:///", 8) != 0) {
+	if (bh_vm_remote(vm)) {
 		return true;
 	}
 	if (access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
@@ -727,7 +771,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		enum bh_vm_state state = settle(dom);
 		bool ok = false;
 		if (state == BH_VM_RUNNING) {
-			ok = channel_address(dom, p, channel, error, tag);
+			ok = channel_address(vm, dom, p, channel, error, tag);
 		} else if (state == BH_VM_PAUSED) {
 			set_error(error,
 				"tag %s: its VM %s exists but does not run (crashed, or stuck "
@@ -741,6 +785,13 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		}
 		virDomainFree(dom);
 		return ok;
+	}
+	if (s->transport == BH_TRANSPORT_VSOCK && bh_vm_remote(vm)) {
+		set_error(error,
+			"tag %s: transport = vsock is for a VM on this machine, and its libvirt is "
+			"%s: remove transport = vsock from the tag (its channel goes through libvirt)",
+			tag, vm->uri);
+		return false;
 	}
 	if (s->transport == BH_TRANSPORT_VSOCK && !vsock_usable(vm, tag, error)) {
 		return false;
@@ -762,8 +813,13 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	const char *base_cmdline = d.cmdline;
 	/* Window contents through shared memory: a VM on this machine only. */
 	unsigned region_mib = bh_vm_region_mib(s);
-	bool region = region_mib > 0 && strncmp(vm->uri, "qemu:///", 8) == 0 &&
-		      prepare_region(tag, p, region_mib);
+	bool region = region_mib > 0 && !bh_vm_remote(vm) && prepare_region(tag, p, region_mib);
+	if (region_mib > 0 && bh_vm_remote(vm)) {
+		bh_log(BH_LOG_INFO,
+			"tag %s: its VM runs elsewhere (%s): windows go through the channel, "
+			"not a shared region (that is for a VM on this machine)",
+			tag, vm->uri);
+	}
 	struct bh_domain_spec spec = {
 		.name = p->domain,
 		.tag = tag,
@@ -777,7 +833,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.home_disk = d.home,
 		.console_log = d.console,
 		.transport = s->transport,
-		.channel_path = p->channel,
+		.channel_path = bh_vm_remote(vm) ? NULL : p->channel,
 		.network = s->network,
 		.shmem_name = region ? p->region_name : NULL,
 		.shmem_mib = region_mib,
@@ -819,7 +875,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		}
 		return false;
 	}
-	bool ok = channel_address(dom, p, channel, error, tag);
+	bool ok = channel_address(vm, dom, p, channel, error, tag);
 	virDomainFree(dom);
 	if (ok && started != NULL) {
 		*started = true;
@@ -1030,7 +1086,9 @@ bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, un
 			break;
 		}
 		if (ep == NULL) {
-			int fd = bh_transport_connect(&addr, reason, sizeof(reason));
+			int fd = addr.kind == BH_ADDRESS_LIBVIRT ?
+					 bh_vm_open_channel(vm, tag, addr.path, reason, sizeof(reason)) :
+					 bh_transport_connect(&addr, reason, sizeof(reason));
 			if (fd < 0) {
 				usleep(200 * 1000);
 				continue;
@@ -1151,7 +1209,7 @@ bool bh_vm_status(struct bh_vm *vm, const char *tag, struct bh_vm_status *status
 	virDomainPtr dom = lookup(vm, p.domain);
 	status->state = domain_state(dom);
 	if (dom != NULL && status->state == BH_VM_RUNNING) {
-		channel_address(dom, &p, status->channel, error, tag);
+		channel_address(vm, dom, &p, status->channel, error, tag);
 	}
 	if (dom != NULL) {
 		virDomainFree(dom);

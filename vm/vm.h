@@ -117,13 +117,23 @@ bool bh_vm_base_push(struct bh_vm *vm, const char *id, bh_storage_progress_fn pr
 bool bh_vm_base_on_host(struct bh_vm *vm, const char *id);
 void bh_vm_disconnect(struct bh_vm *vm);
 const char *bh_vm_uri(const struct bh_vm *vm);
+/* Whether the connection's libvirt may be on another machine
+ * (bh_config_uri_remote). Such a tag's channel goes through libvirt
+ * (libvirt:NAME), never a shared region. */
+bool bh_vm_remote(const struct bh_vm *vm);
+/* Opens the running tag's channel named name through this connection
+ * (vm/channel_stream.h): the socket that carries it, or -1 with a
+ * sentence in err. */
+int bh_vm_open_channel(struct bh_vm *vm, const char *tag, const char *name, char *err,
+	size_t err_size);
 /* MiB of the tag's shared region (0: none, shm_size = off). */
 unsigned bh_vm_region_mib(const struct bh_vm_settings *settings);
 
 /* Starts the tag's VM, creating its overlay and home disk if needed, or
  * attaches to it if it already runs. Concurrent calls for one tag (from
  * any process) start one domain. On success channel holds the address of
- * the agent's channel (unix:PATH or vsock:CID:PORT). started tells whether
+ * the agent's channel (unix:PATH, vsock:CID:PORT, or libvirt:NAME for a
+ * VM elsewhere). started tells whether
  * this call booted it (may be NULL). */
 bool bh_vm_start(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
 	char channel[BH_VM_CHANNEL_SIZE], bool *started, char error[BH_VM_ERROR_SIZE]);
