@@ -117,10 +117,17 @@ virStoragePoolPtr bh_storage_pool(virConnectPtr conn, const char *uri, const cha
 		pool = virStoragePoolDefineXML(conn, xml, 0);
 		free(xml);
 		if (pool == NULL) {
-			fail(error, error_size,
-				"cannot define the storage pool \"%s\" at %s on %s: %s", name, path,
-				uri, libvirt_message());
-			return NULL;
+			char why[512];
+			snprintf(why, sizeof(why), "%s", libvirt_message());
+			/* Another start on that host may have defined it meanwhile. */
+			pool = virStoragePoolLookupByName(conn, name);
+			if (pool == NULL) {
+				fail(error, error_size,
+					"cannot define the storage pool \"%s\" at %s on %s: %s (check "
+					"pool_path =)",
+					name, path, uri, why);
+				return NULL;
+			}
 		}
 		bh_log(BH_LOG_INFO, "defined the storage pool %s at %s on %s", name, path, uri);
 		/* Build makes its directory (an existing one is kept as it is). */
