@@ -27,7 +27,8 @@
 #define CMDLINE_MAX 4096
 #define HEX_SHA256 (2 * SHA256_DIGEST_SIZE + 1)
 
-static void fail(char *error, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(char *error, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void fail(char *error, size_t size, const char *fmt, ...)
 {
@@ -86,7 +87,8 @@ virStoragePoolPtr bh_storage_pool(virConnectPtr conn, const char *uri, const cha
 					"the storage pool \"%s\" is missing on %s: set pool_path = "
 					"(a directory on that machine, e.g. its user's "
 					"~/.local/share/bulkhead/pool) for bulkhead to make it, or "
-					"define it with `virsh -c '%s' pool-define-as %s dir --target "
+					"define it with `virsh -c '%s' pool-define-as %s dir "
+					"--target "
 					"DIR`",
 					name, uri, uri, name);
 				return NULL;
@@ -123,7 +125,8 @@ virStoragePoolPtr bh_storage_pool(virConnectPtr conn, const char *uri, const cha
 			pool = virStoragePoolLookupByName(conn, name);
 			if (pool == NULL) {
 				fail(error, error_size,
-					"cannot define the storage pool \"%s\" at %s on %s: %s (check "
+					"cannot define the storage pool \"%s\" at %s on %s: %s "
+					"(check "
 					"pool_path =)",
 					name, path, uri, why);
 				return NULL;
@@ -240,8 +243,8 @@ bool bh_storage_pool_path(virStoragePoolPtr pool, char *out, size_t size)
 	return ok;
 }
 
-static bool create_volume(virStoragePoolPtr pool, const char *name, const char *xml, char *error,
-	size_t error_size)
+static bool create_volume(
+	virStoragePoolPtr pool, const char *name, const char *xml, char *error, size_t error_size)
 {
 	virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
 	if (vol == NULL) {
@@ -255,7 +258,8 @@ static bool create_volume(virStoragePoolPtr pool, const char *name, const char *
 
 /* <volume> XML: name, and capacity unless 0 (an overlay takes its
  * backing's), format, and backing when not NULL. */
-static char *volume_xml(const char *name, uint64_t capacity, const char *format, const char *backing)
+static char *volume_xml(
+	const char *name, uint64_t capacity, const char *format, const char *backing)
 {
 	char *xml = NULL;
 	size_t len = 0;
@@ -267,10 +271,12 @@ static char *volume_xml(const char *name, uint64_t capacity, const char *format,
 	bh_xml_escape(f, name);
 	fprintf(f, "</name>\n");
 	if (capacity > 0 || backing == NULL) {
-		fprintf(f, "  <capacity unit='bytes'>%llu</capacity>\n", (unsigned long long)capacity);
+		fprintf(f, "  <capacity unit='bytes'>%llu</capacity>\n",
+			(unsigned long long)capacity);
 	}
-	fprintf(f, "  <allocation unit='bytes'>0</allocation>\n  <target>\n"
-		   "    <format type='%s'/>\n    <permissions><mode>0600</mode></permissions>\n",
+	fprintf(f,
+		"  <allocation unit='bytes'>0</allocation>\n  <target>\n"
+		"    <format type='%s'/>\n    <permissions><mode>0600</mode></permissions>\n",
 		format);
 	if (strcmp(format, "qcow2") == 0) {
 		fprintf(f, "    <compat>1.1</compat>\n");
@@ -295,8 +301,8 @@ bool bh_storage_create_overlay(virStoragePoolPtr pool, const char *name, const c
 	return ok;
 }
 
-bool bh_storage_create_disk(virStoragePoolPtr pool, const char *name, unsigned size_mib,
-	char *error, size_t error_size)
+bool bh_storage_create_disk(
+	virStoragePoolPtr pool, const char *name, unsigned size_mib, char *error, size_t error_size)
 {
 	char *xml = volume_xml(name, (uint64_t)size_mib << 20, "qcow2", NULL);
 	bool ok = xml != NULL && create_volume(pool, name, xml, error, error_size);
@@ -350,8 +356,8 @@ char *bh_storage_backing(virStoragePoolPtr pool, const char *name)
 	return result;
 }
 
-char *bh_storage_read(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
-	int64_t offset, size_t max, size_t *len)
+char *bh_storage_read(virConnectPtr conn, virStoragePoolPtr pool, const char *name, int64_t offset,
+	size_t max, size_t *len)
 {
 	virStorageVolPtr vol = volume(pool, name);
 	virStorageVolInfo info;
@@ -418,8 +424,8 @@ static const char *json_string(json_object *o, const char *key)
 		       : NULL;
 }
 
-bool bh_storage_base_get(virConnectPtr conn, virStoragePoolPtr pool, const char *id,
-	struct bh_pool_base *base)
+bool bh_storage_base_get(
+	virConnectPtr conn, virStoragePoolPtr pool, const char *id, struct bh_pool_base *base)
 {
 	char name[BH_VOLUME_NAME_SIZE];
 	memset(base, 0, sizeof(*base));
@@ -449,8 +455,9 @@ bool bh_storage_base_get(virConnectPtr conn, virStoragePoolPtr pool, const char 
 		base->has_initrd = json_object_get_boolean(initrd);
 		ok = base->cmdline != NULL;
 	} else {
-		bh_log(BH_LOG_WARN, "the manifest volume %s of pool %s is not one of ours; base %s "
-				    "counts as not pushed",
+		bh_log(BH_LOG_WARN,
+			"the manifest volume %s of pool %s is not one of ours; base %s "
+			"counts as not pushed",
 			name, virStoragePoolGetName(pool), id);
 	}
 	json_object_put(m);
@@ -588,8 +595,9 @@ static bool download_digest(virConnectPtr conn, virStoragePoolPtr pool, const ch
 		if (stream != NULL) {
 			virStreamAbort(stream);
 		}
-		fail(error, error_size, "reading back the volume %s of the storage pool %s failed: %s",
-			name, virStoragePoolGetName(pool), why != NULL ? why : libvirt_message());
+		fail(error, error_size,
+			"reading back the volume %s of the storage pool %s failed: %s", name,
+			virStoragePoolGetName(pool), why != NULL ? why : libvirt_message());
 	}
 	uint8_t d[SHA256_DIGEST_SIZE];
 	sha256_digest(&sha, sizeof(d), d);

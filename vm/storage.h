@@ -55,8 +55,8 @@ char *bh_storage_backing(virStoragePoolPtr pool, const char *name);
 /* Up to max bytes of volume name from offset (from the end when offset
  * is negative: the tail). malloc'd and NUL-terminated; *len its length.
  * NULL when it is missing or unreadable. */
-char *bh_storage_read(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
-	int64_t offset, size_t max, size_t *len);
+char *bh_storage_read(virConnectPtr conn, virStoragePoolPtr pool, const char *name, int64_t offset,
+	size_t max, size_t *len);
 
 /* A base as its host has it: read from base-ID-manifest.json, every
  * field checked (the host's data is not trusted more than a file). */
@@ -66,8 +66,8 @@ struct bh_pool_base {
 	bool has_initrd;
 };
 /* Whether base id is whole in the pool (its manifest present and sound). */
-bool bh_storage_base_get(virConnectPtr conn, virStoragePoolPtr pool, const char *id,
-	struct bh_pool_base *base);
+bool bh_storage_base_get(
+	virConnectPtr conn, virStoragePoolPtr pool, const char *id, struct bh_pool_base *base);
 void bh_storage_base_finish(struct bh_pool_base *base);
 
 /* What a push reports while it sends and checks: the file, the bytes

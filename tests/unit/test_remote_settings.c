@@ -86,7 +86,8 @@ static void test_refusals(void)
 	CHECK(strstr(s.invalid, "[host nowhere]") != NULL);
 	/* A password keeps the tag from starting, and is not repeated. */
 	bh_vm_settings_from_config(c, "secret", &s);
-	CHECK(strstr(s.invalid, "tag secret:") == s.invalid && strstr(s.invalid, "password") != NULL);
+	CHECK(strstr(s.invalid, "tag secret:") == s.invalid &&
+		strstr(s.invalid, "password") != NULL);
 	CHECK(strstr(s.invalid, "hunter2") == NULL);
 	CHECK(s.uri == NULL);
 	bh_vm_settings_from_config(c, "query", &s);
@@ -102,8 +103,8 @@ static void test_refusals(void)
 	bh_config_free(c);
 
 	char error[256];
-	CHECK(bh_vm_uri_check("qemu+ssh://ann@big:2222/session?keyfile=/k&no_verify=1", error,
-		sizeof(error)));
+	CHECK(bh_vm_uri_check(
+		"qemu+ssh://ann@big:2222/session?keyfile=/k&no_verify=1", error, sizeof(error)));
 	CHECK(bh_vm_uri_check("qemu:///session", error, sizeof(error)));
 	CHECK(!bh_vm_uri_check("qemu+tls://a:b@big/session", error, sizeof(error)));
 }
