@@ -387,12 +387,12 @@ int bh_keeper_connect(struct bh_keeper *keeper, char *err, size_t err_size)
 	return fd;
 }
 
-bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state)
+bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state,
+	char error[BH_VM_ERROR_SIZE])
 {
-	char text[BH_VM_ERROR_SIZE];
 	uint8_t value;
-	if (!keeper_call(keeper, KEEPER_VM_STATE, NULL, &value, text, sizeof(text), NULL)) {
-		bh_log(BH_LOG_DEBUG, "the VM's state is unknown: %s", text);
+	if (!keeper_call(keeper, KEEPER_VM_STATE, NULL, &value, error, BH_VM_ERROR_SIZE, NULL)) {
+		bh_log(BH_LOG_DEBUG, "the VM's state is unknown: %s", error);
 		return false;
 	}
 	*state = (enum bh_vm_state)value;

@@ -319,12 +319,54 @@ static bool said_bye(const struct bh_proxy *proxy)
 /* Ends the proxy once the compositor has read the state just set: it
  * drops what a client sent when it sees the hang-up first, and would show
  * a clean stop as a failure. */
-static void leave(struct bh_proxy *proxy, int status)
+static _Noreturn void leave(struct bh_proxy *proxy, int status)
 {
 	if (proxy->display != NULL) {
 		wl_display_roundtrip(proxy->display);
 	}
 	exit(status);
+}
+
+/* A tag whose libvirt is on another machine that does not answer (its
+ * host went away, ssh refused, the connection dropped): its windows close
+ * with this proxy, its VM and disks there are left alone, and the next
+ * spawn connects afresh. */
+static _Noreturn void become_unreachable(struct bh_proxy *proxy, const char *why)
+{
+	char line[BH_VM_ERROR_SIZE + 400];
+	snprintf(line, sizeof(line),
+		"tag %s is unreachable: its libvirt does not answer (%s); its windows were "
+		"closed, its VM and disks there are untouched: spawn the tag again once that "
+		"machine answers",
+		proxy->tag, why);
+	bh_log(BH_LOG_ERROR, "%s", line);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_UNREACHABLE, line);
+	leave(proxy, EXIT_FAILURE);
+}
+
+static bool proxy_remote(const struct bh_proxy *proxy)
+{
+	return bh_config_uri_remote(bh_config_tag_uri(proxy->config, proxy->tag));
+}
+
+/* The VM's state through the keeper or the proxy's own connection; false
+ * when libvirt did not answer, with the reason in error. */
+static bool vm_state(struct bh_proxy *proxy, enum bh_vm_state *state,
+	char error[BH_VM_ERROR_SIZE])
+{
+	if (proxy->keeper != NULL) {
+		return bh_keeper_vm_state(proxy->keeper, state, error);
+	}
+	struct bh_vm_status st;
+	if (proxy->vm == NULL) {
+		snprintf(error, BH_VM_ERROR_SIZE, "no connection to libvirt");
+		return false;
+	}
+	if (!bh_vm_status(proxy->vm, proxy->tag, &st, error)) {
+		return false;
+	}
+	*state = st.state;
+	return true;
 }
 
 static void check_vm_alive(struct bh_proxy *proxy)
@@ -333,17 +375,21 @@ static void check_vm_alive(struct bh_proxy *proxy)
 		return;
 	}
 	enum bh_vm_state state;
-	if (proxy->keeper != NULL) {
-		if (!bh_keeper_vm_state(proxy->keeper, &state)) {
+	char error[BH_VM_ERROR_SIZE];
+	if (!vm_state(proxy, &state, error)) {
+		/* A connection that dropped while its host is still there is
+		 * made again by the keeper at once; only a second failure
+		 * means the host is gone. A local libvirt that restarts is
+		 * waited for, as before. */
+		if (!proxy_remote(proxy) || proxy->keeper == NULL) {
+			if (proxy_remote(proxy)) {
+				become_unreachable(proxy, error);
+			}
 			return;
 		}
-	} else {
-		struct bh_vm_status st;
-		char error[BH_VM_ERROR_SIZE];
-		if (proxy->vm == NULL || !bh_vm_status(proxy->vm, proxy->tag, &st, error)) {
-			return;
+		if (!vm_state(proxy, &state, error)) {
+			become_unreachable(proxy, error);
 		}
-		state = st.state;
 	}
 	if (state == BH_VM_RUNNING) {
 		return;
@@ -599,6 +645,12 @@ static bool start_vm(struct bh_proxy *proxy)
 		}
 		char line[BH_VM_ERROR_SIZE + 300];
 		snprintf(line, sizeof(line), "%s", error);
+		/* A machine that does not answer is a state of the tag; settings
+		 * that cannot work, a missing pool or base are failures. */
+		if (proxy->vm == NULL && proxy_remote(proxy) &&
+			strstr(error, "cannot reach libvirt") != NULL) {
+			become_unreachable(proxy, error);
+		}
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return false;
 	}

@@ -28,6 +28,8 @@ struct buffer {
 };
 
 struct pump {
+	struct pump *next; /* in pumps */
+	virConnectPtr conn;
 	pthread_mutex_t lock;
 	virStreamPtr stream;
 	int fd;    /* our end of the socket pair */
@@ -43,6 +45,12 @@ static const char *libvirt_message(void)
 	const char *msg = virGetLastErrorMessage();
 	return msg != NULL ? msg : "unknown libvirt error";
 }
+
+/* Every pump, for the close of its connection: libvirt tells a
+ * connection's close callback, not its streams, that the connection is
+ * gone (a host that went away, ssh killed). */
+static pthread_mutex_t pumps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pump *pumps;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool init_ok;
@@ -93,6 +101,14 @@ bool bh_channel_stream_init(char *err, size_t err_size)
 static void pump_free(void *data)
 {
 	struct pump *p = data;
+	pthread_mutex_lock(&pumps_lock);
+	for (struct pump **q = &pumps; *q != NULL; q = &(*q)->next) {
+		if (*q == p) {
+			*q = p->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pumps_lock);
 	close(p->fd);
 	virStreamFree(p->stream);
 	pthread_mutex_destroy(&p->lock);
@@ -234,6 +250,56 @@ static void socket_handle_event(int watch, int fd, int events, void *data)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static const char *close_reason(int reason)
+{
+	switch (reason) {
+	case VIR_CONNECT_CLOSE_REASON_ERROR:
+		return "a transport error";
+	case VIR_CONNECT_CLOSE_REASON_EOF:
+		return "the far end closed it";
+	case VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+		return "no answer to keepalive";
+	default:
+		return "closed";
+	}
+}
+
+/* The connection is gone: each of its pumps' sockets is shut, which
+ * ends the pump in the event loop and tells the proxy at once. */
+static void connection_handle_close(virConnectPtr conn, int reason, void *data)
+{
+	(void)data;
+	pthread_mutex_lock(&pumps_lock);
+	for (struct pump *p = pumps; p != NULL; p = p->next) {
+		if (p->conn == conn) {
+			bh_log(BH_LOG_ERROR,
+				"tag %s: the channel through libvirt (%s) ended: the connection "
+				"was lost (%s)",
+				p->tag, p->uri, close_reason(reason));
+			shutdown(p->fd, SHUT_RDWR);
+		}
+	}
+	pthread_mutex_unlock(&pumps_lock);
+}
+
+/* One close callback per connection, for all its pumps. */
+static void watch_connection(struct pump *p)
+{
+	pthread_mutex_lock(&pumps_lock);
+	bool watched = false;
+	for (struct pump *q = pumps; q != NULL && !watched; q = q->next) {
+		watched = q->conn == p->conn;
+	}
+	if (!watched && virConnectRegisterCloseCallback(p->conn, connection_handle_close, NULL,
+				NULL) < 0) {
+		bh_log(BH_LOG_DEBUG, "tag %s: no close callback on its libvirt connection: %s",
+			p->tag, libvirt_message());
+	}
+	p->next = pumps;
+	pumps = p;
+	pthread_mutex_unlock(&pumps_lock);
+}
+
 int bh_channel_stream_open(virDomainPtr dom, const char *name, const char *tag, const char *uri,
 	char *err, size_t err_size)
 {
@@ -258,6 +324,7 @@ int bh_channel_stream_open(virDomainPtr dom, const char *name, const char *tag, 
 	p->watch = -1;
 	snprintf(p->tag, sizeof(p->tag), "%s", tag);
 	snprintf(p->uri, sizeof(p->uri), "%s", uri);
+	p->conn = conn;
 	p->stream = virStreamNew(conn, VIR_STREAM_NONBLOCK);
 	/* FORCE: a stream left by a proxy that died (or a connection that
 	 * dropped) must not keep the channel from its next proxy. */
@@ -286,6 +353,7 @@ int bh_channel_stream_open(virDomainPtr dom, const char *name, const char *tag, 
 		snprintf(err, err_size, "cannot watch the channel's socket pair");
 		goto error;
 	}
+	watch_connection(p);
 	pthread_mutex_unlock(&p->lock);
 	return sv[1];
 error:

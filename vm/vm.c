@@ -1207,6 +1207,11 @@ bool bh_vm_status(struct bh_vm *vm, const char *tag, struct bh_vm_status *status
 		return false;
 	}
 	virDomainPtr dom = lookup(vm, p.domain);
+	/* No domain on a connection that is gone says nothing of the VM. */
+	if (dom == NULL && virConnectIsAlive(vm->conn) != 1) {
+		set_error(error, "libvirt at %s does not answer: the connection was lost", vm->uri);
+		return false;
+	}
 	status->state = domain_state(dom);
 	if (dom != NULL && status->state == BH_VM_RUNNING) {
 		channel_address(vm, dom, &p, status->channel, error, tag);
