@@ -98,6 +98,12 @@ static void set_state(struct bh_proxy *proxy, enum bulkhead_vm_manager_v1_state 
 	if (proxy->manager != NULL) {
 		bulkhead_vm_manager_v1_set_state(proxy->manager, state, reason);
 		bh_proxy_flush(proxy);
+		/* A failure is the proxy's last word before it exits: the
+		 * compositor must have read it before it sees the exit, or it
+		 * shows "the proxy exited" instead of the reason. */
+		if (state == BULKHEAD_VM_MANAGER_V1_STATE_FAILED && proxy->display != NULL) {
+			wl_display_roundtrip(proxy->display);
+		}
 	}
 }
 
