@@ -124,9 +124,7 @@ static int push(const char *kind, const char *target, const char *name)
 	} else if (strcmp(kind, "--tag") == 0) {
 		bh_cli_tag_settings(target, &s);
 		snprintf(who, sizeof(who), "tag %s", target);
-		const char *uri = s.uri != NULL ? s.uri : bh_cli_uri();
-		if (s.disks == BH_DISKS_FILES ||
-			(s.disks == BH_DISKS_AUTO && (uri == NULL || bh_vm_uri_is_local(uri)))) {
+		if (s.invalid[0] == '\0' && !bh_vm_settings_pool(&s, bh_cli_uri())) {
 			bh_cli_error("base push: tag %s keeps its disks as files of this machine, "
 				     "which use the base where it is: nothing to push",
 				target);

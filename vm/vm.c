@@ -136,6 +136,16 @@ static const char *connect_hint(const char *msg)
 	return "is libvirt installed there, and is `uri =` in the config right?";
 }
 
+bool bh_vm_settings_pool(const struct bh_vm_settings *s, const char *general_uri)
+{
+	const char *uri = s->uri != NULL ? s->uri : general_uri;
+	if (uri == NULL) {
+		uri = getenv("LIBVIRT_DEFAULT_URI"); /* as bh_vm_connect picks it */
+	}
+	return s->disks == BH_DISKS_POOL ||
+	       (s->disks == BH_DISKS_AUTO && uri != NULL && !bh_vm_uri_is_local(uri));
+}
+
 struct bh_vm *bh_vm_connect_tag(const char *tag, const struct bh_vm_settings *s,
 	const char *general_uri, char error[BH_VM_ERROR_SIZE])
 {
@@ -157,23 +167,22 @@ struct bh_vm *bh_vm_connect_for(const char *who, const struct bh_vm_settings *s,
 	if (vm == NULL) {
 		/* libvirt's own words in one line, then what to do. */
 		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", libvirt_message());
+		snprintf(msg, sizeof(msg), "%s", virGetLastError() != NULL ? libvirt_message() : why);
 		for (char *c = msg; *c; c++) {
 			if (*c == '\n' || *c == '\r') {
 				*c = ' ';
 			}
 		}
+		const char *shown = uri != NULL ? uri : getenv("LIBVIRT_DEFAULT_URI");
 		set_error(error, "%s: cannot reach libvirt at %s: %s; %s", who,
-			uri != NULL ? uri : (getenv("LIBVIRT_DEFAULT_URI") ? getenv("LIBVIRT_DEFAULT_URI") : DEFAULT_URI),
-			msg, connect_hint(msg));
+			shown != NULL && shown[0] != '\0' ? shown : DEFAULT_URI, msg, connect_hint(msg));
 		return NULL;
 	}
-	bool pool = s->disks == BH_DISKS_POOL ||
-		    (s->disks == BH_DISKS_AUTO && !bh_vm_uri_is_local(vm->uri));
-	if (pool) {
+	if (bh_vm_settings_pool(s, vm->uri)) {
 		char why_pool[BH_VM_ERROR_SIZE];
-		vm->pool = bh_storage_pool(vm->conn, vm->uri, s->pool != NULL ? s->pool : BH_POOL_DEFAULT,
-			s->pool_path, why_pool, sizeof(why_pool));
+		const char *name = s->pool != NULL ? s->pool : BH_POOL_DEFAULT;
+		vm->pool = bh_storage_pool(
+			vm->conn, vm->uri, name, s->pool_path, why_pool, sizeof(why_pool));
 		if (vm->pool == NULL) {
 			set_error(error, "%s: %s", who, why_pool);
 			bh_vm_disconnect(vm);

@@ -104,6 +104,10 @@ struct bh_vm *bh_vm_connect_tag(const char *tag, const struct bh_vm_settings *se
 /* The same for who ("tag NAME", "host NAME"), which starts its errors. */
 struct bh_vm *bh_vm_connect_for(const char *who, const struct bh_vm_settings *settings,
 	const char *general_uri, char error[BH_VM_ERROR_SIZE]);
+/* Whether a tag with these settings keeps its disks in a pool: disks =
+ * pool, or disks = auto with a URI (its own, else general_uri) naming
+ * another machine. */
+bool bh_vm_settings_pool(const struct bh_vm_settings *settings, const char *general_uri);
 /* True for a URI whose libvirt runs on this machine (no host part). */
 bool bh_vm_uri_is_local(const char *uri);
 /* The storage pool this connection keeps tag disks in, or NULL (files). */
