@@ -167,7 +167,7 @@ struct bh_vm *bh_vm_connect_for(const char *who, const struct bh_vm_settings *s,
 	if (vm == NULL) {
 		/* libvirt's own words in one line, then what to do. */
 		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", virGetLastError() != NULL ? libvirt_message() : why);
+		snprintf(msg, sizeof(msg), "%.1000s", virGetLastError() != NULL ? libvirt_message() : why);
 		for (char *c = msg; *c; c++) {
 			if (*c == '\n' || *c == '\r') {
 				*c = ' ';
