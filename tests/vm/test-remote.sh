@@ -48,11 +48,17 @@ echo "before the push: $err"
 $V pool-info "$POOL" | grep -q 'State:.*running' || bh_fail "bulkhead did not make the pool on the far side"
 
 # base push HOST: sent, read back, checksums compared.
+t0=$(date +%s%N)
 "$CTL" base push far >"$BH_TMP/push.out" 2>"$BH_TMP/push.err" ||
 	bh_fail "base push far failed: $(cat "$BH_TMP/push.err")"
+t1=$(date +%s%N)
 grep -q "checksums match" "$BH_TMP/push.out" || bh_fail "push: $(cat "$BH_TMP/push.out")"
 grep -q "sending base-$BASE-initrd.img" "$BH_TMP/push.err" || bh_fail "no progress: $(cat "$BH_TMP/push.err")"
 cat "$BH_TMP/push.out"
+# The figure of the push (sent and read back): bytes of the base's files
+# over the time it took.
+bytes=$(cat "$XDG_DATA_HOME/bulkhead/bases/$BASE"/{vmlinuz,initrd.img,root.qcow2} | wc -c)
+echo "push: $((bytes / 1000000)) MB sent and read back in $(((t1 - t0) / 1000000)) ms over qemu+ssh"
 
 # The window, framed in far's colour.
 start=$SECONDS
