@@ -75,17 +75,6 @@ static void init_events(void)
 			libvirt_message());
 		return;
 	}
-	pthread_t thread;
-	pthread_attr_t attr;
-	/* It runs until the process ends; nothing joins it. */
-	if (pthread_attr_init(&attr) != 0 ||
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
-		pthread_create(&thread, &attr, event_thread, NULL) != 0) {
-		snprintf(init_error, sizeof(init_error), "cannot start libvirt's event thread: %s",
-			strerror(errno));
-		return;
-	}
-	pthread_attr_destroy(&attr);
 	init_ok = true;
 }
 
@@ -96,6 +85,24 @@ bool bh_channel_stream_init(char *err, size_t err_size)
 		snprintf(err, err_size, "%s", init_error);
 	}
 	return init_ok;
+}
+
+/* The loop runs only in a process that pumps a channel (the keeper): a
+ * proxy that only started the VM before its sandbox has no thread more. */
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static bool thread_ok;
+
+static void start_thread(void)
+{
+	pthread_t thread;
+	pthread_attr_t attr;
+	/* It runs until the process ends; nothing joins it. */
+	if (pthread_attr_init(&attr) != 0) {
+		return;
+	}
+	thread_ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+		    pthread_create(&thread, &attr, event_thread, NULL) == 0;
+	pthread_attr_destroy(&attr);
 }
 
 static void pump_free(void *data)
@@ -304,6 +311,11 @@ int bh_channel_stream_open(virDomainPtr dom, const char *name, const char *tag, 
 	char *err, size_t err_size)
 {
 	if (!bh_channel_stream_init(err, err_size)) {
+		return -1;
+	}
+	pthread_once(&thread_once, start_thread);
+	if (!thread_ok) {
+		snprintf(err, err_size, "cannot start libvirt's event thread for the channel");
 		return -1;
 	}
 	virConnectPtr conn = virDomainGetConnect(dom);
