@@ -110,12 +110,11 @@ static void push_progress(
 /* Sends base id (a name bh_base_resolve takes) into the pool that target
  * names: a [host NAME] section, or with kind "--tag"/"--uri" a tag's host
  * or a URI. Returns the exit status. */
-static int push(const char *kind, const char *target, const char *name)
+/* The pool that target names (see push), connected; NULL after printing
+ * why not. cmd is "base push" or "base gc", for messages. */
+static struct bh_vm *connect_target(const char *cmd, const char *kind, const char *target)
 {
-	char id[BH_BASE_ID_SIZE], error[BH_VM_ERROR_SIZE], who[512];
-	if (!bh_base_resolve(name, id)) {
-		return 1;
-	}
+	char error[BH_VM_ERROR_SIZE], who[512];
 	struct bh_vm_settings s;
 	const struct bh_config *config = bh_cli_config();
 	if (kind == NULL) {
@@ -125,25 +124,37 @@ static int push(const char *kind, const char *target, const char *name)
 		bh_cli_tag_settings(target, &s);
 		snprintf(who, sizeof(who), "tag %s", target);
 		if (s.invalid[0] == '\0' && !bh_vm_settings_pool(&s, bh_cli_uri())) {
-			bh_cli_error("base push: tag %s keeps its disks as files of this machine, "
-				     "which use the base where it is: nothing to push",
-				target);
-			return 1;
+			bh_cli_error("%s: tag %s keeps its disks as files of this machine, which "
+				     "use the bases where they are",
+				cmd, target);
+			return NULL;
 		}
 	} else {
 		memset(&s, 0, sizeof(s));
 		if (!bh_vm_uri_check(target, error, sizeof(error))) {
-			bh_cli_error("base push: %s", error);
-			return 2;
+			bh_cli_error("%s: %s", cmd, error);
+			return NULL;
 		}
 		s.uri = target;
 		snprintf(who, sizeof(who), "%s", target);
 	}
-	/* Pushing means the pool, whatever the URI. */
+	/* A pool, whatever the URI. */
 	s.disks = BH_DISKS_POOL;
 	struct bh_vm *vm = bh_vm_connect_for(who, &s, bh_cli_uri(), error);
 	if (vm == NULL) {
-		bh_cli_error("base push: %s", error);
+		bh_cli_error("%s: %s", cmd, error);
+	}
+	return vm;
+}
+
+static int push(const char *kind, const char *target, const char *name)
+{
+	char id[BH_BASE_ID_SIZE], error[BH_VM_ERROR_SIZE];
+	if (!bh_base_resolve(name, id)) {
+		return 1;
+	}
+	struct bh_vm *vm = connect_target("base push", kind, target);
+	if (vm == NULL) {
 		return 1;
 	}
 	struct push_display d = {.tty = isatty(STDERR_FILENO) == 1, .started_usec = bh_now_usec(),
@@ -269,6 +280,34 @@ int bh_cli_follow_new_base(void)
 static int base_gc(int argc, char *argv[])
 {
 	char error[BH_VM_ERROR_SIZE];
+	const char *kind = NULL, *target = NULL;
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "--tag") == 0 || strcmp(argv[i], "--uri") == 0) &&
+			i + 1 < argc && target == NULL) {
+			kind = argv[i];
+			target = argv[++i];
+		} else if (argv[i][0] != '-' && target == NULL) {
+			target = argv[i];
+		} else {
+			return bh_cli_usage("gc [HOST|--tag TAG|--uri URI]");
+		}
+	}
+	if (target != NULL) {
+		/* The pool's bases that none of its tags' disks use. */
+		struct bh_vm *vm = connect_target("base gc", kind, target);
+		if (vm == NULL) {
+			return 1;
+		}
+		int removed = bh_vm_pool_base_gc(vm, error);
+		if (removed < 0) {
+			bh_cli_error("base gc: %s", error);
+		} else {
+			printf("removed %d base%s from the storage pool %s on %s\n", removed,
+				removed == 1 ? "" : "s", bh_vm_pool(vm), bh_vm_uri(vm));
+		}
+		bh_vm_disconnect(vm);
+		return removed < 0 ? 1 : 0;
+	}
 	int removed = bh_vm_base_gc(error);
 	if (removed < 0) {
 		bh_cli_error("base gc: %s", error);

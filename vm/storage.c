@@ -648,7 +648,7 @@ static bool write_small(virConnectPtr conn, virStoragePoolPtr pool, const char *
 	return ok;
 }
 
-static void delete_base_volumes(virStoragePoolPtr pool, const char *id)
+void bh_storage_delete_base(virStoragePoolPtr pool, const char *id)
 {
 	static const char *const parts[] = {
 		"manifest.json", "vmlinuz", "initrd.img", "root.qcow2", NULL};
@@ -685,7 +685,7 @@ bool bh_storage_push_base(virConnectPtr conn, virStoragePoolPtr pool, const char
 		return false;
 	}
 	/* What an interrupted push left goes first. */
-	delete_base_volumes(pool, id);
+	bh_storage_delete_base(pool, id);
 	const char *parts[] = {"vmlinuz", base->has_initrd ? "initrd.img" : NULL, "root.qcow2"};
 	json_object *m = json_object_new_object();
 	json_object *files = json_object_new_object();
@@ -736,7 +736,7 @@ bool bh_storage_push_base(virConnectPtr conn, virStoragePoolPtr pool, const char
 	json_object_put(m);
 	bh_base_list_free(bases, n);
 	if (!ok) {
-		delete_base_volumes(pool, id);
+		bh_storage_delete_base(pool, id);
 		return false;
 	}
 	/* The root is probed as qcow2 only once libvirt looks at it again. */

@@ -82,4 +82,8 @@ typedef void (*bh_storage_progress_fn)(
 bool bh_storage_push_base(virConnectPtr conn, virStoragePoolPtr pool, const char *id,
 	bh_storage_progress_fn progress, void *user, bool *sent, char *error, size_t error_size);
 
+/* Deletes base id's volumes, its manifest first (so that what is left
+ * of a failed delete counts as not pushed). */
+void bh_storage_delete_base(virStoragePoolPtr pool, const char *id);
+
 #endif

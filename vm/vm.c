@@ -210,6 +210,79 @@ bool bh_vm_base_push(struct bh_vm *vm, const char *id, bh_storage_progress_fn pr
 	return true;
 }
 
+int bh_vm_pool_base_gc(struct bh_vm *vm, char error[BH_VM_ERROR_SIZE])
+{
+	if (vm->pool == NULL) {
+		set_error(error, "%s keeps its disks as files of this machine", vm->uri);
+		return -1;
+	}
+	virStorageVolPtr *vols = NULL;
+	int n = virStoragePoolListAllVolumes(vm->pool, &vols, 0);
+	if (n < 0) {
+		set_error(error, "cannot list the volumes of the storage pool %s on %s: %s",
+			virStoragePoolGetName(vm->pool), vm->uri, libvirt_message());
+		return -1;
+	}
+	/* Whole bases (their manifest) and the bases the tags' overlays use. */
+	char (*bases)[BH_BASE_ID_SIZE] = calloc((size_t)n + 1, sizeof(*bases));
+	bool *used = calloc((size_t)n + 1, sizeof(*used));
+	int nbases = 0;
+	bool scanned = bases != NULL && used != NULL;
+	const char *suffix = "-manifest.json";
+	for (int i = 0; scanned && i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		size_t len = name != NULL ? strlen(name) : 0, slen = strlen(suffix);
+		if (len > 5 + slen && strncmp(name, "base-", 5) == 0 &&
+			strcmp(name + len - slen, suffix) == 0 && len - 5 - slen < BH_BASE_ID_SIZE) {
+			memcpy(bases[nbases], name + 5, len - 5 - slen);
+			bases[nbases][len - 5 - slen] = '\0';
+			nbases++;
+		}
+	}
+	char latest[BH_BASE_ID_SIZE] = "";
+	bool has_latest = bh_base_resolve(NULL, latest);
+	for (int i = 0; scanned && i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		char tag[BH_TAG_MAX + 1], id[BH_BASE_ID_SIZE];
+		size_t len = name != NULL ? strlen(name) : 0;
+		if (name == NULL || !bh_storage_tag_of_volume(name, tag) || len < 11 ||
+			strcmp(name + len - 11, "-root.qcow2") != 0) {
+			continue;
+		}
+		char *backing = bh_storage_backing(vm->pool, name);
+		if (backing == NULL || !bh_storage_base_of_root(backing, id)) {
+			/* Unknown use: keep every base rather than guess. */
+			scanned = false;
+		}
+		for (int k = 0; scanned && k < nbases; k++) {
+			used[k] = used[k] || strcmp(bases[k], id) == 0;
+		}
+		free(backing);
+	}
+	int removed = 0;
+	if (!scanned) {
+		set_error(error, "could not tell the base of every tag's root disk in the storage pool "
+				 "%s on %s; no base was removed",
+			virStoragePoolGetName(vm->pool), vm->uri);
+		removed = -1;
+	}
+	for (int k = 0; removed >= 0 && k < nbases; k++) {
+		if (!used[k] && !(has_latest && strcmp(bases[k], latest) == 0)) {
+			bh_storage_delete_base(vm->pool, bases[k]);
+			bh_log(BH_LOG_INFO, "removed base %s from the storage pool %s on %s", bases[k],
+				virStoragePoolGetName(vm->pool), vm->uri);
+			removed++;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	free(bases);
+	free(used);
+	return removed;
+}
+
 bool bh_vm_base_on_host(struct bh_vm *vm, const char *id)
 {
 	struct bh_pool_base base;

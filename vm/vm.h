@@ -117,6 +117,10 @@ const char *bh_vm_pool(const struct bh_vm *vm);
  * is false when it was there already. */
 bool bh_vm_base_push(struct bh_vm *vm, const char *id, bh_storage_progress_fn progress,
 	void *user, bool *sent, char error[BH_VM_ERROR_SIZE]);
+/* Removes the bases of the connection's pool that no tag volume there is
+ * backed by and that are not this machine's latest. Returns the count,
+ * or -1 with error set. */
+int bh_vm_pool_base_gc(struct bh_vm *vm, char error[BH_VM_ERROR_SIZE]);
 /* Whether base id is whole in the connection's pool. */
 bool bh_vm_base_on_host(struct bh_vm *vm, const char *id);
 void bh_vm_disconnect(struct bh_vm *vm);

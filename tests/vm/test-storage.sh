@@ -4,7 +4,8 @@
 # line saying what to do; base push sends and checks the base; the overlay
 # is a volume libvirt made, backed by the base's root volume (no file in
 # the tag's state directory); exec gives its exit status; home survives a
-# stop and a start; status, tags, rebase and clean work on the volumes.
+# stop and a start; status, tags, rebase and clean work on the volumes; a
+# push cut short is sent again; base gc removes a pool's unused bases.
 # The settings' errors (a host = naming no section, a password in a URI,
 # a host that does not answer ssh) are one line each, naming the tag.
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
@@ -65,6 +66,11 @@ grep -q '"sha256"' "$pool_dir/base-$BASE-manifest.json" || bh_fail "the manifest
 "$CTL" base push --tag pooled >"$BH_TMP/push2.out" 2>&1 || bh_fail "a second push failed"
 grep -q "already in the storage pool" "$BH_TMP/push2.out" ||
 	bh_fail "a second push sent again: $(cat "$BH_TMP/push2.out")"
+# A push cut short leaves no manifest: the base counts as not there, and
+# the next push replaces what it left.
+$V vol-delete --pool "$POOL" "base-$BASE-manifest.json" >/dev/null || bh_fail "vol-delete failed"
+"$CTL" base push --tag pooled >"$BH_TMP/push3.out" 2>&1 || bh_fail "push after a cut: $(cat "$BH_TMP/push3.out")"
+grep -q "checksums match" "$BH_TMP/push3.out" || bh_fail "push after a cut did not send: $(cat "$BH_TMP/push3.out")"
 
 # The start: the overlay and home are volumes libvirt made, the overlay
 # backed by the base's root volume; nothing of it in the state directory.
@@ -112,6 +118,23 @@ vols=$($V vol-list "$POOL" | awk '{print $1}')
 echo "$vols" | grep -q "^tag-pooled-" && bh_fail "clean left volumes: $vols"
 echo "$vols" | grep -qx "base-$BASE-root.qcow2" || bh_fail "clean removed the base"
 [ -n "$key_before" ] || bh_fail "no volume key"
+
+# base gc on the pool: a base no tag there uses and that is not the latest
+# goes, volumes and all.
+"$CTL" base push --tag pooled >/dev/null 2>&1 || bh_fail "push before gc failed"
+"$CTL" start pooled >/dev/null 2>&1 || bh_fail "start before gc failed"
+"$CTL" stop --force pooled || bh_fail "stop before gc failed"
+"$CTL" base add --no-rebase --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" >"$BH_TMP/base2.out" ||
+	bh_fail "second base add failed"
+BASE2=$(head -1 "$BH_TMP/base2.out")
+"$CTL" base push --tag pooled "$BASE2" >/dev/null 2>&1 || bh_fail "push of the second base failed"
+"$CTL" base gc --tag pooled | grep -q "removed 0 bases" || bh_fail "gc removed a base in use or the latest"
+"$CTL" clean --yes pooled || bh_fail "clean before gc failed"
+"$CTL" base gc --tag pooled | grep -q "removed 1 base from the storage pool $POOL" ||
+	bh_fail "gc did not remove the unused base"
+vols=$($V vol-list "$POOL" | awk '{print $1}')
+echo "$vols" | grep -q "^base-$BASE-" && bh_fail "gc left volumes of base $BASE: $vols"
+echo "$vols" | grep -qx "base-$BASE2-root.qcow2" || bh_fail "gc removed the latest base: $vols"
 
 # The settings' errors: one line each, naming the tag and what to do.
 one_line() {
