@@ -13,11 +13,15 @@ packages=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev scdoc git
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev
 	libcairo2-dev libpango1.0-dev libinih-dev libjson-c-dev libseccomp-dev libvirt-dev liblz4-dev
+	nettle-dev
 	libxcb1-dev libxcb-composite0-dev libxcb-xfixes0-dev
 	# the Debian package and its test
 	debhelper dpkg-dev lintian
 	# virtual machines
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+	# tags on another machine: a throwaway sshd on localhost in the tests (the
+	# far side runs virt-ssh-helper, from libvirt-daemon)
+	openssh-server openssh-client
 	# guest images
 	linux-image-amd64 busybox-static cpio zstd xz-utils kmod mmdebstrap uidmap
 	# real clients and tools for tests, benchmarks and the main job

@@ -3,9 +3,14 @@
 # mode, as an ordinary user), the headless bulkhead compositor, and two tags
 # that differ only in how window contents travel: through the shared region
 # (vm-region) or as bytes over virtio-serial (vm-stream, shm_size = off).
+# With --remote, two more tags whose libvirt is "another machine" (qemu+ssh
+# to a throwaway sshd on localhost, tests/vm/remote-lib.sh): their channel
+# goes through libvirt's stream over ssh, lz4-compressed (vm-ssh-lz4, the
+# default for such a tag) or not (vm-ssh-none).
 # Runs are interleaved; prints frames/s, MB/s on the channel (what the
-# tag's proxy read) and the accelerator, one row per run, then the medians.
-#   bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...]
+# tag's proxy read), the median Wayland roundtrip and the accelerator, one
+# row per run, then the medians.
+#   bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...] [--remote]
 # (bench/run --ways vm runs this.) Needs a build tree (BH_BUILD_ROOT or
 # build/), the tiny guest's tools (./setup.sh deps) and, as root, runs as
 # the VM test user.
@@ -14,23 +19,24 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # Run again as another user, from /: by its full path.
 case $0 in /*) ;; *) exec "$top/bench/run-vm.sh" "$@" ;; esac
 export BH_SOURCE_ROOT=$top BH_BUILD_ROOT=${BH_BUILD_ROOT:-$top/build}
-REPEATS=3 SECONDS_PER=5 SIZES=1280x720 PATTERNS=full,scroll
+REPEATS=3 SECONDS_PER=5 SIZES=1280x720 PATTERNS=full,scroll REMOTE=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--repeats) REPEATS=$2; shift 2 ;;
 	--seconds) SECONDS_PER=$2; shift 2 ;;
 	--sizes) SIZES=$2; shift 2 ;;
 	--patterns) PATTERNS=$2; shift 2 ;;
-	*) echo "usage: bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...]" >&2; exit 2 ;;
+	--remote) REMOTE=1; shift ;;
+	*) echo "usage: bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...] [--remote]" >&2; exit 2 ;;
 	esac
 done
-export REPEATS SECONDS_PER SIZES PATTERNS
+export REPEATS SECONDS_PER SIZES PATTERNS REMOTE
 # As root this re-runs itself as the VM test user (test-lifecycle-lib.sh),
 # which passes only its own variables: the options go through a file.
 if [ "$(id -u)" = 0 ]; then
 	opts=$(mktemp /tmp/bh-bench-vm.XXXXXX)
-	printf 'REPEATS=%s SECONDS_PER=%s SIZES=%s PATTERNS=%s\n' "$REPEATS" "$SECONDS_PER" \
-		"$SIZES" "$PATTERNS" >"$opts"
+	printf 'REPEATS=%s SECONDS_PER=%s SIZES=%s PATTERNS=%s REMOTE=%s\n' "$REPEATS" \
+		"$SECONDS_PER" "$SIZES" "$PATTERNS" "$REMOTE" >"$opts"
 	chmod 644 "$opts"
 	export BH_BENCH_VM_OPTS=$opts
 fi
@@ -38,6 +44,7 @@ if [ -n "${BH_BENCH_VM_OPTS:-}" ] && [ "$(id -u)" != 0 ]; then
 	# shellcheck disable=SC1090
 	. "$BH_BENCH_VM_OPTS"
 fi
+[ -n "$REMOTE" ] && . "$top/tests/vm/remote-lib.sh"
 . "$top/tests/vm/test-lifecycle-lib.sh"
 bh_need python3
 IPC=$top/tests/relay/ipc.py
@@ -54,11 +61,30 @@ memory = 512
 shm_size = off
 app =
 CFG
+TAGS="vm-region vm-stream"
+if [ -n "$REMOTE" ]; then
+	bh_remote_start
+	cat >>"$XDG_CONFIG_HOME/bulkhead/config" <<CFG
+[tag vm-ssh-lz4]
+uri = $BH_REMOTE_URI
+# The channel is measured: the disks stay files (the same machine here).
+disks = files
+memory = 512
+app =
+[tag vm-ssh-none]
+uri = $BH_REMOTE_URI
+disks = files
+compress = none
+memory = 512
+app =
+CFG
+	TAGS="$TAGS vm-ssh-lz4 vm-ssh-none"
+fi
 LD_PRELOAD=$BH_BUILD_ROOT/bench/libbench-headless-refresh.so start_compositor
-for t in vm-region vm-stream; do
+for t in $TAGS; do
 	"$CTL" spawn "$t" >/dev/null || bh_fail "spawn $t failed"
 done
-for t in vm-region vm-stream; do
+for t in $TAGS; do
 	# running for the compositor: the agent said hello
 	bh_wait_for 300 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"$t\".*\"state\": \"running\"'" ||
 		bh_fail "$t never ran: $(tail -5 "$BH_TMP/compositor.log")"
@@ -72,14 +98,14 @@ proxy_pid() {
 io_read() {
 	sed -n 's/^rchar: //p' "/proc/$1/io" 2>/dev/null || echo 0
 }
-echo "| run | size | workload | way | frames/s | MB/s channel | accel |"
-echo "|---|---|---|---|--:|--:|---|"
+echo "| run | size | workload | way | frames/s | MB/s channel | roundtrip µs | accel |"
+echo "|---|---|---|---|--:|--:|--:|---|"
 results=$BH_TMP/results
 : >"$results"
 for r in $(seq "$REPEATS"); do
 	for size in ${SIZES//,/ }; do
 		for pattern in ${PATTERNS//,/ }; do
-			for t in vm-region vm-stream; do
+			for t in $TAGS; do
 				pid=$(proxy_pid "$t")
 				[ -n "$pid" ] || bh_fail "no proxy of $t"
 				before=$(io_read "$pid")
@@ -90,9 +116,10 @@ for r in $(seq "$REPEATS"); do
 				after=$(io_read "$pid")
 				fps=$(sed -n 's/.* fps=\([0-9.]*\).*/\1/p' <<<"$line")
 				[ -n "$fps" ] || bh_fail "$t gave no result: $line $(tail -3 "$BH_TMP/exec.err")"
+				rt=$(sed -n 's/.* rt_med_us=\([0-9.]*\).*/\1/p' <<<"$line")
 				mbs=$(python3 -c "print(f'{($after - $before) / ($t1 - $t0) / 1e6:.1f}')")
-				echo "| $r | $size | $pattern | $t | $fps | $mbs | $accel |"
-				echo "$size $pattern $t $fps $mbs" >>"$results"
+				echo "| $r | $size | $pattern | $t | $fps | $mbs | ${rt:--} | $accel |"
+				echo "$size $pattern $t $fps $mbs ${rt:-0}" >>"$results"
 			done
 		done
 	done
@@ -103,7 +130,7 @@ python3 - "$results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    size, pattern, way, fps, mbs = line.split()
+    size, pattern, way, fps, mbs, _ = line.split()
     rows.setdefault((size, pattern), {}).setdefault(way, []).append((float(fps), float(mbs)))
 print("| size | workload | region frames/s | stream frames/s | region/stream | stream MB/s |")
 print("|---|---|--:|--:|--:|--:|")
@@ -117,4 +144,18 @@ for (size, pattern), ways in rows.items():
     print(f"| {size} | {pattern} | {mr:.1f} ({min(r):.1f}–{max(r):.1f}) | "
           f"{ms:.1f} ({min(s):.1f}–{max(s):.1f}) | {mr / ms if ms else 0:.2f}× | "
           f"{statistics.median(mb):.1f} |")
+PY
+echo
+echo "Every way, medians (frames/s, MB/s the proxy read from the channel, Wayland roundtrip):"
+python3 - "$results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    size, pattern, way, fps, mbs, rt = line.split()
+    rows.setdefault((size, pattern, way), []).append((float(fps), float(mbs), float(rt)))
+print("| size | workload | way | frames/s | MB/s channel | roundtrip µs |")
+print("|---|---|---|--:|--:|--:|")
+for (size, pattern, way), runs in rows.items():
+    med = [statistics.median(v) for v in zip(*runs)]
+    print(f"| {size} | {pattern} | {way} | {med[0]:.1f} | {med[1]:.1f} | {med[2]:.0f} |")
 PY

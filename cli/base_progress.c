@@ -181,24 +181,32 @@ static void format_bytes(uint64_t bytes, char *out, size_t size)
 	}
 }
 
+/* "[####......] " of bar_width cells for percent, or "" for width 0. */
+static void format_bar(int percent, int bar_width, char *bar, size_t size)
+{
+	bar[0] = '\0';
+	if (bar_width <= 0) {
+		return;
+	}
+	if (bar_width > (int)size - 4) {
+		bar_width = (int)size - 4;
+	}
+	int filled = percent * bar_width / 100;
+	bar[0] = '[';
+	for (int i = 0; i < bar_width; i++) {
+		bar[1 + i] = i < filled ? '#' : '.';
+	}
+	bar[1 + bar_width] = ']';
+	bar[2 + bar_width] = ' ';
+	bar[3 + bar_width] = '\0';
+}
+
 void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec, int bar_width,
 	char *out, size_t size)
 {
 	int percent = bh_base_progress_percent(p);
-	char bar[128] = "";
-	if (bar_width > 0) {
-		if (bar_width > (int)sizeof(bar) - 3) {
-			bar_width = (int)sizeof(bar) - 3;
-		}
-		int filled = percent * bar_width / 100;
-		bar[0] = '[';
-		for (int i = 0; i < bar_width; i++) {
-			bar[1 + i] = i < filled ? '#' : '.';
-		}
-		bar[1 + bar_width] = ']';
-		bar[2 + bar_width] = ' ';
-		bar[3 + bar_width] = '\0';
-	}
+	char bar[128];
+	format_bar(percent, bar_width, bar, sizeof(bar));
 	char detail[96] = "";
 	if (downloading(p) && p->bytes_total > 0) {
 		char done[32], total[32];
@@ -214,5 +222,21 @@ void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_
 	}
 	unsigned secs = (unsigned)(elapsed_usec / 1000000u);
 	snprintf(out, size, "%s%3d%% %s%s  %u:%02u", bar, percent, bh_base_progress_what(p), detail,
+		secs / 60, secs % 60);
+}
+
+void bh_transfer_progress_format(const char *what, const char *file, uint64_t done,
+	uint64_t total, uint64_t elapsed_usec, int bar_width, char *out, size_t size)
+{
+	if (done > total) {
+		done = total;
+	}
+	int percent = total > 0 ? (int)(done * 100 / total) : 100;
+	char bar[128], d[32], t[32];
+	format_bar(percent, bar_width, bar, sizeof(bar));
+	format_bytes(done, d, sizeof(d));
+	format_bytes(total, t, sizeof(t));
+	unsigned secs = (unsigned)(elapsed_usec / 1000000u);
+	snprintf(out, size, "%s%3d%% %s %s %s of %s  %u:%02u", bar, percent, what, file, d, t,
 		secs / 60, secs % 60);
 }

@@ -49,6 +49,12 @@ const char *bh_base_progress_what(const struct bh_base_progress *p);
  * no bar). */
 void bh_base_progress_format(const struct bh_base_progress *p, uint64_t elapsed_usec, int bar_width,
 	char *out, size_t size);
+/* The progress of `base push`, one file at a time: "[#####.....]  42%
+ * sending base-ID-root.qcow2 12.3 MB of 29.1 MB  0:05" (bar_width 0: no
+ * bar). what is "sending" or "checking"; total 0 counts as done. */
+void bh_transfer_progress_format(const char *what, const char *file, uint64_t done,
+	uint64_t total, uint64_t elapsed_usec, int bar_width, char *out, size_t size);
+
 /* apt's sizes: "38.0 MB", "8941 kB", "512 B" (decimal units); false when
  * it is none. */
 bool bh_base_parse_size(const char *text, uint64_t *bytes);

@@ -32,6 +32,18 @@ unsigned bh_cli_boot_timeout(const char *tag);
 unsigned bh_cli_session_timeout(const char *tag);
 /* Connects to libvirt or prints why not (NULL). */
 struct bh_vm *bh_cli_connect(void);
+/* The libvirt URI of tag (its uri =, its [host]'s, else [general]'s, else
+ * NULL). */
+const char *bh_cli_tag_uri(const char *tag);
+/* The connection of tag's commands: its own uri (or its [host]'s) and its
+ * disks' storage pool when it has one; prints why not (NULL). */
+struct bh_vm *bh_cli_connect_tag(const char *tag);
+/* Whether the tag's window contents cross the channel compressed (its
+ * compress =, by default lz4 for a tag on another machine). */
+bool bh_cli_tag_compressed(const char *tag);
+/* The config, read once (never NULL unless out of memory). */
+struct bh_config;
+const struct bh_config *bh_cli_config(void);
 
 /* Every message for the user on stderr is one line from these, errors
  * written as what failed, then "; " and what to do. */

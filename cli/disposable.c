@@ -237,6 +237,15 @@ static bool overlays_from(struct bh_vm *vm, const char *tag, const char *from)
 {
 	struct bh_vm_status st;
 	char error[BH_VM_ERROR_SIZE];
+	/* Its overlays are files here, on the source tag's files. */
+	struct bh_vm_settings s;
+	bh_cli_tag_settings(from, &s);
+	if (s.invalid[0] == '\0' && bh_vm_settings_pool(&s, bh_cli_uri())) {
+		bh_cli_tag_error(from,
+			"its disks are volumes of a storage pool (uri, host or disks = pool); a "
+			"disposable starts from the disks of a tag kept as files on this machine");
+		return false;
+	}
 	if (!bh_vm_status(vm, from, &st, error)) {
 		bh_cli_error("%s", error);
 		return false;

@@ -218,6 +218,13 @@ static bool request_start(const char *tag)
 	return ok;
 }
 
+/* A tag whose proxy has given up or is giving up: failed, or unreachable
+ * (its libvirt, on another machine, does not answer). */
+static bool ended(const char *state)
+{
+	return strcmp(state, "failed") == 0 || strcmp(state, "unreachable") == 0;
+}
+
 int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was_running)
 {
 	const char *path = getenv("BULKHEAD_SOCKET");
@@ -244,7 +251,7 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 	/* A failed tag whose proxy still runs is that proxy's to recover
 	 * (it reconnects) or to end; once it has ended, this start asks for
 	 * a new one. */
-	bool old_proxy = proxy && strcmp(state, "failed") == 0;
+	bool old_proxy = proxy && ended(state);
 	if (!request_start(tag)) {
 		return 1;
 	}
@@ -262,11 +269,11 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 		if (strcmp(state, "running") == 0) {
 			return 0;
 		}
-		if (strcmp(state, "failed") == 0 && proxy) {
+		if (ended(state) && proxy) {
 			nanosleep(&pause, NULL);
 			continue; /* still trying */
 		}
-		if (strcmp(state, "failed") == 0 && old_proxy) {
+		if (ended(state) && old_proxy) {
 			old_proxy = false;
 			if (!request_start(tag)) {
 				return 1;
@@ -274,7 +281,7 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 			nanosleep(&pause, NULL);
 			continue;
 		}
-		if (strcmp(state, "failed") == 0) {
+		if (ended(state)) {
 			/* The compositor's line names the tag already. */
 			char named[200];
 			snprintf(named, sizeof(named), "tag %s", tag);
@@ -287,7 +294,7 @@ int bh_cli_session_start(const char *tag, unsigned timeout, bool wait, bool *was
 		}
 		nanosleep(&pause, NULL);
 	}
-	if (strcmp(state, "failed") == 0) {
+	if (ended(state)) {
 		bh_cli_tag_error(tag, "not running after %u s: %s", timeout, error);
 	} else {
 		bh_cli_tag_error(tag,

@@ -44,12 +44,17 @@ static const struct bh_cli_command commands[] = {
 	{"console", "TAG", "print the serial console log of a tag's VM", NULL, bh_cli_console},
 	{"base",
 		"list [--json] | add DIR | add --kernel K [--initrd I] [--root R] "
-		"[--cmdline C] | gc | build [--packages LIST] [--suite SUITE] [--mirror URL] "
+		"[--cmdline C] [--host HOST] | push HOST|--tag TAG|--uri URI [BASE] | "
+		"gc [HOST|--tag TAG|--uri URI] | build [--packages LIST] [--suite SUITE] [--mirror URL] "
 		"[--size GIB] [--output DIR] [--no-rebase]",
 		"manage base images",
 		"add registers a base from DIR (vmlinuz, initrd.img, root.qcow2) or named\n"
 		"files and makes it the latest; stopped persistent tags are rebased onto it.\n"
-		"gc removes bases that no tag uses and that are not the latest.\n"
+		"push sends a base (the latest unless named) once into the storage pool of a\n"
+		"[host NAME] of the config, a tag's host or a libvirt URI, and checks it there\n"
+		"by its SHA-256; add --host HOST does that after registering.\n"
+		"gc removes bases that no tag uses and that are not the latest; with a host,\n"
+		"a tag or a URI, those of that storage pool.\n"
 		"build makes a Debian base (bookworm, 8 GiB root) with the agent, a user named\n"
 		"after you and the extra packages, and registers it like add; --output DIR\n"
 		"only writes its files to DIR.",

@@ -54,6 +54,33 @@ unsigned bh_cli_session_timeout(const char *tag)
 	return (boot > 0 ? boot : 120) + 60;
 }
 
+const char *bh_cli_tag_uri(const char *tag)
+{
+	return bh_config_tag_uri(get_config(), tag);
+}
+
+bool bh_cli_tag_compressed(const char *tag)
+{
+	return bh_config_tag_compressed(get_config(), tag);
+}
+
+const struct bh_config *bh_cli_config(void)
+{
+	return get_config();
+}
+
+struct bh_vm *bh_cli_connect_tag(const char *tag)
+{
+	struct bh_vm_settings s;
+	char error[BH_VM_ERROR_SIZE];
+	bh_cli_tag_settings(tag, &s);
+	struct bh_vm *vm = bh_vm_connect_tag(tag, &s, bh_cli_uri(), error);
+	if (vm == NULL) {
+		bh_cli_error("%s", error);
+	}
+	return vm;
+}
+
 struct bh_vm *bh_cli_connect(void)
 {
 	char error[BH_VM_ERROR_SIZE];

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/exec.h"
+#include "common/config.h"
 #include "vm/paths.h"
 
 static const char *state_name(enum bh_vm_state state)
@@ -100,6 +101,38 @@ static json_object *compositor_tag(json_object *tags, const char *name)
 	return NULL;
 }
 
+/* A tag whose settings name its own libvirt (uri =, host =) or a pool:
+ * the general connection does not see its disks. */
+static bool own_connection(const char *tag)
+{
+	struct bh_vm_settings s;
+	bh_cli_tag_settings(tag, &s);
+	return s.uri != NULL || s.host != NULL || s.disks == BH_DISKS_POOL || s.invalid[0] != '\0';
+}
+
+/* Adds the config's tags that have their own connection to tags[0..*n). */
+static void add_config_tags(char ***tags, int *n)
+{
+	const struct bh_config *c = bh_cli_config();
+	for (size_t i = 0; c != NULL && i < c->tag_count; i++) {
+		const char *name = c->tags[i].name;
+		bool known = false;
+		for (int k = 0; k < *n && !known; k++) {
+			known = strcmp((*tags)[k], name) == 0;
+		}
+		if (known || !own_connection(name)) {
+			continue;
+		}
+		char **grown = realloc(*tags, (size_t)(*n + 1) * sizeof(**tags));
+		if (grown != NULL) {
+			*tags = grown;
+			if ((grown[*n] = strdup(name)) != NULL) {
+				(*n)++;
+			}
+		}
+	}
+}
+
 int bh_cli_tags(int argc, char *argv[])
 {
 	bool json = false;
@@ -126,6 +159,7 @@ int bh_cli_tags(int argc, char *argv[])
 		bh_cli_error("%s", error);
 		n = 0;
 	}
+	add_config_tags(&tags, &n);
 	for (size_t i = 0; session != NULL && i < json_object_array_length(session); i++) {
 		json_object *name;
 		if (json_object_object_get_ex(
@@ -145,13 +179,37 @@ int bh_cli_tags(int argc, char *argv[])
 	json_object *list = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		struct bh_vm_status st = {0};
-		if (vm != NULL && !bh_vm_status(vm, tags[i], &st, error)) {
+		json_object *t = compositor_tag(session, tags[i]), *v;
+		/* A tag on its own libvirt is asked there; one whose host does
+		 * not answer is listed as unreachable, with the reason once. */
+		bool own = own_connection(tags[i]), unreachable = false;
+		struct bh_vm *tag_vm = vm;
+		if (own) {
+			struct bh_vm_settings s;
+			bh_cli_tag_settings(tags[i], &s);
+			tag_vm = bh_vm_connect_tag(tags[i], &s, bh_cli_uri(), error);
+			if (tag_vm == NULL) {
+				bh_cli_note("warning: %s", error);
+				unreachable = true;
+			}
+		}
+		if (tag_vm != NULL && !bh_vm_status(tag_vm, tags[i], &st, error)) {
+			if (own) {
+				bh_vm_disconnect(tag_vm);
+			}
+			continue;
+		}
+		if (own) {
+			bh_vm_disconnect(tag_vm);
+		}
+		/* Only tags with something to show: disks, a VM or a proxy. */
+		if (own && !unreachable && !st.has_disks && st.state == BH_VM_STOPPED && t == NULL) {
 			continue;
 		}
 		/* The VM's state, unless the compositor knows better (a proxy
 		 * that is starting or failed, or a tag with no VM at all). */
-		const char *vm_state = state_name(st.state), *state = vm_state;
-		json_object *t = compositor_tag(session, tags[i]), *v;
+		const char *vm_state = unreachable ? "unreachable" : state_name(st.state),
+			   *state = vm_state;
 		if (t != NULL && json_object_object_get_ex(t, "state", &v) &&
 			json_object_is_type(v, json_type_string) &&
 			(st.state == BH_VM_STOPPED ||
@@ -206,7 +264,7 @@ int bh_cli_start(int argc, char *argv[])
 			was_running ? "already running" : (no_wait ? "starting" : "started"));
 		return 0;
 	}
-	struct bh_vm *vm = bh_cli_connect();
+	struct bh_vm *vm = bh_cli_connect_tag(tag);
 	if (vm == NULL) {
 		return 1;
 	}
@@ -242,7 +300,7 @@ int bh_cli_stop(int argc, char *argv[])
 	if (tag == NULL) {
 		return 2;
 	}
-	struct bh_vm *vm = bh_cli_connect();
+	struct bh_vm *vm = bh_cli_connect_tag(tag);
 	if (vm == NULL) {
 		return 1;
 	}
@@ -309,6 +367,30 @@ static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
 	}
 }
 
+/* A tag whose libvirt is on a machine that does not answer: its disks
+ * and VM are there, untouched; the next spawn reconnects. */
+static int status_unreachable(const char *tag, bool json, const char *error)
+{
+	const char *uri = bh_cli_tag_uri(tag);
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(tag));
+		json_object_object_add(o, "state", json_object_new_string("unreachable"));
+		json_object_object_add(o, "uri", json_object_new_string(uri));
+		json_object_object_add(o, "error", json_object_new_string(error));
+		json_object_object_add(o, "region", NULL);
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("tag:     %s\nstate:   unreachable\nlibvirt: %s\nreason:  %s\n"
+		       "(its VM and disks are on that machine, untouched; spawn the tag again "
+		       "once it answers)\n",
+			tag, uri, error);
+	}
+	return 0;
+}
+
 int bh_cli_status(int argc, char *argv[])
 {
 	bool json = false;
@@ -318,11 +400,20 @@ int bh_cli_status(int argc, char *argv[])
 	if (tag == NULL) {
 		return 2;
 	}
-	struct bh_vm *vm = bh_cli_connect();
+	char error[BH_VM_ERROR_SIZE];
+	struct bh_vm_settings own;
+	bh_cli_tag_settings(tag, &own);
+	struct bh_vm *vm = bh_vm_connect_tag(tag, &own, bh_cli_uri(), error);
+	/* A host that does not answer is a state of the tag, not a failure
+	 * of the command; settings that cannot work are. */
+	if (vm == NULL && own.invalid[0] == '\0' && bh_config_uri_remote(bh_cli_tag_uri(tag)) &&
+		strstr(error, "cannot reach libvirt") != NULL) {
+		return status_unreachable(tag, json, error);
+	}
 	if (vm == NULL) {
+		bh_cli_error("%s", error);
 		return 1;
 	}
-	char error[BH_VM_ERROR_SIZE];
 	struct bh_vm_status st;
 	if (!bh_vm_status(vm, tag, &st, error)) {
 		bh_cli_error("%s", error);
@@ -354,6 +445,8 @@ int bh_cli_status(int argc, char *argv[])
 		json_object_object_add(
 			o, "channel", st.channel[0] ? json_object_new_string(st.channel) : NULL);
 		json_object_object_add(o, "uri", json_object_new_string(bh_vm_uri(vm)));
+		json_object_object_add(o, "pool",
+			bh_vm_pool(vm) != NULL ? json_object_new_string(bh_vm_pool(vm)) : NULL);
 		json_object_object_add(
 			o, "region", region[0] ? json_object_new_string(region) : NULL);
 		json_object_object_add(o, "shares", shares_json(&settings));
@@ -362,14 +455,28 @@ int bh_cli_status(int argc, char *argv[])
 				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
+		char where[PATH_MAX + 128];
+		if (bh_vm_pool(vm) != NULL) {
+			snprintf(where, sizeof(where), "volumes of the storage pool %s",
+				bh_vm_pool(vm));
+		} else {
+			snprintf(where, sizeof(where), "%s", state_dir);
+		}
 		printf("tag:     %s\nstate:   %s\nbase:    %s\ndisks:   %s (%.1f MiB)\n"
 		       "channel: %s\nlibvirt: %s\n",
 			tag, state_name(st.state), st.base[0] ? st.base : "-",
-			st.has_disks ? state_dir : "none", (double)st.disk_bytes / (1024 * 1024),
+			st.has_disks ? where : "none", (double)st.disk_bytes / (1024 * 1024),
 			st.channel[0] ? st.channel : "-", bh_vm_uri(vm));
 		if (st.state == BH_VM_RUNNING) {
-			printf("windows: %s%s\n", region[0] ? "through the shared region " : "",
-				region[0] ? region : "through the channel (no shared region)");
+			if (bh_vm_remote(vm)) {
+				printf("windows: through the channel over libvirt%s (a VM on "
+				       "another machine has no shared region)\n",
+					bh_cli_tag_compressed(tag) ? ", compressed with lz4" : "");
+			} else {
+				printf("windows: %s%s\n",
+					region[0] ? "through the shared region " : "",
+					region[0] ? region : "through the channel (no shared region)");
+			}
 		}
 		print_shares_links(tag, &settings);
 	}
@@ -410,7 +517,7 @@ int bh_cli_clean(int argc, char *argv[])
 			return 1;
 		}
 	}
-	struct bh_vm *vm = bh_cli_connect();
+	struct bh_vm *vm = bh_cli_connect_tag(tag);
 	if (vm == NULL) {
 		return 1;
 	}
@@ -424,11 +531,10 @@ int bh_cli_clean(int argc, char *argv[])
 	return status;
 }
 
-/* Rebases one tag; running or fresh tags are skipped with a note. */
-static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
+/* Rebases one tag on vm; a running tag is skipped with a note. */
+static bool rebase_tag(
+	struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings, bool explicit)
 {
-	struct bh_vm_settings settings;
-	bh_cli_tag_settings(tag, &settings);
 	struct bh_vm_status st;
 	char error[BH_VM_ERROR_SIZE];
 	if (!explicit && bh_vm_status(vm, tag, &st, error) && st.state != BH_VM_STOPPED) {
@@ -436,7 +542,7 @@ static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
 		return true;
 	}
 	bool changed = false;
-	if (!bh_vm_rebase(vm, tag, &settings, &changed, error)) {
+	if (!bh_vm_rebase(vm, tag, settings, &changed, error)) {
 		bh_cli_error("%s", error);
 		return false;
 	}
@@ -444,6 +550,31 @@ static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
 		printf("tag %s: rebased\n", tag);
 	}
 	return true;
+}
+
+/* Rebases one tag, through its own connection when it has one; unless
+ * named, a tag whose disks are volumes of a pool is skipped with a note
+ * (a volume keeps its base, see bh_vm_rebase). */
+static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
+{
+	struct bh_vm_settings settings;
+	bh_cli_tag_settings(tag, &settings);
+	if (!own_connection(tag)) {
+		return rebase_tag(vm, tag, &settings, explicit);
+	}
+	struct bh_vm *tag_vm = bh_cli_connect_tag(tag);
+	if (tag_vm == NULL) {
+		return false;
+	}
+	bool ok = true;
+	if (bh_vm_pool(tag_vm) != NULL && !explicit) {
+		printf("tag %s: its disks are volumes on %s and keep their base\n", tag,
+			bh_vm_uri(tag_vm));
+	} else {
+		ok = rebase_tag(tag_vm, tag, &settings, explicit);
+	}
+	bh_vm_disconnect(tag_vm);
+	return ok;
 }
 
 int bh_cli_rebase_all(struct bh_vm *vm)
@@ -455,6 +586,7 @@ int bh_cli_rebase_all(struct bh_vm *vm)
 		bh_cli_error("%s", error);
 		return 1;
 	}
+	add_config_tags(&tags, &n);
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
 		ok = rebase_one(vm, tags[i], false) && ok;
@@ -489,6 +621,28 @@ int bh_cli_console(int argc, char *argv[])
 	if (!bh_paths_tag_state(tag, "console.log", path, sizeof(path), &why)) {
 		bh_cli_error("invalid tag \"%s\": %s", tag, why);
 		return 1;
+	}
+	if (own_connection(tag)) {
+		/* A VM on a pool writes its console into the pool. */
+		struct bh_vm *vm = bh_cli_connect_tag(tag);
+		if (vm == NULL) {
+			return 1;
+		}
+		if (bh_vm_pool(vm) != NULL) {
+			char *tail = bh_vm_console_tail_of(vm, tag, 1 << 20);
+			bh_vm_disconnect(vm);
+			if (tail == NULL || tail[0] == '\0') {
+				free(tail);
+				bh_cli_tag_error(tag, "no console log yet; start it with `bulkheadctl "
+						      "start %s`",
+					tag);
+				return 1;
+			}
+			printf("%s\n", tail);
+			free(tail);
+			return 0;
+		}
+		bh_vm_disconnect(vm);
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

@@ -14,6 +14,8 @@
 #define MAX_TAGS 256
 #define MAX_KEYS 256
 #define MAX_VM_KEYS 32
+#define MAX_HOSTS 64
+#define MAX_HOST_KEYS 16
 
 struct reader {
 	FILE *file;        /* or NULL for text */
@@ -22,6 +24,7 @@ struct reader {
 	int line;
 	struct bh_config *config;
 	struct bh_config_tag *tag; /* the [tag NAME] section being read */
+	struct bh_config_host *host; /* or the [host NAME] section */
 	char section[256];
 	bool in_section;
 	bool bad_section;
@@ -172,7 +175,10 @@ static bool add_entry(struct bh_config_entry **list, size_t *count, size_t max, 
 }
 
 static const char *const vm_keys[] = {"memory", "cpus", "base", "network", "root", "accel",
-	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", NULL};
+	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", "host", "pool",
+	"pool_path", "disks", NULL};
+/* What a [host NAME] section may set: where its tags' VMs and disks are. */
+static const char *const host_keys[] = {"uri", "pool", "pool_path", "disks", NULL};
 
 static bool general_key(struct reader *r, const char *name, const char *value)
 {
@@ -242,6 +248,13 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 		return true;
 	} else if (strcmp(name, "app") == 0) {
 		return set_string(&t->app, value);
+	} else if (strcmp(name, "uri") == 0) {
+		if (value[0] == '\0') {
+			config_error(r, "uri is empty (leave it out for the [general] one)", NULL,
+				NULL);
+			return true;
+		}
+		return set_string(&t->uri, value);
 	} else if (strcmp(name, "channel") == 0) {
 		struct bh_address addr;
 		char err[256];
@@ -260,6 +273,7 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 	} else if (strcmp(name, "compress") == 0) {
 		if (strcmp(value, "lz4") == 0 || strcmp(value, "none") == 0) {
 			t->compress_lz4 = strcmp(value, "lz4") == 0;
+			t->compress_set = true;
 		} else {
 			config_error(r, "compress must be lz4 or none, not \"%s\"", value, NULL);
 		}
@@ -275,6 +289,67 @@ static bool tag_key(struct reader *r, const char *name, const char *value)
 	}
 	config_error(r, "unknown key \"%s\" in [tag %s]", name, t->name);
 	return true;
+}
+
+static bool host_key(struct reader *r, const char *name, const char *value)
+{
+	struct bh_config_host *h = r->host;
+	for (int i = 0; host_keys[i] != NULL; i++) {
+		if (strcmp(name, host_keys[i]) == 0) {
+			if (!add_entry(&h->keys, &h->key_count, MAX_HOST_KEYS, name, value, r->line)) {
+				config_error(r, "too many keys in [host %s]", h->name, NULL);
+			}
+			return true;
+		}
+	}
+	config_error(r, "unknown key \"%s\" in [host %s] (uri, pool, pool_path or disks)", name,
+		h->name);
+	return true;
+}
+
+/* [host NAME]: NAME is what tags name with host = NAME. */
+static void begin_host(struct reader *r, const char *name)
+{
+	struct bh_config *c = r->config;
+	while (*name == ' ') {
+		name++;
+	}
+	size_t len = strlen(name);
+	bool ok = len > 0 && len <= 64;
+	for (size_t i = 0; ok && i < len; i++) {
+		ok = (unsigned char)name[i] > 0x20 && name[i] != 0x7f;
+	}
+	if (!ok) {
+		config_error(r, "a host name must be 1 to 64 printable characters without spaces: "
+				"[host %s]",
+			name, NULL);
+		r->bad_section = true;
+		return;
+	}
+	for (size_t i = 0; i < c->host_count; i++) {
+		if (strcmp(c->hosts[i].name, name) == 0) {
+			r->host = &c->hosts[i];
+			return;
+		}
+	}
+	struct bh_config_host *grown =
+		c->host_count < MAX_HOSTS ? realloc(c->hosts, (c->host_count + 1) * sizeof(*c->hosts))
+					  : NULL;
+	if (grown == NULL) {
+		config_error(r, "too many [host] sections", NULL, NULL);
+		r->bad_section = true;
+		return;
+	}
+	c->hosts = grown;
+	struct bh_config_host *h = &c->hosts[c->host_count];
+	memset(h, 0, sizeof(*h));
+	h->line = r->line;
+	if ((h->name = strdup(name)) == NULL) {
+		r->bad_section = true;
+		return;
+	}
+	c->host_count++;
+	r->host = h;
 }
 
 static struct bh_config_tag *find_tag(struct bh_config *c, const char *name)
@@ -293,8 +368,13 @@ static void begin_section(struct reader *r, const char *section)
 {
 	struct bh_config *c = r->config;
 	r->tag = NULL;
+	r->host = NULL;
 	r->bad_section = false;
 	if (strcmp(section, "general") == 0 || strcmp(section, "keys") == 0) {
+		return;
+	}
+	if (strncmp(section, "host ", 5) == 0) {
+		begin_host(r, section + 5);
 		return;
 	}
 	if (strncmp(section, "tag ", 4) == 0) {
@@ -340,7 +420,7 @@ static void begin_section(struct reader *r, const char *section)
 		r->tag = t;
 		return;
 	}
-	config_error(r, "unknown section [%s] (expected general, keys or tag NAME)", section, NULL);
+	config_error(r, "unknown section [%s] (expected general, keys, tag NAME or host NAME)", section, NULL);
 	r->bad_section = true;
 }
 
@@ -354,6 +434,7 @@ static int handle_line(void *user, const char *section, const char *name, const 
 		snprintf(r->section, sizeof(r->section), "%s", want);
 		r->in_section = true;
 		r->tag = NULL;
+		r->host = NULL;
 		r->bad_section = false;
 		if (want[0] != '\0') {
 			begin_section(r, want);
@@ -375,6 +456,8 @@ static int handle_line(void *user, const char *section, const char *name, const 
 		}
 	} else if (r->tag != NULL) {
 		ok = tag_key(r, name, value);
+	} else if (r->host != NULL) {
+		ok = host_key(r, name, value);
 	}
 	return ok ? 1 : 0;
 }
@@ -466,11 +549,55 @@ struct bh_config *bh_config_load(const char *path)
 	return c;
 }
 
+bool bh_config_uri_remote(const char *uri)
+{
+	return uri != NULL && uri[0] != '\0' && strncmp(uri, "qemu:///", 8) != 0;
+}
+
+bool bh_config_tag_compressed(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->compress_set) {
+		return t->compress_lz4;
+	}
+	return bh_config_uri_remote(bh_config_tag_uri(config, name));
+}
+
+const char *bh_config_tag_uri(const struct bh_config *config, const char *name)
+{
+	const struct bh_config_tag *t = bh_config_tag(config, name);
+	if (t != NULL && t->uri != NULL) {
+		return t->uri;
+	}
+	/* host = NAME: the uri of [host NAME] (the vm library checks both). */
+	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
+		const struct bh_config_host *h =
+			strcmp(t->vm[i].key, "host") == 0 ? bh_config_host(config, t->vm[i].value)
+							  : NULL;
+		for (size_t k = 0; h != NULL && k < h->key_count; k++) {
+			if (strcmp(h->keys[k].key, "uri") == 0) {
+				return h->keys[k].value;
+			}
+		}
+	}
+	return config != NULL ? config->uri : NULL;
+}
+
 const struct bh_config_tag *bh_config_tag(const struct bh_config *config, const char *name)
 {
 	for (size_t i = 0; config != NULL && i < config->tag_count; i++) {
 		if (strcmp(config->tags[i].name, name) == 0) {
 			return &config->tags[i];
+		}
+	}
+	return NULL;
+}
+
+const struct bh_config_host *bh_config_host(const struct bh_config *config, const char *name)
+{
+	for (size_t i = 0; config != NULL && i < config->host_count; i++) {
+		if (strcmp(config->hosts[i].name, name) == 0) {
+			return &config->hosts[i];
 		}
 	}
 	return NULL;
@@ -503,8 +630,14 @@ void bh_config_free(struct bh_config *c)
 		free(c->tags[i].name);
 		free(c->tags[i].app);
 		free(c->tags[i].channel);
+		free(c->tags[i].uri);
 		free_entries(c->tags[i].vm, c->tags[i].vm_count);
 	}
 	free(c->tags);
+	for (size_t i = 0; i < c->host_count; i++) {
+		free(c->hosts[i].name);
+		free_entries(c->hosts[i].keys, c->hosts[i].key_count);
+	}
+	free(c->hosts);
 	free(c);
 }

@@ -4,9 +4,12 @@
  *               xkb_options, fullscreen_edge, idle_shutdown, uri,
  *               clipboard_limit
  *   [keys]      COMBO = ACTION  (e.g. Super+Shift+q = close)
- *   [tag NAME]  colour, app, channel, compress, xwayland, and the VM keys (memory,
+ *   [tag NAME]  colour, app, uri, channel, compress, xwayland, and the VM keys (memory,
  *               cpus, base, network, root, accel, transport, virtio_mem,
- *               boot_timeout, shm_size, and share and link, which may repeat)
+ *               boot_timeout, shm_size, host, pool, pool_path, disks,
+ *               and share and link, which may repeat)
+ *   [host NAME] where tags that say host = NAME run: uri, pool, pool_path,
+ *               disks (checked by the vm library like a tag's)
  *
  * Reading never fails as a whole: every error is logged as "FILE:LINE:
  * reason" and the setting keeps its default, so a session always starts. */
@@ -30,11 +33,21 @@ struct bh_config_tag {
 	uint32_t colour; /* 0xRRGGBB */
 	char *app;       /* the tag's default app (a shell command line) or NULL */
 	char *channel;   /* an agent reached directly (unix:PATH ...) or NULL */
+	char *uri;       /* the tag's libvirt (perhaps on another machine), or NULL */
 	bool compress_lz4; /* compress = lz4: buffer data crosses the channel compressed */
+	bool compress_set; /* compress = given; else lz4 for a tag elsewhere, none here */
 	bool xwayland_off; /* xwayland = off: no X11 apps (Xwayland) in this tag's guest */
 	/* The VM keys, checked by the vm library (vm/config.h) where it is linked. */
 	struct bh_config_entry *vm;
 	size_t vm_count;
+	int line;
+};
+
+/* A [host NAME] section: its keys as written (vm/config.h checks them). */
+struct bh_config_host {
+	char *name;
+	struct bh_config_entry *keys;
+	size_t key_count;
 	int line;
 };
 
@@ -53,6 +66,8 @@ struct bh_config {
 	size_t key_count;
 	struct bh_config_tag *tags;
 	size_t tag_count;
+	struct bh_config_host *hosts;
+	size_t host_count;
 	int errors; /* how many lines were rejected */
 };
 
@@ -70,6 +85,16 @@ void bh_config_free(struct bh_config *config);
 struct bh_config *bh_config_load_string(const char *text, const char *name);
 
 const struct bh_config_tag *bh_config_tag(const struct bh_config *config, const char *name);
+const struct bh_config_host *bh_config_host(const struct bh_config *config, const char *name);
+/* The libvirt URI of tag name: its own uri =, else that of the [host] its
+ * host = names, else [general]'s, else NULL (the default). */
+const char *bh_config_tag_uri(const struct bh_config *config, const char *name);
+/* Whether uri names a libvirt that may be on another machine: anything
+ * but qemu:///... (NULL, the default, is local). */
+bool bh_config_uri_remote(const char *uri);
+/* Whether tag name's window contents cross the channel lz4-compressed:
+ * its compress =, by default on for a tag on another machine. */
+bool bh_config_tag_compressed(const struct bh_config *config, const char *name);
 
 /* Parses "#RRGGBB", "RRGGBB" or "#RGB"; false when it is none of those. */
 bool bh_config_parse_colour(const char *text, uint32_t *colour);

@@ -32,11 +32,15 @@ bool bh_address_parse(const char *text, struct bh_address *addr, char *err, size
 {
 	memset(addr, 0, sizeof(*addr));
 	const char *rest;
-	if (strncmp(text, "unix:", 5) == 0 || strncmp(text, "serial:", 7) == 0) {
-		addr->kind = text[0] == 'u' ? BH_ADDRESS_UNIX : BH_ADDRESS_SERIAL;
-		rest = text + (text[0] == 'u' ? 5 : 7);
+	if (strncmp(text, "unix:", 5) == 0 || strncmp(text, "serial:", 7) == 0 ||
+		strncmp(text, "libvirt:", 8) == 0) {
+		addr->kind = text[0] == 'u'   ? BH_ADDRESS_UNIX
+			     : text[0] == 's' ? BH_ADDRESS_SERIAL
+					      : BH_ADDRESS_LIBVIRT;
+		rest = strchr(text, ':') + 1;
 		if (*rest == '\0') {
-			snprintf(err, err_size, "channel address \"%.40s\" has no path", text);
+			snprintf(err, err_size, "channel address \"%.40s\" has no %s", text,
+				addr->kind == BH_ADDRESS_LIBVIRT ? "channel name" : "path");
 			return false;
 		}
 		if (strlen(rest) >= sizeof(addr->path)) {
@@ -48,6 +52,13 @@ bool bh_address_parse(const char *text, struct bh_address *addr, char *err, size
 			rest[0] != '/') {
 			snprintf(err, err_size, "serial channel wants an absolute device path or "
 						"auto, not \"%.60s\"", rest);
+			return false;
+		}
+		if (addr->kind == BH_ADDRESS_LIBVIRT && strspn(rest, "abcdefghijklmnopqrstuvwxyz"
+									 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+									 "0123456789._-") != strlen(rest)) {
+			snprintf(err, err_size, "libvirt channel name \"%.60s\" has characters "
+						"other than letters, digits, '.', '_' and '-'", rest);
 			return false;
 		}
 		strcpy(addr->path, rest);
@@ -65,7 +76,7 @@ bool bh_address_parse(const char *text, struct bh_address *addr, char *err, size
 		return true;
 	}
 	snprintf(err, err_size, "unknown channel address \"%.60s\" (want unix:PATH, serial:PATH, "
-				"serial:auto or vsock:CID:PORT)", text);
+				"serial:auto, vsock:CID:PORT or libvirt:NAME)", text);
 	return false;
 }
 
@@ -172,6 +183,12 @@ int bh_transport_connect(const struct bh_address *addr, char *err, size_t err_si
 		}
 		break;
 	}
+	case BH_ADDRESS_LIBVIRT:
+		errno = EAFNOSUPPORT;
+		return fail(-1, err, err_size,
+			"the libvirt channel %s is opened through the VM's libvirt connection, "
+			"not directly: %s",
+			addr->path);
 	default:
 		errno = EAFNOSUPPORT;
 		return fail(-1, err, err_size, "unknown channel kind%s: %s", "");

@@ -6,7 +6,10 @@
  *   serial:PATH      a character device (a virtio-serial port in the guest,
  *                    a pty on the host)
  *   serial:auto      the guest's virtio port named org.bulkhead.channel.0
- *   vsock:CID:PORT   AF_VSOCK (CID ignored when listening) */
+ *   vsock:CID:PORT   AF_VSOCK (CID ignored when listening)
+ *   libvirt:NAME     the VM's channel NAME opened through its libvirt
+ *                    connection as a stream (a VM on another machine);
+ *                    only the vm library can open it (bh_vm_open_channel) */
 #ifndef COMMON_TRANSPORT_H
 #define COMMON_TRANSPORT_H
 
@@ -20,11 +23,14 @@ enum bh_address_kind {
 	BH_ADDRESS_UNIX,
 	BH_ADDRESS_SERIAL,
 	BH_ADDRESS_VSOCK,
+	BH_ADDRESS_LIBVIRT,
 };
 
 struct bh_address {
 	enum bh_address_kind kind;
-	char path[108]; /* unix socket path or device path; "auto" for serial:auto */
+	/* unix socket path or device path; "auto" for serial:auto; the
+	 * channel's name for libvirt: */
+	char path[108];
 	uint32_t cid, port;
 };
 

@@ -100,8 +100,10 @@ static void build_entries(struct bh_menu *o)
 		char label[sizeof(o->entries[0].label)];
 		char more[256];
 		bh_tag_compartments(tag, more, sizeof(more));
-		if (tag->state == BH_TAG_FAILED && tag->error != NULL) {
-			snprintf(label, sizeof(label), "[%s]  failed: %s", tag->name, tag->error);
+		if ((tag->state == BH_TAG_FAILED || tag->state == BH_TAG_UNREACHABLE) &&
+			tag->error != NULL) {
+			snprintf(label, sizeof(label), "[%s]  %s: %s", tag->name,
+				bh_tag_state_name(tag->state), tag->error);
 		} else if (tag->state == BH_TAG_STARTING) {
 			snprintf(label, sizeof(label), "[%s]  starting (%llu s)", tag->name,
 				(unsigned long long)((bh_now_usec() - tag->start_usec) / 1000000));

@@ -41,8 +41,9 @@ void bh_status_update(struct bh_server *server)
 			booting = true;
 			snprintf(part, sizeof(part), "[%s] booting %llu s  ", tag->name,
 				(unsigned long long)((bh_now_usec() - tag->start_usec) / 1000000));
-		} else if (tag->state == BH_TAG_FAILED) {
-			snprintf(part, sizeof(part), "[%s] failed  ", tag->name);
+		} else if (tag->state == BH_TAG_FAILED || tag->state == BH_TAG_UNREACHABLE) {
+			snprintf(part, sizeof(part), "[%s] %s  ", tag->name,
+				bh_tag_state_name(tag->state));
 		}
 		size_t n = strlen(part);
 		if (used + n < sizeof(text)) {

@@ -70,6 +70,8 @@ const char *bh_tag_state_name(enum bh_tag_state state)
 		return "running";
 	case BH_TAG_FAILED:
 		return "failed";
+	case BH_TAG_UNREACHABLE:
+		return "unreachable";
 	}
 	return "unknown";
 }

@@ -16,6 +16,9 @@ enum bh_tag_state {
 	BH_TAG_STARTING,
 	BH_TAG_RUNNING,
 	BH_TAG_FAILED,
+	/* Its libvirt is on another machine that does not answer; its
+	 * windows are closed, its VM and disks there are untouched. */
+	BH_TAG_UNREACHABLE,
 };
 
 /* An app installed in the guest, as the agent reported it. */

@@ -34,7 +34,10 @@ uint32_t bh_view_colour(const struct bh_view *view)
 
 void bh_view_display_title(const struct bh_view *view, char *buf, size_t size)
 {
-	if (view->tag != NULL) {
+	if (view->tag != NULL && view->tag->state == BH_TAG_UNREACHABLE) {
+		/* Its windows are closing: none may look live meanwhile. */
+		snprintf(buf, size, "[%s unreachable] %s", view->tag->name, view->title);
+	} else if (view->tag != NULL) {
 		snprintf(buf, size, "[%s] %s", view->tag->name, view->title);
 	} else {
 		snprintf(buf, size, "%s", view->title);

@@ -84,11 +84,13 @@ static void set_state(struct bh_tag *tag, enum bh_tag_state state, const char *r
 {
 	enum bh_tag_state old = tag->state;
 	tag->state = state;
-	if (state == BH_TAG_FAILED) {
-		set_error(tag, reason != NULL ? reason : "failed");
-		bh_log(BH_LOG_ERROR, "tag %s failed: %s", tag->name, tag->error);
+	if (state == BH_TAG_FAILED || state == BH_TAG_UNREACHABLE) {
+		set_error(tag, reason != NULL ? reason : bh_tag_state_name(state));
+		bh_log(BH_LOG_ERROR, "tag %s %s: %s", tag->name, bh_tag_state_name(state),
+			tag->error);
 		bh_status_note(tag->server, tag->error);
-	} else if (state != BH_TAG_STARTING || old != BH_TAG_FAILED) {
+	} else if (state != BH_TAG_STARTING ||
+		   (old != BH_TAG_FAILED && old != BH_TAG_UNREACHABLE)) {
 		set_error(tag, NULL);
 	}
 	if (state == BH_TAG_RUNNING && old != BH_TAG_RUNNING) {
@@ -145,7 +147,8 @@ static void tag_handle_control_destroy(struct wl_listener *listener, void *data)
 	if (tag->stopping) {
 		tag->stopping = false;
 		set_state(tag, BH_TAG_STOPPED, NULL);
-	} else if (tag->state != BH_TAG_FAILED && tag->state != BH_TAG_STOPPED) {
+	} else if (tag->state != BH_TAG_FAILED && tag->state != BH_TAG_STOPPED &&
+		   tag->state != BH_TAG_UNREACHABLE) {
 		char reason[REASON_MAX];
 		snprintf(reason, sizeof(reason),
 			"the proxy of tag %s exited; its windows were closed. Spawn the tag again "
@@ -153,7 +156,7 @@ static void tag_handle_control_destroy(struct wl_listener *listener, void *data)
 			tag->name, tag->name);
 		set_state(tag, BH_TAG_FAILED, reason);
 	}
-	/* A tag that failed keeps the proxy's own reason. */
+	/* A tag that failed or is unreachable keeps the proxy's own reason. */
 	clear_launches(tag);
 	tag->proxy_pid = 0;
 }
@@ -275,6 +278,9 @@ static void manager_set_state(
 		break;
 	case BULKHEAD_VM_MANAGER_V1_STATE_FAILED:
 		set_state(tag, BH_TAG_FAILED, reason);
+		break;
+	case BULKHEAD_VM_MANAGER_V1_STATE_UNREACHABLE:
+		set_state(tag, BH_TAG_UNREACHABLE, reason);
 		break;
 	default:
 		wl_resource_post_error(resource, BULKHEAD_VM_MANAGER_V1_ERROR_INVALID_STATE,
@@ -487,7 +493,7 @@ bool bh_vm_manager_launch(
 bool bh_vm_manager_stop(struct bh_server *server, struct bh_tag *tag, char *error, size_t size)
 {
 	if (tag->control == NULL) {
-		if (tag->state == BH_TAG_FAILED) {
+		if (tag->state == BH_TAG_FAILED || tag->state == BH_TAG_UNREACHABLE) {
 			set_state(tag, BH_TAG_STOPPED, NULL);
 		}
 		return true;

@@ -102,7 +102,24 @@ static void keeper_connect(struct keeper *k)
 		keeper_reply(k, false, 0, err, -1);
 		return;
 	}
-	int fd = bh_transport_connect(&addr, err, sizeof(err));
+	int fd;
+	if (addr.kind == BH_ADDRESS_LIBVIRT) {
+		/* A VM elsewhere: the channel is a stream of the tag's own
+		 * libvirt connection, pumped here, outside the sandbox. */
+		char error[BH_VM_ERROR_SIZE];
+		if (!keeper_vm(k, error)) {
+			keeper_reply(k, false, 0, error, -1);
+			return;
+		}
+		fd = bh_vm_open_channel(k->vm, k->tag, addr.path, err, sizeof(err));
+		if (fd < 0) {
+			/* The connection may be what failed: a fresh one next time. */
+			bh_vm_disconnect(k->vm);
+			k->vm = NULL;
+		}
+	} else {
+		fd = bh_transport_connect(&addr, err, sizeof(err));
+	}
 	if (fd < 0) {
 		keeper_reply(k, false, 0, err, -1);
 		return;
@@ -370,12 +387,12 @@ int bh_keeper_connect(struct bh_keeper *keeper, char *err, size_t err_size)
 	return fd;
 }
 
-bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state)
+bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state,
+	char error[BH_VM_ERROR_SIZE])
 {
-	char text[BH_VM_ERROR_SIZE];
 	uint8_t value;
-	if (!keeper_call(keeper, KEEPER_VM_STATE, NULL, &value, text, sizeof(text), NULL)) {
-		bh_log(BH_LOG_DEBUG, "the VM's state is unknown: %s", text);
+	if (!keeper_call(keeper, KEEPER_VM_STATE, NULL, &value, error, BH_VM_ERROR_SIZE, NULL)) {
+		bh_log(BH_LOG_DEBUG, "the VM's state is unknown: %s", error);
 		return false;
 	}
 	*state = (enum bh_vm_state)value;

@@ -98,6 +98,12 @@ static void set_state(struct bh_proxy *proxy, enum bulkhead_vm_manager_v1_state 
 	if (proxy->manager != NULL) {
 		bulkhead_vm_manager_v1_set_state(proxy->manager, state, reason);
 		bh_proxy_flush(proxy);
+		/* A failure is the proxy's last word before it exits: the
+		 * compositor must have read it before it sees the exit, or it
+		 * shows "the proxy exited" instead of the reason. */
+		if (state == BULKHEAD_VM_MANAGER_V1_STATE_FAILED && proxy->display != NULL) {
+			wl_display_roundtrip(proxy->display);
+		}
 	}
 }
 
@@ -319,12 +325,54 @@ static bool said_bye(const struct bh_proxy *proxy)
 /* Ends the proxy once the compositor has read the state just set: it
  * drops what a client sent when it sees the hang-up first, and would show
  * a clean stop as a failure. */
-static void leave(struct bh_proxy *proxy, int status)
+static _Noreturn void leave(struct bh_proxy *proxy, int status)
 {
 	if (proxy->display != NULL) {
 		wl_display_roundtrip(proxy->display);
 	}
 	exit(status);
+}
+
+/* A tag whose libvirt is on another machine that does not answer (its
+ * host went away, ssh refused, the connection dropped): its windows close
+ * with this proxy, its VM and disks there are left alone, and the next
+ * spawn connects afresh. */
+static _Noreturn void become_unreachable(struct bh_proxy *proxy, const char *why)
+{
+	char line[BH_VM_ERROR_SIZE + 400];
+	snprintf(line, sizeof(line),
+		"tag %s is unreachable: its libvirt does not answer (%s); its windows were "
+		"closed, its VM and disks there are untouched: spawn the tag again once that "
+		"machine answers",
+		proxy->tag, why);
+	bh_log(BH_LOG_ERROR, "%s", line);
+	set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_UNREACHABLE, line);
+	leave(proxy, EXIT_FAILURE);
+}
+
+static bool proxy_remote(const struct bh_proxy *proxy)
+{
+	return bh_config_uri_remote(bh_config_tag_uri(proxy->config, proxy->tag));
+}
+
+/* The VM's state through the keeper or the proxy's own connection; false
+ * when libvirt did not answer, with the reason in error. */
+static bool vm_state(struct bh_proxy *proxy, enum bh_vm_state *state,
+	char error[BH_VM_ERROR_SIZE])
+{
+	if (proxy->keeper != NULL) {
+		return bh_keeper_vm_state(proxy->keeper, state, error);
+	}
+	struct bh_vm_status st;
+	if (proxy->vm == NULL) {
+		snprintf(error, BH_VM_ERROR_SIZE, "no connection to libvirt");
+		return false;
+	}
+	if (!bh_vm_status(proxy->vm, proxy->tag, &st, error)) {
+		return false;
+	}
+	*state = st.state;
+	return true;
 }
 
 static void check_vm_alive(struct bh_proxy *proxy)
@@ -333,17 +381,21 @@ static void check_vm_alive(struct bh_proxy *proxy)
 		return;
 	}
 	enum bh_vm_state state;
-	if (proxy->keeper != NULL) {
-		if (!bh_keeper_vm_state(proxy->keeper, &state)) {
+	char error[BH_VM_ERROR_SIZE];
+	if (!vm_state(proxy, &state, error)) {
+		/* A connection that dropped while its host is still there is
+		 * made again by the keeper at once; only a second failure
+		 * means the host is gone. A local libvirt that restarts is
+		 * waited for, as before. */
+		if (!proxy_remote(proxy) || proxy->keeper == NULL) {
+			if (proxy_remote(proxy)) {
+				become_unreachable(proxy, error);
+			}
 			return;
 		}
-	} else {
-		struct bh_vm_status st;
-		char error[BH_VM_ERROR_SIZE];
-		if (proxy->vm == NULL || !bh_vm_status(proxy->vm, proxy->tag, &st, error)) {
-			return;
+		if (!vm_state(proxy, &state, error)) {
+			become_unreachable(proxy, error);
 		}
-		state = st.state;
 	}
 	if (state == BH_VM_RUNNING) {
 		return;
@@ -420,8 +472,14 @@ static int proxy_handle_retry(void *data)
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return 0;
 	}
-	int fd = proxy->keeper != NULL ? bh_keeper_connect(proxy->keeper, err, sizeof(err)) :
-					 bh_transport_connect(&addr, err, sizeof(err));
+	int fd;
+	if (proxy->keeper != NULL) {
+		fd = bh_keeper_connect(proxy->keeper, err, sizeof(err));
+	} else if (addr.kind == BH_ADDRESS_LIBVIRT && proxy->vm != NULL) {
+		fd = bh_vm_open_channel(proxy->vm, proxy->tag, addr.path, err, sizeof(err));
+	} else {
+		fd = bh_transport_connect(&addr, err, sizeof(err));
+	}
 	if (fd < 0) {
 		check_vm_alive(proxy);
 		bh_log(BH_LOG_DEBUG, "tag %s: %s", proxy->tag, err);
@@ -575,7 +633,10 @@ static bool start_vm(struct bh_proxy *proxy)
 	if (settings.boot_timeout > 0) {
 		proxy->boot_timeout_usec = settings.boot_timeout * 1000000ull;
 	}
-	proxy->vm = bh_vm_connect(proxy->config != NULL ? proxy->config->uri : NULL, error);
+	/* The tag's own libvirt (uri =, host =) and, when it has one, the
+	 * storage pool of its disks. */
+	proxy->vm = bh_vm_connect_tag(proxy->tag, &settings,
+		proxy->config != NULL ? proxy->config->uri : NULL, error);
 	char channel[BH_VM_CHANNEL_SIZE];
 	bool started = false;
 	uint64_t t0 = bh_now_usec();
@@ -588,12 +649,13 @@ static bool start_vm(struct bh_proxy *proxy)
 		if (nl != NULL) {
 			*nl = '\0';
 		}
-		/* A failed connection's sentence cannot know the tag. */
 		char line[BH_VM_ERROR_SIZE + 300];
-		if (proxy->vm == NULL) {
-			snprintf(line, sizeof(line), "tag %s: %s", proxy->tag, error);
-		} else {
-			snprintf(line, sizeof(line), "%s", error);
+		snprintf(line, sizeof(line), "%s", error);
+		/* A machine that does not answer is a state of the tag; settings
+		 * that cannot work, a missing pool or base are failures. */
+		if (proxy->vm == NULL && proxy_remote(proxy) &&
+			strstr(error, "cannot reach libvirt") != NULL) {
+			become_unreachable(proxy, error);
 		}
 		set_state(proxy, BULKHEAD_VM_MANAGER_V1_STATE_FAILED, line);
 		return false;
@@ -709,7 +771,9 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	if (proxy->channel == NULL && ct != NULL && ct->channel != NULL) {
 		proxy->channel = strdup(ct->channel);
 	}
-	proxy->compress_lz4 = ct != NULL && ct->compress_lz4;
+	/* Window contents cross a network for a tag elsewhere: compressed
+	 * unless the tag says compress = none. */
+	proxy->compress_lz4 = bh_config_tag_compressed(proxy->config, proxy->tag);
 	proxy->xwayland = ct == NULL || !ct->xwayland_off;
 	bh_relay_host_set_compression(proxy->compress_lz4);
 	if (proxy->channel == NULL && !start_vm(proxy)) {

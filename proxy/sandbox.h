@@ -46,8 +46,11 @@ bool bh_keeper_seal(struct bh_keeper *keeper);
 /* Requests. A connected, non-blocking, close-on-exec channel fd, or -1
  * with the reason in err. */
 int bh_keeper_connect(struct bh_keeper *keeper, char *err, size_t err_size);
-/* false: the keeper could not tell (then *state is left alone). */
-bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state);
+/* False when the keeper could not tell (then *state is left alone), with
+ * the reason in error (libvirt does not answer: the keeper connects afresh
+ * at the next call). */
+bool bh_keeper_vm_state(struct bh_keeper *keeper, enum bh_vm_state *state,
+	char error[BH_VM_ERROR_SIZE]);
 bool bh_keeper_vm_stop(struct bh_keeper *keeper, char error[BH_VM_ERROR_SIZE]);
 
 #endif

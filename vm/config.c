@@ -84,6 +84,7 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 	static const char *const transports[] = {"serial", "vsock", NULL};
 	static const char *const networks[] = {"none", "user", NULL};
 	static const char *const roots[] = {"persistent", "fresh", NULL};
+	static const char *const disks[] = {"auto", "files", "pool", NULL};
 	const char *want = NULL;
 	int pick;
 	if (known != NULL) {
@@ -139,6 +140,37 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		if (want == NULL) {
 			s->root = (enum bh_root_policy)pick;
 		}
+	} else if (strcmp(key, "uri") == 0) {
+		if (!bh_vm_uri_check(value, error, error_size)) {
+			return false;
+		}
+		s->uri = value;
+	} else if (strcmp(key, "host") == 0) {
+		/* Resolved by bh_vm_settings_from_config, which has the config. */
+		s->host = value;
+	} else if (strcmp(key, "pool") == 0) {
+		/* A libvirt pool name; it is also a file name on the host. */
+		bool ok = value[0] != '\0' && strlen(value) <= 64 && value[0] != '.';
+		for (const char *c = value; ok && *c; c++) {
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+		}
+		if (ok) {
+			s->pool = value;
+		} else {
+			want = "a pool name of letters, digits, '-', '_' and '.'";
+		}
+	} else if (strcmp(key, "pool_path") == 0) {
+		if (value[0] != '/' || strchr(value, '\'') != NULL) {
+			want = "an absolute directory on the tag's host";
+		} else {
+			s->pool_path = value;
+		}
+	} else if (strcmp(key, "disks") == 0) {
+		want = choice(value, disks, &pick) ? NULL : "auto, files or pool";
+		if (want == NULL) {
+			s->disks = (enum bh_disks)pick;
+		}
 	} else if (strcmp(key, "share") == 0) {
 		return add_share(s, value, error, error_size);
 	} else if (strcmp(key, "link") == 0) {
@@ -180,18 +212,121 @@ static unsigned link_members(const struct bh_config *config, const char *tag, co
 	return n;
 }
 
+bool bh_vm_uri_check(const char *uri, char *error, size_t error_size)
+{
+	const char *sep = strstr(uri, "://");
+	const char *why = NULL;
+	for (const char *c = uri; why == NULL && *c; c++) {
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
+			why = "it has spaces or control characters";
+		}
+	}
+	if (why == NULL && (sep == NULL || sep == uri)) {
+		why = "want a libvirt URI such as qemu:///session or qemu+ssh://user@host/session";
+	}
+	if (why == NULL) {
+		/* user:password@host: the authority ends at the first '/'. */
+		const char *auth = sep + 3;
+		size_t len = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', len);
+		if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL) {
+			why = "it holds a password: leave credentials to ssh keys or libvirt's own "
+			      "auth";
+		}
+	}
+	if (why == NULL && (strstr(uri, "password=") != NULL || strstr(uri, "passwd=") != NULL)) {
+		why = "it holds a password: leave credentials to ssh keys or libvirt's own auth";
+	}
+	if (why != NULL) {
+		/* A password is not repeated into logs and messages. */
+		snprintf(error, error_size, "uri = %s: %s",
+			strstr(why, "password") != NULL ? "(not shown)" : uri, why);
+		return false;
+	}
+	return true;
+}
+
+/* The keys of the tag's [host NAME] section, under its own (tag NULL:
+ * the host's alone). */
+static bool apply_host(const struct bh_config *config, const char *tag, const char *name,
+	struct bh_vm_settings *s)
+{
+	const struct bh_config_host *h = bh_config_host(config, name);
+	char who[BH_TAG_MAX + 16];
+	snprintf(who, sizeof(who), "%s%s", tag != NULL ? "tag " : "host ", tag != NULL ? tag : name);
+	if (h == NULL) {
+		snprintf(s->invalid, sizeof(s->invalid),
+			"%s: %s names no [host %s] section in %s: add one with its uri = (e.g. "
+			"qemu+ssh://user@%s/session)",
+			who, tag != NULL ? "its host =" : "the host", name,
+			config->path != NULL ? config->path : "the config", name);
+		return false;
+	}
+	bool ok = true, has_uri = false;
+	for (size_t i = 0; i < h->key_count; i++) {
+		char error[256];
+		has_uri = has_uri || strcmp(h->keys[i].key, "uri") == 0;
+		if (!bh_vm_settings_set(s, h->keys[i].key, h->keys[i].value, NULL, error,
+			    sizeof(error))) {
+			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
+				config->path != NULL ? config->path : "config", h->keys[i].line,
+				error);
+			ok = false;
+		}
+	}
+	if (!has_uri || s->uri == NULL) {
+		snprintf(s->invalid, sizeof(s->invalid),
+			"%s: [host %s] has no usable uri = (e.g. qemu+ssh://user@host/session): "
+			"add one to %s",
+			who, name, config->path != NULL ? config->path : "the config");
+		return false;
+	}
+	return ok;
+}
+
+bool bh_vm_host_settings(
+	const struct bh_config *config, const char *host, struct bh_vm_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->host = host;
+	return apply_host(config, NULL, host, s);
+}
+
 bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	struct bh_vm_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	const struct bh_config_tag *t = bh_config_tag(config, tag);
 	bool ok = true;
+	/* host = first, so that the tag's own keys win over its host's. */
+	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
+		if (strcmp(t->vm[i].key, "host") == 0) {
+			s->host = t->vm[i].value;
+		}
+	}
+	if (s->host != NULL && !apply_host(config, tag, s->host, s)) {
+		ok = false;
+	}
+	/* The tag's own uri = (read by the shared reader: the proxy and the
+	 * compositor need it too) wins over its host's. A tag meant for
+	 * another machine must not quietly run here on new disks: a bad one
+	 * keeps it from starting, saying why. */
+	char uri_error[256];
+	if (t != NULL && t->uri != NULL) {
+		if (bh_vm_uri_check(t->uri, uri_error, sizeof(uri_error))) {
+			s->uri = t->uri;
+		} else if (s->invalid[0] == '\0') {
+			snprintf(s->invalid, sizeof(s->invalid), "tag %s: %s: %s", tag,
+				config->path != NULL ? config->path : "the config", uri_error);
+			ok = false;
+		}
+	}
 	for (size_t i = 0; t != NULL && i < t->vm_count; i++) {
 		char error[256];
 		if (!bh_vm_settings_set(s, t->vm[i].key, t->vm[i].value, NULL, error, sizeof(error))) {
+			ok = false;
 			bh_log(BH_LOG_ERROR, "%s:%d: %s; using the default",
 				config->path != NULL ? config->path : "config", t->vm[i].line, error);
-			ok = false;
 		}
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {

@@ -11,7 +11,8 @@
 #include "vm/vm.h"
 
 /* Sets the setting named key (memory, cpus, virtio_mem, base, network,
- * root, accel, transport, boot_timeout) from its text value; share and link
+ * root, accel, transport, boot_timeout, uri, host, pool, pool_path, disks)
+ * from its text value; share and link
  * add one more each time. Returns false
  * with a sentence in error for an unknown key or a bad value; *known tells
  * (when not NULL) whether key is a VM key at all. base is stored as given:
@@ -20,9 +21,21 @@ bool bh_vm_settings_set(struct bh_vm_settings *settings, const char *key, const 
 	bool *known, char *error, size_t error_size);
 
 /* The tag's settings from its [tag NAME] section (defaults when it has
- * none); each bad value is logged with FILE:LINE and keeps its default.
- * Values point into config, which must outlive settings. */
+ * none), and with host = NAME those of [host NAME] under the tag's own;
+ * each bad value is logged with FILE:LINE and keeps its default. A host =
+ * naming no section sets settings->invalid. Values point into config,
+ * which must outlive settings. */
 bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	struct bh_vm_settings *settings);
+
+/* The settings of [host NAME] alone (what `base push NAME` uses); a
+ * missing section or uri sets settings->invalid. */
+bool bh_vm_host_settings(
+	const struct bh_config *config, const char *host, struct bh_vm_settings *settings);
+
+/* Checks a libvirt URI of the config: a scheme and "://", printable, and
+ * no password in it (credentials stay with ssh, TLS or libvirt's own
+ * auth, never in bulkhead's files). False with a sentence in error. */
+bool bh_vm_uri_check(const char *uri, char *error, size_t error_size);
 
 #endif

@@ -223,13 +223,20 @@ char *bh_domain_xml(const struct bh_domain_spec *spec)
 		emit(f, "    <vsock model='virtio'>\n"
 			"      <cid auto='yes'/>\n"
 			"    </vsock>\n");
-	} else {
+	} else if (spec->channel_path != NULL) {
 		emit(f,
 			"    <channel type='unix'>\n"
 			"      <source mode='bind' path='%s'/>\n"
 			"      <target type='virtio' name='org.bulkhead.channel.0'/>\n"
 			"    </channel>\n",
 			spec->channel_path);
+	} else {
+		/* A VM elsewhere: libvirt picks the socket on its machine and
+		 * the channel is opened through it (virDomainOpenChannel). */
+		emit(f, "    <channel type='unix'>\n"
+			"      <source mode='bind'/>\n"
+			"      <target type='virtio' name='org.bulkhead.channel.0'/>\n"
+			"    </channel>\n");
 	}
 	if (spec->network == BH_NETWORK_USER) {
 		emit(f, "    <interface type='user'>\n"

@@ -58,7 +58,7 @@ struct bh_domain_spec {
 	const char *home_disk;   /* qcow2, vdb */
 	const char *console_log; /* serial console output file */
 	enum bh_transport transport;
-	const char *channel_path; /* unix socket of the serial channel */
+	const char *channel_path; /* unix socket of the serial channel; NULL: libvirt's choice */
 	enum bh_network network;
 	/* The shared region for window contents: libvirt's <shmem> of this
 	 * name (ivshmem-plain, /dev/shm/NAME), or NULL for none. */

@@ -61,6 +61,11 @@ bool bh_paths_bases_root(char *out, size_t size)
 	return xdg_dir("XDG_DATA_HOME", ".local/share", "bulkhead/bases", out, size);
 }
 
+bool bh_paths_pool_root(char *out, size_t size)
+{
+	return xdg_dir("XDG_DATA_HOME", ".local/share", "bulkhead/pool", out, size);
+}
+
 static bool tag_path(
 	bool runtime, const char *tag, const char *file, char *out, size_t size, const char **error)
 {

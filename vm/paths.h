@@ -12,6 +12,10 @@ bool bh_paths_state_root(char *out, size_t size);
 /* $XDG_DATA_HOME/bulkhead/bases (default ~/.local/share/bulkhead/bases). */
 bool bh_paths_bases_root(char *out, size_t size);
 
+/* $XDG_DATA_HOME/bulkhead/pool: the directory of the storage pool a
+ * libvirt on this machine keeps tag volumes in (vm/storage.h). */
+bool bh_paths_pool_root(char *out, size_t size);
+
 /* <state root>/tags/<dirname>[/file]: root.qcow2, home.qcow2, console.log.
  * file may be NULL for the directory itself. False (with *error) for a tag
  * that bh_tag_check refuses or a path that does not fit. */

@@ -22,8 +22,10 @@
 #include "common/region.h"
 #include "common/transport.h"
 #include "common/util.h"
+#include "vm/channel_stream.h"
 #include "vm/lock.h"
 #include "vm/paths.h"
+#include "vm/storage.h"
 #include "vm/vm.h"
 
 #define DEFAULT_URI "qemu:///session"
@@ -36,6 +38,9 @@
 struct bh_vm {
 	virConnectPtr conn;
 	char *uri;
+	/* The storage pool of the tag's disks, or NULL: files of the state
+	 * directory (bh_vm_connect_tag decides). */
+	virStoragePoolPtr pool;
 };
 
 static void set_error(char error[BH_VM_ERROR_SIZE], const char *fmt, ...)
@@ -76,6 +81,15 @@ struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
 		set_error(error, "out of memory");
 		return NULL;
 	}
+	/* A VM elsewhere has its channel through a stream, which needs
+	 * libvirt's event loop from before the connection is opened. */
+	char why[256];
+	if (bh_config_uri_remote(uri) && !bh_channel_stream_init(why, sizeof(why))) {
+		set_error(error, "cannot reach libvirt at %s: %s", uri, why);
+		free(vm->uri);
+		free(vm);
+		return NULL;
+	}
 	vm->conn = virConnectOpen(uri);
 	if (vm->conn == NULL) {
 		set_error(error,
@@ -89,10 +103,208 @@ struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
 	return vm;
 }
 
+bool bh_vm_uri_is_local(const char *uri)
+{
+	/* One definition for the channel, the region and the disks. */
+	return !bh_config_uri_remote(uri);
+}
+
+/* What to do about a connection libvirt could not make, from its words:
+ * ssh's refusals and a host without libvirt read differently. */
+static const char *connect_hint(const char *msg)
+{
+	if (strstr(msg, "Permission denied") != NULL || strstr(msg, "publickey") != NULL ||
+		strstr(msg, "Host key verification failed") != NULL ||
+		strstr(msg, "authentication") != NULL) {
+		return "ssh refused the login: check the user in the URI, its key (keyfile=) and "
+		       "the host's key in known_hosts";
+	}
+	if (strstr(msg, "Connection refused") != NULL || strstr(msg, "No route to host") != NULL ||
+		strstr(msg, "Could not resolve") != NULL || strstr(msg, "timed out") != NULL) {
+		return "the host does not answer ssh: is it up, is sshd running, and are the host "
+		       "name and port in the URI right?";
+	}
+	if (strstr(msg, "virt-ssh-helper") != NULL || strstr(msg, "nc: ") != NULL ||
+		strstr(msg, "command not found") != NULL || strstr(msg, "not found") != NULL) {
+		return "libvirt is missing on that host: install libvirt-clients and "
+		       "libvirt-daemon-driver-qemu there";
+	}
+	if (strstr(msg, "Failed to connect socket") != NULL || strstr(msg, "No such file") != NULL) {
+		return "libvirt's daemon does not run there: install libvirt-daemon (and "
+		       "libvirt-daemon-driver-qemu) on that host";
+	}
+	return "is libvirt installed there, and is `uri =` in the config right?";
+}
+
+bool bh_vm_settings_pool(const struct bh_vm_settings *s, const char *general_uri)
+{
+	const char *uri = s->uri != NULL ? s->uri : general_uri;
+	if (uri == NULL) {
+		uri = getenv("LIBVIRT_DEFAULT_URI"); /* as bh_vm_connect picks it */
+	}
+	return s->disks == BH_DISKS_POOL ||
+	       (s->disks == BH_DISKS_AUTO && uri != NULL && !bh_vm_uri_is_local(uri));
+}
+
+struct bh_vm *bh_vm_connect_tag(const char *tag, const struct bh_vm_settings *s,
+	const char *general_uri, char error[BH_VM_ERROR_SIZE])
+{
+	char who[BH_TAG_MAX + 8];
+	snprintf(who, sizeof(who), "tag %s", tag);
+	return bh_vm_connect_for(who, s, general_uri, error);
+}
+
+struct bh_vm *bh_vm_connect_for(const char *who, const struct bh_vm_settings *s,
+	const char *general_uri, char error[BH_VM_ERROR_SIZE])
+{
+	if (s->invalid[0] != '\0') {
+		set_error(error, "%s", s->invalid);
+		return NULL;
+	}
+	const char *uri = s->uri != NULL ? s->uri : general_uri;
+	char why[BH_VM_ERROR_SIZE];
+	struct bh_vm *vm = bh_vm_connect(uri, why);
+	if (vm == NULL) {
+		/* libvirt's own words in one line, then what to do. */
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%.1000s", virGetLastError() != NULL ? libvirt_message() : why);
+		for (char *c = msg; *c; c++) {
+			if (*c == '\n' || *c == '\r') {
+				*c = ' ';
+			}
+		}
+		const char *shown = uri != NULL ? uri : getenv("LIBVIRT_DEFAULT_URI");
+		set_error(error, "%s: cannot reach libvirt at %s: %s; %s", who,
+			shown != NULL && shown[0] != '\0' ? shown : DEFAULT_URI, msg, connect_hint(msg));
+		return NULL;
+	}
+	if (bh_vm_settings_pool(s, vm->uri)) {
+		char why_pool[BH_VM_ERROR_SIZE];
+		const char *name = s->pool != NULL ? s->pool : BH_POOL_DEFAULT;
+		vm->pool = bh_storage_pool(
+			vm->conn, vm->uri, name, s->pool_path, why_pool, sizeof(why_pool));
+		if (vm->pool == NULL) {
+			set_error(error, "%s: %s", who, why_pool);
+			bh_vm_disconnect(vm);
+			return NULL;
+		}
+	}
+	return vm;
+}
+
+bool bh_vm_base_push(struct bh_vm *vm, const char *id, bh_storage_progress_fn progress,
+	void *user, bool *sent, char error[BH_VM_ERROR_SIZE])
+{
+	*sent = false;
+	if (vm->pool == NULL) {
+		set_error(error, "%s keeps its disks as files of this machine: nothing to push",
+			vm->uri);
+		return false;
+	}
+	char why[BH_VM_ERROR_SIZE];
+	if (!bh_storage_push_base(vm->conn, vm->pool, id, progress, user, sent, why, sizeof(why))) {
+		set_error(error, "pushing base %s to the storage pool %s on %s failed: %s", id,
+			virStoragePoolGetName(vm->pool), vm->uri, why);
+		return false;
+	}
+	return true;
+}
+
+int bh_vm_pool_base_gc(struct bh_vm *vm, char error[BH_VM_ERROR_SIZE])
+{
+	if (vm->pool == NULL) {
+		set_error(error, "%s keeps its disks as files of this machine", vm->uri);
+		return -1;
+	}
+	virStorageVolPtr *vols = NULL;
+	int n = virStoragePoolListAllVolumes(vm->pool, &vols, 0);
+	if (n < 0) {
+		set_error(error, "cannot list the volumes of the storage pool %s on %s: %s",
+			virStoragePoolGetName(vm->pool), vm->uri, libvirt_message());
+		return -1;
+	}
+	/* Whole bases (their manifest) and the bases the tags' overlays use. */
+	char (*bases)[BH_BASE_ID_SIZE] = calloc((size_t)n + 1, sizeof(*bases));
+	bool *used = calloc((size_t)n + 1, sizeof(*used));
+	int nbases = 0;
+	bool scanned = bases != NULL && used != NULL;
+	const char *suffix = "-manifest.json";
+	for (int i = 0; scanned && i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		size_t len = name != NULL ? strlen(name) : 0, slen = strlen(suffix);
+		if (len > 5 + slen && strncmp(name, "base-", 5) == 0 &&
+			strcmp(name + len - slen, suffix) == 0 && len - 5 - slen < BH_BASE_ID_SIZE) {
+			memcpy(bases[nbases], name + 5, len - 5 - slen);
+			bases[nbases][len - 5 - slen] = '\0';
+			nbases++;
+		}
+	}
+	char latest[BH_BASE_ID_SIZE] = "";
+	bool has_latest = bh_base_resolve(NULL, latest);
+	for (int i = 0; scanned && i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		char tag[BH_TAG_MAX + 1], id[BH_BASE_ID_SIZE];
+		size_t len = name != NULL ? strlen(name) : 0;
+		if (name == NULL || !bh_storage_tag_of_volume(name, tag) || len < 11 ||
+			strcmp(name + len - 11, "-root.qcow2") != 0) {
+			continue;
+		}
+		char *backing = bh_storage_backing(vm->pool, name);
+		if (backing == NULL || !bh_storage_base_of_root(backing, id)) {
+			/* Unknown use: keep every base rather than guess. */
+			scanned = false;
+		}
+		for (int k = 0; scanned && k < nbases; k++) {
+			used[k] = used[k] || strcmp(bases[k], id) == 0;
+		}
+		free(backing);
+	}
+	int removed = 0;
+	if (!scanned) {
+		set_error(error, "could not tell the base of every tag's root disk in the storage pool "
+				 "%s on %s; no base was removed",
+			virStoragePoolGetName(vm->pool), vm->uri);
+		removed = -1;
+	}
+	for (int k = 0; removed >= 0 && k < nbases; k++) {
+		if (!used[k] && !(has_latest && strcmp(bases[k], latest) == 0)) {
+			bh_storage_delete_base(vm->pool, bases[k]);
+			bh_log(BH_LOG_INFO, "removed base %s from the storage pool %s on %s", bases[k],
+				virStoragePoolGetName(vm->pool), vm->uri);
+			removed++;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	free(bases);
+	free(used);
+	return removed;
+}
+
+bool bh_vm_base_on_host(struct bh_vm *vm, const char *id)
+{
+	struct bh_pool_base base;
+	if (vm->pool == NULL || !bh_storage_base_get(vm->conn, vm->pool, id, &base)) {
+		return false;
+	}
+	bh_storage_base_finish(&base);
+	return true;
+}
+
+const char *bh_vm_pool(const struct bh_vm *vm)
+{
+	return vm != NULL && vm->pool != NULL ? virStoragePoolGetName(vm->pool) : NULL;
+}
+
 void bh_vm_disconnect(struct bh_vm *vm)
 {
 	if (vm == NULL) {
 		return;
+	}
+	if (vm->pool != NULL) {
+		virStoragePoolFree(vm->pool);
 	}
 	virConnectClose(vm->conn);
 	free(vm->uri);
@@ -102,6 +314,33 @@ void bh_vm_disconnect(struct bh_vm *vm)
 const char *bh_vm_uri(const struct bh_vm *vm)
 {
 	return vm->uri;
+}
+
+bool bh_vm_remote(const struct bh_vm *vm)
+{
+	return bh_config_uri_remote(vm->uri);
+}
+
+static virDomainPtr lookup(struct bh_vm *vm, const char *domain);
+
+int bh_vm_open_channel(struct bh_vm *vm, const char *tag, const char *name, char *err,
+	size_t err_size)
+{
+	char domain[BH_TAG_DOMAIN_SIZE];
+	const char *why = NULL;
+	if (!bh_tag_domain_name(tag, domain, &why)) {
+		snprintf(err, err_size, "invalid tag \"%s\": %s", tag, why);
+		return -1;
+	}
+	virDomainPtr dom = lookup(vm, domain);
+	if (dom == NULL) {
+		snprintf(err, err_size, "tag %s: its VM %s does not run at %s", tag, domain,
+			vm->uri);
+		return -1;
+	}
+	int fd = bh_channel_stream_open(dom, name, tag, vm->uri, err, err_size);
+	virDomainFree(dom);
+	return fd;
 }
 
 /* The paths of one tag; every field is filled by tag_paths. */
@@ -188,9 +427,16 @@ static enum bh_vm_state settle(virDomainPtr dom)
 }
 
 /* The channel address of a running domain. */
-static bool channel_address(virDomainPtr dom, const struct tag_paths *p,
+static bool channel_address(struct bh_vm *vm, virDomainPtr dom, const struct tag_paths *p,
 	char channel[BH_VM_CHANNEL_SIZE], char error[BH_VM_ERROR_SIZE], const char *tag)
 {
+	/* The socket qemu binds is on the VM's machine: from elsewhere the
+	 * channel goes through the libvirt connection. A local VM keeps the
+	 * socket itself, one copy fewer on the way of every window's pixels. */
+	if (bh_vm_remote(vm)) {
+		snprintf(channel, BH_VM_CHANNEL_SIZE, "libvirt:%s", BH_CHANNEL_PORT_NAME);
+		return true;
+	}
 	char *xml = virDomainGetXMLDesc(dom, 0);
 	if (xml == NULL) {
 		set_error(error, "tag %s: cannot read its domain: %s", tag, libvirt_message());
@@ -279,7 +525,7 @@ static bool prepare_root(const char *tag, const struct tag_paths *p, const char 
 static bool vsock_usable(const struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE])
 {
 	/* Only a local libvirt uses this machine's device. */
-	if (strncmp(vm->uri, "qemu:///", 8) != 0) {
+	if (bh_vm_remote(vm)) {
 		return true;
 	}
 	if (access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
@@ -406,48 +652,41 @@ static char *full_cmdline(const char *base_cmdline, const struct bh_domain_spec 
 	return out;
 }
 
-static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
-	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
+/* Where a tag's VM finds its kernel and disks on its host, and the base's
+ * kernel command line (malloc'd, may be NULL). */
+struct tag_disks {
+	char kernel[PATH_MAX], initrd[PATH_MAX]; /* initrd "" for none */
+	char root[PATH_MAX], home[PATH_MAX], console[PATH_MAX];
+	char *cmdline;
+};
+
+/* The base a start wants: "fresh" always follows the newest base;
+ * "persistent" follows what the settings name (latest unless pinned). */
+static bool wanted_base(const char *tag, const struct bh_vm_settings *s, char id[BH_BASE_ID_SIZE],
 	char error[BH_VM_ERROR_SIZE])
 {
-	virDomainPtr dom = lookup(vm, p->domain);
-	if (dom != NULL) {
-		enum bh_vm_state state = settle(dom);
-		bool ok = false;
-		if (state == BH_VM_RUNNING) {
-			ok = channel_address(dom, p, channel, error, tag);
-		} else if (state == BH_VM_PAUSED) {
-			set_error(error,
-				"tag %s: its VM %s exists but does not run (crashed, or stuck "
-				"starting): `bulkheadctl stop --force %s` ends it",
-				tag, p->domain, tag);
-		} else {
-			set_error(error,
-				"tag %s: a defined, inactive domain %s is in the way: remove "
-				"it with `virsh undefine %s`",
-				tag, p->domain, p->domain);
-		}
-		virDomainFree(dom);
-		return ok;
+	if (bh_base_resolve(s->root == BH_ROOT_FRESH ? NULL : s->base, id)) {
+		return true;
 	}
-	if (s->transport == BH_TRANSPORT_VSOCK && !vsock_usable(vm, tag, error)) {
-		return false;
+	if (s->base != NULL && strcmp(s->base, "latest") != 0 && s->root != BH_ROOT_FRESH) {
+		set_error(error, "tag %s: there is no base \"%s\" (see `bulkheadctl base list`)",
+			tag, s->base);
+	} else {
+		set_error(error,
+			"tag %s: no base image yet: run `bulkheadctl base build` (or `bulkheadctl "
+			"base add`)",
+			tag);
 	}
+	return false;
+}
+
+/* Disks as files of the tag's state directory, made with qemu-img. */
+static bool file_disks(const char *tag, const struct bh_vm_settings *s, const struct tag_paths *p,
+	struct tag_disks *d, char error[BH_VM_ERROR_SIZE])
+{
+	memset(d, 0, sizeof(*d));
 	char base_id[BH_BASE_ID_SIZE];
-	/* "fresh" always follows the newest base; "persistent" follows what
-	 * the settings name (latest unless pinned). */
-	if (!bh_base_resolve(s->root == BH_ROOT_FRESH ? NULL : s->base, base_id)) {
-		if (s->base != NULL && strcmp(s->base, "latest") != 0 && s->root != BH_ROOT_FRESH) {
-			set_error(error,
-				"tag %s: there is no base \"%s\" (see `bulkheadctl base "
-				"list`)",
-				tag, s->base);
-		} else {
-			set_error(error,
-				"tag %s: no base image yet: run `bulkheadctl base build` "
-				"(or `bulkheadctl base add`)",
-				tag);
-		}
+	if (!wanted_base(tag, s, base_id, error)) {
 		return false;
 	}
 	if (!bh_mkdir_p(p->state, 0700)) {
@@ -462,27 +701,207 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 			p->home);
 		return false;
 	}
-	/* A socket left by a VM that died would make the bind fail. */
-	unlink(p->channel);
-
-	char kernel[PATH_MAX], initrd[PATH_MAX];
-	bh_paths_base(base_id, "vmlinuz", kernel, sizeof(kernel));
-	bh_paths_base(base_id, "initrd.img", initrd, sizeof(initrd));
+	snprintf(d->root, sizeof(d->root), "%s", p->root);
+	snprintf(d->home, sizeof(d->home), "%s", p->home);
+	snprintf(d->console, sizeof(d->console), "%s", p->console);
+	bh_paths_base(base_id, "vmlinuz", d->kernel, sizeof(d->kernel));
+	bh_paths_base(base_id, "initrd.img", d->initrd, sizeof(d->initrd));
 	struct bh_base *bases = NULL;
 	int n = bh_base_list(&bases);
-	const char *base_cmdline = NULL;
 	for (int i = 0; i < n; i++) {
 		if (strcmp(bases[i].id, base_id) == 0) {
-			base_cmdline = bases[i].cmdline;
+			d->cmdline = strdup(bases[i].cmdline);
 			if (!bases[i].has_initrd) {
-				initrd[0] = '\0';
+				d->initrd[0] = '\0';
 			}
 		}
 	}
+	bh_base_list_free(bases, n);
+	return true;
+}
+
+/* The host path of one of the tag's volumes, or of a base's. */
+static bool volume_name(const char *tag, const char *part, char *out, size_t size,
+	char error[BH_VM_ERROR_SIZE])
+{
+	if (!bh_storage_tag_volume(tag, part, out, size)) {
+		set_error(error, "invalid tag \"%s\": its volume name is too long", tag);
+		return false;
+	}
+	return true;
+}
+
+/* Disks as volumes of the storage pool on the tag's host: the overlay
+ * made by libvirt with the base's root volume as its backing store. */
+static bool pool_disks(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
+	struct tag_disks *d, char error[BH_VM_ERROR_SIZE])
+{
+	memset(d, 0, sizeof(*d));
+	const char *pool = virStoragePoolGetName(vm->pool);
+	char root[BH_VOLUME_NAME_SIZE], home[BH_VOLUME_NAME_SIZE], console[BH_VOLUME_NAME_SIZE];
+	char why[BH_VM_ERROR_SIZE];
+	if (!volume_name(tag, "root.qcow2", root, sizeof(root), error) ||
+		!volume_name(tag, "home.qcow2", home, sizeof(home), error) ||
+		!volume_name(tag, "console.log", console, sizeof(console), error)) {
+		return false;
+	}
+	char wanted[BH_BASE_ID_SIZE], base_id[BH_BASE_ID_SIZE];
+	bool exists = bh_storage_volume_path(vm->pool, root, d->root, sizeof(d->root));
+	if (exists && s->root == BH_ROOT_FRESH) {
+		if (!bh_storage_delete(vm->pool, root, why, sizeof(why))) {
+			set_error(error, "tag %s: cannot replace its root disk: %s", tag, why);
+			return false;
+		}
+		exists = false;
+	}
+	if (exists) {
+		/* A volume keeps the base it was made on: libvirt's storage
+		 * API has no rebase (see bh_vm_rebase). */
+		char *backing = bh_storage_backing(vm->pool, root);
+		bool known = bh_storage_base_of_root(backing, base_id);
+		free(backing);
+		if (!known) {
+			set_error(error,
+				"tag %s: its root disk %s in the storage pool %s on %s has no base "
+				"of ours behind it; `bulkheadctl clean %s` starts it afresh",
+				tag, root, pool, vm->uri, tag);
+			return false;
+		}
+		if (bh_base_resolve(s->base, wanted) && strcmp(wanted, base_id) != 0) {
+			bh_log(BH_LOG_WARN,
+				"tag %s: its root disk on %s stays on base %s (a volume is not "
+				"rebased); `bulkheadctl clean %s` moves it to base %s",
+				tag, vm->uri, base_id, tag, wanted);
+		}
+	} else {
+		bool local = s->root == BH_ROOT_FRESH || s->base == NULL ||
+			     strcmp(s->base, "latest") == 0;
+		if (local && !wanted_base(tag, s, base_id, error)) {
+			return false;
+		}
+		if (!local) {
+			/* A pinned base may be on the host only. */
+			snprintf(base_id, sizeof(base_id), "%s", s->base);
+		}
+	}
+	struct bh_pool_base base;
+	if (!bh_storage_base_get(vm->conn, vm->pool, base_id, &base)) {
+		set_error(error,
+			"tag %s: base %s is not in the storage pool %s on %s: send it once with "
+			"`bulkheadctl base push --tag %s %s`",
+			tag, base_id, pool, vm->uri, tag, base_id);
+		return false;
+	}
+	char base_root[BH_VOLUME_NAME_SIZE], kernel[BH_VOLUME_NAME_SIZE],
+		initrd[BH_VOLUME_NAME_SIZE];
+	bool ok = bh_storage_base_volume(base_id, "root.qcow2", base_root, sizeof(base_root)) &&
+		  bh_storage_base_volume(base_id, "vmlinuz", kernel, sizeof(kernel)) &&
+		  bh_storage_base_volume(base_id, "initrd.img", initrd, sizeof(initrd)) &&
+		  bh_storage_volume_path(vm->pool, kernel, d->kernel, sizeof(d->kernel)) &&
+		  (!base.has_initrd ||
+			  bh_storage_volume_path(vm->pool, initrd, d->initrd, sizeof(d->initrd)));
+	char backing[PATH_MAX];
+	if (ok && !exists) {
+		ok = bh_storage_volume_path(vm->pool, base_root, backing, sizeof(backing));
+		if (ok && !bh_storage_create_overlay(vm->pool, root, backing, why, sizeof(why))) {
+			set_error(error, "tag %s: cannot create its root disk: %s", tag, why);
+			bh_storage_base_finish(&base);
+			return false;
+		}
+		ok = ok && bh_storage_volume_path(vm->pool, root, d->root, sizeof(d->root));
+	}
+	if (!ok) {
+		set_error(error,
+			"tag %s: base %s is incomplete in the storage pool %s on %s: send it again "
+			"with `bulkheadctl base push --tag %s %s`",
+			tag, base_id, pool, vm->uri, tag, base_id);
+		bh_storage_base_finish(&base);
+		return false;
+	}
+	if (!bh_storage_volume_path(vm->pool, home, d->home, sizeof(d->home))) {
+		if (!bh_storage_create_disk(vm->pool, home, BH_HOME_DISK_MIB, why, sizeof(why)) ||
+			!bh_storage_volume_path(vm->pool, home, d->home, sizeof(d->home))) {
+			set_error(error, "tag %s: cannot create its home disk: %s", tag, why);
+			bh_storage_base_finish(&base);
+			return false;
+		}
+	}
+	/* qemu writes the console into the pool's directory on the host, where
+	 * a refresh makes it a volume that bulkhead can read back. */
+	char dir[PATH_MAX];
+	if (!bh_storage_pool_path(vm->pool, dir, sizeof(dir)) ||
+		!bh_path_fmt(d->console, sizeof(d->console), "%s/%s", dir, console)) {
+		set_error(error, "tag %s: cannot tell where the storage pool %s keeps its files", tag,
+			pool);
+		bh_storage_base_finish(&base);
+		return false;
+	}
+	d->cmdline = base.cmdline;
+	base.cmdline = NULL;
+	bh_storage_base_finish(&base);
+	bh_log(BH_LOG_INFO, "tag %s: disks in the storage pool %s on %s, base %s", tag, pool,
+		vm->uri, base_id);
+	return true;
+}
+
+static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
+	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
+	char error[BH_VM_ERROR_SIZE])
+{
+	virDomainPtr dom = lookup(vm, p->domain);
+	if (dom != NULL) {
+		enum bh_vm_state state = settle(dom);
+		bool ok = false;
+		if (state == BH_VM_RUNNING) {
+			ok = channel_address(vm, dom, p, channel, error, tag);
+		} else if (state == BH_VM_PAUSED) {
+			set_error(error,
+				"tag %s: its VM %s exists but does not run (crashed, or stuck "
+				"starting): `bulkheadctl stop --force %s` ends it",
+				tag, p->domain, tag);
+		} else {
+			set_error(error,
+				"tag %s: a defined, inactive domain %s is in the way: remove "
+				"it with `virsh undefine %s`",
+				tag, p->domain, p->domain);
+		}
+		virDomainFree(dom);
+		return ok;
+	}
+	if (s->transport == BH_TRANSPORT_VSOCK && bh_vm_remote(vm)) {
+		set_error(error,
+			"tag %s: transport = vsock is for a VM on this machine, and its libvirt is "
+			"%s: remove transport = vsock from the tag (its channel goes through libvirt)",
+			tag, vm->uri);
+		return false;
+	}
+	if (s->transport == BH_TRANSPORT_VSOCK && !vsock_usable(vm, tag, error)) {
+		return false;
+	}
+	if (vm->pool != NULL && s->share_count > 0 && !bh_vm_uri_is_local(vm->uri)) {
+		set_error(error,
+			"tag %s: share = exports a folder of this machine, and the tag runs on %s: "
+			"remove its share lines or run it here",
+			tag, vm->uri);
+		return false;
+	}
+	struct tag_disks d;
+	if (!(vm->pool != NULL ? pool_disks(vm, tag, s, &d, error)
+			       : file_disks(tag, s, p, &d, error))) {
+		return false;
+	}
+	/* A socket left by a VM that died would make the bind fail. */
+	unlink(p->channel);
+	const char *base_cmdline = d.cmdline;
 	/* Window contents through shared memory: a VM on this machine only. */
 	unsigned region_mib = bh_vm_region_mib(s);
-	bool region = region_mib > 0 && strncmp(vm->uri, "qemu:///", 8) == 0 &&
-		      prepare_region(tag, p, region_mib);
+	bool region = region_mib > 0 && !bh_vm_remote(vm) && prepare_region(tag, p, region_mib);
+	if (region_mib > 0 && bh_vm_remote(vm)) {
+		bh_log(BH_LOG_INFO,
+			"tag %s: its VM runs elsewhere (%s): windows go through the channel, "
+			"not a shared region (that is for a VM on this machine)",
+			tag, vm->uri);
+	}
 	struct bh_domain_spec spec = {
 		.name = p->domain,
 		.tag = tag,
@@ -490,25 +909,25 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.memory_mib = s->memory_mib ? s->memory_mib : DEFAULT_MEMORY_MIB,
 		.cpus = s->cpus ? s->cpus : 1,
 		.virtio_mem_mib = s->virtio_mem_mib,
-		.kernel = kernel,
-		.initrd = initrd[0] ? initrd : NULL,
-		.root_disk = p->root,
-		.home_disk = p->home,
-		.console_log = p->console,
+		.kernel = d.kernel,
+		.initrd = d.initrd[0] ? d.initrd : NULL,
+		.root_disk = d.root,
+		.home_disk = d.home,
+		.console_log = d.console,
 		.transport = s->transport,
-		.channel_path = p->channel,
+		.channel_path = bh_vm_remote(vm) ? NULL : p->channel,
 		.network = s->network,
 		.shmem_name = region ? p->region_name : NULL,
 		.shmem_mib = region_mib,
 	};
 	struct tag_devices *devices = calloc(1, sizeof(*devices));
 	if (devices == NULL) {
-		bh_base_list_free(bases, n);
+		free(d.cmdline);
 		set_error(error, "out of memory");
 		return false;
 	}
 	if (!tag_devices(tag, s, devices, &spec, error)) {
-		bh_base_list_free(bases, n);
+		free(d.cmdline);
 		free(devices);
 		if (region) {
 			unlink(p->region);
@@ -516,7 +935,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		return false;
 	}
 	char *cmdline = full_cmdline(base_cmdline, &spec);
-	bh_base_list_free(bases, n);
+	free(d.cmdline);
 	spec.cmdline = cmdline != NULL ? cmdline : "console=ttyS0";
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
@@ -538,7 +957,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		}
 		return false;
 	}
-	bool ok = channel_address(dom, p, channel, error, tag);
+	bool ok = channel_address(vm, dom, p, channel, error, tag);
 	virDomainFree(dom);
 	if (ok && started != NULL) {
 		*started = true;
@@ -565,23 +984,9 @@ bool bh_vm_start(struct bh_vm *vm, const char *tag, const struct bh_vm_settings 
 	return ok;
 }
 
-char *bh_vm_console_tail(const char *tag, int lines)
+/* The last lines of console output in buf[0..n) (modified), malloc'd. */
+static char *console_lines(char *buf, ssize_t n, int lines)
 {
-	char path[PATH_MAX];
-	if (!bh_paths_tag_state(tag, "console.log", path, sizeof(path), NULL)) {
-		return strdup("");
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return strdup("");
-	}
-	/* The tail of the file is enough: 64 KiB holds far more lines than
-	 * anyone reads in an error message. */
-	char buf[65536];
-	off_t size = lseek(fd, 0, SEEK_END);
-	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
-	close(fd);
 	if (n <= 0) {
 		return strdup("");
 	}
@@ -615,9 +1020,56 @@ char *bh_vm_console_tail(const char *tag, int lines)
 	return strdup(start);
 }
 
-static void error_with_console(char error[BH_VM_ERROR_SIZE], const char *tag, const char *what)
+/* The tail of the console: 64 KiB holds far more lines than anyone
+ * reads in an error message. */
+#define CONSOLE_TAIL_BYTES 65536
+
+char *bh_vm_console_tail(const char *tag, int lines)
 {
-	char *tail = bh_vm_console_tail(tag, CONSOLE_TAIL_LINES);
+	char path[PATH_MAX];
+	if (!bh_paths_tag_state(tag, "console.log", path, sizeof(path), NULL)) {
+		return strdup("");
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return strdup("");
+	}
+	char *buf = malloc(CONSOLE_TAIL_BYTES);
+	if (buf == NULL) {
+		close(fd);
+		return strdup("");
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > CONSOLE_TAIL_BYTES - 1 ? size - CONSOLE_TAIL_BYTES + 1 : 0;
+	ssize_t n = pread(fd, buf, CONSOLE_TAIL_BYTES - 1, from);
+	close(fd);
+	char *tail = console_lines(buf, n, lines);
+	free(buf);
+	return tail;
+}
+
+char *bh_vm_console_tail_of(struct bh_vm *vm, const char *tag, int lines)
+{
+	char name[BH_VOLUME_NAME_SIZE];
+	if (vm->pool == NULL || !bh_storage_tag_volume(tag, "console.log", name, sizeof(name))) {
+		return bh_vm_console_tail(tag, lines);
+	}
+	/* qemu made the file; the pool knows it once refreshed. */
+	virStoragePoolRefresh(vm->pool, 0);
+	size_t len = 0;
+	char *buf = bh_storage_read(vm->conn, vm->pool, name, -1, CONSOLE_TAIL_BYTES - 1, &len);
+	if (buf == NULL) {
+		return strdup("");
+	}
+	char *tail = console_lines(buf, (ssize_t)len, lines);
+	free(buf);
+	return tail;
+}
+
+static void error_with_console(
+	struct bh_vm *vm, char error[BH_VM_ERROR_SIZE], const char *tag, const char *what)
+{
+	char *tail = bh_vm_console_tail_of(vm, tag, CONSOLE_TAIL_LINES);
 	set_error(error,
 		"tag %s: %s; `bulkheadctl console %s` shows its console. Last console "
 		"lines:\n%s",
@@ -716,7 +1168,9 @@ bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, un
 			break;
 		}
 		if (ep == NULL) {
-			int fd = bh_transport_connect(&addr, reason, sizeof(reason));
+			int fd = addr.kind == BH_ADDRESS_LIBVIRT ?
+					 bh_vm_open_channel(vm, tag, addr.path, reason, sizeof(reason)) :
+					 bh_transport_connect(&addr, reason, sizeof(reason));
 			if (fd < 0) {
 				usleep(200 * 1000);
 				continue;
@@ -761,13 +1215,13 @@ bool bh_vm_wait_agent(struct bh_vm *vm, const char *tag, const char *channel, un
 	if (timed_out) {
 		char what[128];
 		snprintf(what, sizeof(what), "its agent did not answer within %u s", timeout_sec);
-		error_with_console(error, tag, what);
+		error_with_console(vm, error, tag, what);
 	}
 	wl_event_loop_destroy(loop);
 	bh_log_set_level(level);
 	bh_tag_unlock(lock);
 	if (why != NULL) {
-		error_with_console(error, tag, why);
+		error_with_console(vm, error, tag, why);
 	}
 	return ok;
 }
@@ -835,12 +1289,34 @@ bool bh_vm_status(struct bh_vm *vm, const char *tag, struct bh_vm_status *status
 		return false;
 	}
 	virDomainPtr dom = lookup(vm, p.domain);
+	/* No domain on a connection that is gone says nothing of the VM. */
+	if (dom == NULL && virConnectIsAlive(vm->conn) != 1) {
+		set_error(error, "libvirt at %s does not answer: the connection was lost", vm->uri);
+		return false;
+	}
 	status->state = domain_state(dom);
 	if (dom != NULL && status->state == BH_VM_RUNNING) {
-		channel_address(dom, &p, status->channel, error, tag);
+		channel_address(vm, dom, &p, status->channel, error, tag);
 	}
 	if (dom != NULL) {
 		virDomainFree(dom);
+	}
+	if (vm->pool != NULL) {
+		char root[BH_VOLUME_NAME_SIZE], home[BH_VOLUME_NAME_SIZE], path[PATH_MAX];
+		if (!volume_name(tag, "root.qcow2", root, sizeof(root), error) ||
+			!volume_name(tag, "home.qcow2", home, sizeof(home), error)) {
+			return false;
+		}
+		bool has_root = bh_storage_volume_path(vm->pool, root, path, sizeof(path));
+		status->has_disks = has_root || bh_storage_volume_path(vm->pool, home, path, sizeof(path));
+		status->disk_bytes =
+			bh_storage_allocation(vm->pool, root) + bh_storage_allocation(vm->pool, home);
+		char *backing = has_root ? bh_storage_backing(vm->pool, root) : NULL;
+		if (backing != NULL && !bh_storage_base_of_root(backing, status->base)) {
+			status->base[0] = '\0';
+		}
+		free(backing);
+		return true;
 	}
 	status->has_disks = access(p.root, F_OK) == 0 || access(p.home, F_OK) == 0;
 	status->disk_bytes = file_bytes(p.root) + file_bytes(p.home);
@@ -895,6 +1371,17 @@ int bh_vm_tags(struct bh_vm *vm, char ***tags, char error[BH_VM_ERROR_SIZE])
 			closedir(dir);
 		}
 	}
+	virStorageVolPtr *vols = NULL;
+	int nvols = vm->pool != NULL ? virStoragePoolListAllVolumes(vm->pool, &vols, 0) : 0;
+	for (int i = 0; i < nvols; i++) {
+		char tag[BH_TAG_MAX + 1];
+		const char *name = virStorageVolGetName(vols[i]);
+		if (name != NULL && bh_storage_tag_of_volume(name, tag)) {
+			add_tag(tags, &n, tag);
+		}
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
 	virDomainPtr *doms = NULL;
 	int count = virConnectListAllDomains(vm->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (count < 0) {
@@ -959,6 +1446,21 @@ bool bh_vm_clean(struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE]
 		return false;
 	}
 	unlink(p.region);
+	if (vm->pool != NULL) {
+		static const char *const parts[] = {"root.qcow2", "home.qcow2", "console.log", NULL};
+		for (int i = 0; parts[i] != NULL; i++) {
+			char name[BH_VOLUME_NAME_SIZE], why[BH_VM_ERROR_SIZE];
+			if (!volume_name(tag, parts[i], name, sizeof(name), error)) {
+				bh_tag_unlock(lock);
+				return false;
+			}
+			if (!bh_storage_delete(vm->pool, name, why, sizeof(why))) {
+				set_error(error, "tag %s: %s; its other disks are kept", tag, why);
+				bh_tag_unlock(lock);
+				return false;
+			}
+		}
+	}
 	bool ok = bh_remove_tree(p.state);
 	if (!ok) {
 		set_error(error, "tag %s: could not remove all of %s: %s", tag, p.state,
@@ -983,6 +1485,31 @@ bool bh_vm_clean(struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE]
 	return ok;
 }
 
+/* libvirt's storage API makes an overlay but cannot move one onto a new
+ * base while keeping what the guest sees (qemu-img rebase does that on
+ * the disk's own machine). A volume on its base is fine; one on another
+ * base says what to do. */
+static bool pool_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
+	char error[BH_VM_ERROR_SIZE])
+{
+	char root[BH_VOLUME_NAME_SIZE], have[BH_BASE_ID_SIZE], want[BH_BASE_ID_SIZE];
+	if (!volume_name(tag, "root.qcow2", root, sizeof(root), error)) {
+		return false;
+	}
+	char *backing = settings->root == BH_ROOT_FRESH ? NULL : bh_storage_backing(vm->pool, root);
+	bool known = bh_storage_base_of_root(backing, have);
+	free(backing);
+	if (!known || !bh_base_resolve(settings->base, want) || strcmp(have, want) == 0) {
+		return true;
+	}
+	set_error(error,
+		"tag %s: its root disk is a volume on %s, which bulkhead cannot rebase: it stays on "
+		"base %s; `bulkheadctl clean %s` deletes its disks, home included, and its next start "
+		"makes them on base %s",
+		tag, vm->uri, have, tag, want);
+	return false;
+}
+
 bool bh_vm_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
 	bool *changed, char error[BH_VM_ERROR_SIZE])
 {
@@ -990,6 +1517,9 @@ bool bh_vm_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings
 	*changed = false;
 	if (!tag_paths(tag, &p, error)) {
 		return false;
+	}
+	if (vm->pool != NULL) {
+		return pool_rebase(vm, tag, settings, error);
 	}
 	if (settings->root == BH_ROOT_FRESH || access(p.root, F_OK) != 0) {
 		/* Nothing to keep: the next start makes a new overlay. */

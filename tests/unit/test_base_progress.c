@@ -124,8 +124,26 @@ static void test_build(void)
 	CHECK(strcmp(text, "[###.]  97% registering the base  0:00") == 0);
 }
 
+/* base push: one bar per file, bytes in decimal units, never past 100%. */
+static void test_transfer(void)
+{
+	char line[256];
+	bh_transfer_progress_format("sending", "base-x-root.qcow2", 12300000, 29100000, 65000000,
+		10, line, sizeof(line));
+	CHECK(strcmp(line, "[####......]  42% sending base-x-root.qcow2 12.3 MB of 29.1 MB  1:05") ==
+	      0);
+	bh_transfer_progress_format("checking", "k", 5, 4, 0, 0, line, sizeof(line));
+	CHECK(strcmp(line, "100% checking k 0.0 MB of 0.0 MB  0:00") == 0);
+	bh_transfer_progress_format("sending", "empty", 0, 0, 0, 4, line, sizeof(line));
+	CHECK(strncmp(line, "[####] 100%", 11) == 0);
+	/* A width larger than the bar's room is clipped, not overrun. */
+	bh_transfer_progress_format("sending", "f", 1, 2, 0, 1000, line, sizeof(line));
+	CHECK(strstr(line, "] ") != NULL && strstr(line, " 50% sending f") != NULL);
+}
+
 int main(void)
 {
+	test_transfer();
 	test_sizes();
 	test_build();
 	return bh_test_finish("test_base_progress");

@@ -218,6 +218,16 @@ int main(void)
 	validate(xml, "the kvm domain with user networking");
 	free(xml);
 
+	/* A VM elsewhere: libvirt picks the channel's socket on its machine. */
+	spec = base_spec();
+	spec.channel_path = NULL;
+	xml = bh_domain_xml(&spec);
+	CHECK(strstr(xml, "<source mode='bind'/>") != NULL);
+	CHECK(strstr(xml, "channel.sock") == NULL);
+	CHECK(strstr(xml, "name='org.bulkhead.channel.0'") != NULL);
+	validate(xml, "the domain of a VM elsewhere");
+	free(xml);
+
 	/* vsock instead of the serial channel. */
 	spec = base_spec();
 	spec.transport = BH_TRANSPORT_VSOCK;

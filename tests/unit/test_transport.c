@@ -29,10 +29,17 @@ static void test_parse(void)
 	CHECK_EQ_INT(a.cid, 3);
 	CHECK_EQ_INT(a.port, 7235);
 	CHECK(bh_address_parse("vsock:4294967295:1", &a, err, sizeof(err)));
+	/* A VM elsewhere: its channel's name, opened only through libvirt. */
+	CHECK(bh_address_parse("libvirt:org.bulkhead.channel.0", &a, err, sizeof(err)));
+	CHECK_EQ_INT(a.kind, BH_ADDRESS_LIBVIRT);
+	CHECK(strcmp(a.path, "org.bulkhead.channel.0") == 0);
+	CHECK_EQ_INT(bh_transport_connect(&a, err, sizeof(err)), -1);
+	CHECK(strstr(err, "through the VM's libvirt connection") != NULL);
 
 	static const char *bad[] = {"", "unix:", "serial:", "serial:relative", "tcp:host:1",
 		"vsock:", "vsock:3", "vsock:3:", "vsock:x:1", "vsock:3:1x", "vsock:-1:5",
-		"vsock:4294967296:1", "unix", "UNIX:/x", NULL};
+		"vsock:4294967296:1", "unix", "UNIX:/x", "libvirt:", "libvirt:a/b", "libvirt:a b",
+		"libvirt:x'y", NULL};
 	for (int i = 0; bad[i] != NULL; i++) {
 		err[0] = '\0';
 		bool ok = bh_address_parse(bad[i], &a, err, sizeof(err));
