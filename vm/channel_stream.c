@@ -61,8 +61,7 @@ static void *event_thread(void *data)
 	(void)data;
 	for (;;) {
 		if (virEventRunDefaultImpl() < 0) {
-			bh_log(BH_LOG_ERROR, "libvirt's event loop failed: %s",
-				libvirt_message());
+			bh_log(BH_LOG_ERROR, "libvirt's event loop failed: %s", libvirt_message());
 			return NULL;
 		}
 	}
@@ -144,8 +143,9 @@ static void pump_update(struct pump *p)
 	}
 	bool socket_busy = p->to_socket.len > p->to_socket.off;
 	bool stream_busy = p->to_stream.len > p->to_stream.off;
-	virStreamEventUpdateCallback(p->stream, (socket_busy ? 0 : VIR_STREAM_EVENT_READABLE) |
-							(stream_busy ? VIR_STREAM_EVENT_WRITABLE : 0));
+	virStreamEventUpdateCallback(
+		p->stream, (socket_busy ? 0 : VIR_STREAM_EVENT_READABLE) |
+				   (stream_busy ? VIR_STREAM_EVENT_WRITABLE : 0));
 	virEventUpdateHandle(p->watch, (stream_busy ? 0 : VIR_EVENT_HANDLE_READABLE) |
 					       (socket_busy ? VIR_EVENT_HANDLE_WRITABLE : 0));
 }
@@ -297,8 +297,8 @@ static void watch_connection(struct pump *p)
 	for (struct pump *q = pumps; q != NULL && !watched; q = q->next) {
 		watched = q->conn == p->conn;
 	}
-	if (!watched && virConnectRegisterCloseCallback(p->conn, connection_handle_close, NULL,
-				NULL) < 0) {
+	if (!watched &&
+		virConnectRegisterCloseCallback(p->conn, connection_handle_close, NULL, NULL) < 0) {
 		bh_log(BH_LOG_DEBUG, "tag %s: no close callback on its libvirt connection: %s",
 			p->tag, libvirt_message());
 	}
@@ -348,16 +348,16 @@ int bh_channel_stream_open(virDomainPtr dom, const char *name, const char *tag, 
 	}
 	/* The callbacks wait for the lock until both are registered. */
 	pthread_mutex_lock(&p->lock);
-	if (virStreamEventAddCallback(p->stream, VIR_STREAM_EVENT_READABLE,
-		    stream_handle_event, p, NULL) < 0) {
+	if (virStreamEventAddCallback(
+		    p->stream, VIR_STREAM_EVENT_READABLE, stream_handle_event, p, NULL) < 0) {
 		pthread_mutex_unlock(&p->lock);
 		snprintf(err, err_size, "cannot watch the VM's channel stream: %s",
 			libvirt_message());
 		virStreamAbort(p->stream);
 		goto error;
 	}
-	p->watch = virEventAddHandle(p->fd, VIR_EVENT_HANDLE_READABLE, socket_handle_event, p,
-		pump_free);
+	p->watch = virEventAddHandle(
+		p->fd, VIR_EVENT_HANDLE_READABLE, socket_handle_event, p, pump_free);
 	if (p->watch < 0) {
 		virStreamEventRemoveCallback(p->stream);
 		virStreamAbort(p->stream);

@@ -92,10 +92,19 @@ struct bh_vm *bh_vm_connect(const char *uri, char error[BH_VM_ERROR_SIZE])
 	}
 	vm->conn = virConnectOpen(uri);
 	if (vm->conn == NULL) {
-		set_error(error,
-			"cannot reach libvirt at %s: %s (is libvirt installed, and is "
-			"`uri =` in the config right?)",
-			uri, libvirt_message());
+		if (bh_config_uri_remote(uri)) {
+			/* Another machine: its being up and its ssh or TLS set-up
+			 * are what usually fails, and virsh tells the same. */
+			set_error(error,
+				"cannot reach libvirt at %s: %s (is that machine up, and does "
+				"`virsh -c '%s' list` work from here?)",
+				uri, libvirt_message(), uri);
+		} else {
+			set_error(error,
+				"cannot reach libvirt at %s: %s (is libvirt installed, and is "
+				"`uri =` in the config right?)",
+				uri, libvirt_message());
+		}
 		free(vm->uri);
 		free(vm);
 		return NULL;
