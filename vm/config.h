@@ -25,4 +25,13 @@ bool bh_vm_settings_set(struct bh_vm_settings *settings, const char *key, const 
 bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 	struct bh_vm_settings *settings);
 
+/* Every member's end of the tag's link number i (bh_link_plan over the
+ * members settings_from_config found): their names into tags, *self the
+ * tag's own index. Returns the member count, or 0 with one line naming
+ * tag and link in error when the link has fewer than two members or more
+ * than BH_LINK_MEMBERS_MAX. */
+unsigned bh_vm_link_plan(const char *tag, const struct bh_vm_settings *settings, unsigned i,
+	struct bh_link_member plan[BH_LINK_MEMBERS_MAX], const char *tags[BH_LINK_MEMBERS_MAX],
+	unsigned *self, char *error, size_t error_size);
+
 #endif

@@ -22,6 +22,8 @@
 #include "common/region.h"
 #include "common/transport.h"
 #include "common/util.h"
+#include "vm/config.h"
+#include "vm/link_hub.h"
 #include "vm/lock.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -326,7 +328,10 @@ struct tag_devices {
 	char resolved[BH_SHARES_MAX][PATH_MAX];
 	char mount_tags[BH_SHARES_MAX][8];
 	struct bh_domain_share shares[BH_SHARES_MAX];
-	struct bh_link_member members[BH_LINKS_MAX];
+	/* Per link: every member's end and name, and which is this tag's. */
+	struct bh_link_member plans[BH_LINKS_MAX][BH_LINK_MEMBERS_MAX];
+	const char *plan_tags[BH_LINKS_MAX][BH_LINK_MEMBERS_MAX];
+	unsigned plan_members[BH_LINKS_MAX];
 	struct bh_domain_link links[BH_LINKS_MAX];
 };
 
@@ -368,19 +373,16 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 	spec->shares = d->shares;
 	spec->share_count = s->share_count;
 	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
-		if (s->link_members[i] != 2) {
-			set_error(error,
-				"tag %s: link %s is named by %u tag%s of the config; a link is a "
-				"cable between exactly two tags: give each pair its own link name",
-				tag, s->links[i], s->link_members[i],
-				s->link_members[i] == 1 ? "" : "s");
+		unsigned self;
+		d->plan_members[i] = bh_vm_link_plan(
+			tag, s, i, d->plans[i], d->plan_tags[i], &self, error, BH_VM_ERROR_SIZE);
+		if (d->plan_members[i] == 0) {
 			return false;
 		}
-		struct bh_link_member *m = &d->members[i];
-		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], m);
+		const struct bh_link_member *m = &d->plans[i][self];
 		d->links[i] = (struct bh_domain_link){
-			.local_port = m->local_port,
-			.remote_port = m->remote_port,
+			.guest_port = m->guest_port,
+			.hub_port = m->hub_port,
 			.mac = m->mac,
 			.address = m->address,
 			.prefix = m->prefix,
@@ -520,15 +522,37 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	spec.cmdline = cmdline != NULL ? cmdline : "console=ttyS0";
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
-	free(devices);
 	if (xml == NULL) {
+		free(devices);
 		set_error(error, "out of memory");
 		return false;
 	}
 	bh_log(BH_LOG_DEBUG, "tag %s: domain XML:\n%s", tag, xml);
+	/* The hubs of the tag's links run before its qemu sends to them; the
+	 * start lock stays held until qemu has bound its ports. */
+	int links_lock = -1;
+	if (spec.link_count > 0) {
+		links_lock = bh_link_start_lock(tag, error, BH_VM_ERROR_SIZE);
+		bool hubs = links_lock >= 0;
+		for (unsigned i = 0; hubs && i < spec.link_count; i++) {
+			hubs = bh_link_hub_ensure(tag, s->links[i], devices->plan_tags[i],
+				devices->plans[i], devices->plan_members[i], error, BH_VM_ERROR_SIZE);
+		}
+		if (!hubs) {
+			bh_link_start_unlock(links_lock);
+			free(devices);
+			free(xml);
+			if (region) {
+				unlink(p->region);
+			}
+			return false;
+		}
+	}
+	free(devices);
 	/* Transient: libvirt forgets the domain when it stops; the tag's
 	 * disks and settings are the whole state, so nothing can go stale. */
 	dom = virDomainCreateXML(vm->conn, xml, 0);
+	bh_link_start_unlock(links_lock);
 	free(xml);
 	if (dom == NULL) {
 		set_error(error, "tag %s: libvirt (%s) could not start its VM: %s", tag, vm->uri,
