@@ -328,10 +328,7 @@ struct tag_devices {
 	char resolved[BH_SHARES_MAX][PATH_MAX];
 	char mount_tags[BH_SHARES_MAX][8];
 	struct bh_domain_share shares[BH_SHARES_MAX];
-	/* Per link: every member's end and name, and which is this tag's. */
-	struct bh_link_member plans[BH_LINKS_MAX][BH_LINK_MEMBERS_MAX];
-	const char *plan_tags[BH_LINKS_MAX][BH_LINK_MEMBERS_MAX];
-	unsigned plan_members[BH_LINKS_MAX];
+	struct bh_link_member members[BH_LINKS_MAX]; /* the tag's end of each link */
 	struct bh_domain_link links[BH_LINKS_MAX];
 };
 
@@ -373,13 +370,14 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 	spec->shares = d->shares;
 	spec->share_count = s->share_count;
 	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
 		unsigned self;
-		d->plan_members[i] = bh_vm_link_plan(
-			tag, s, i, d->plans[i], d->plan_tags[i], &self, error, BH_VM_ERROR_SIZE);
-		if (d->plan_members[i] == 0) {
+		if (bh_vm_link_plan(tag, s, i, plan, tags, &self, error, BH_VM_ERROR_SIZE) == 0) {
 			return false;
 		}
-		const struct bh_link_member *m = &d->plans[i][self];
+		const struct bh_link_member *m = &d->members[i];
+		d->members[i] = plan[self];
 		d->links[i] = (struct bh_domain_link){
 			.guest_port = m->guest_port,
 			.hub_port = m->hub_port,
@@ -408,6 +406,29 @@ static char *full_cmdline(const char *base_cmdline, const struct bh_domain_spec 
 	return out;
 }
 
+/* Makes sure the hubs of the tag's links run (vm/link_hub.h). Returns the
+ * held start lock (for bh_link_start_unlock once qemu runs), -2 when the
+ * tag has no link, or -1 with the reason in error. */
+static int start_hubs(const char *tag, const struct bh_vm_settings *s, char error[BH_VM_ERROR_SIZE])
+{
+	if (s->link_count == 0) {
+		return -2;
+	}
+	int lock = bh_link_start_lock(tag, error, BH_VM_ERROR_SIZE);
+	for (unsigned i = 0; lock >= 0 && i < s->link_count && i < BH_LINKS_MAX; i++) {
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		unsigned self;
+		unsigned n = bh_vm_link_plan(tag, s, i, plan, tags, &self, error, BH_VM_ERROR_SIZE);
+		if (n == 0 ||
+			!bh_link_hub_ensure(tag, s->links[i], tags, plan, n, error, BH_VM_ERROR_SIZE)) {
+			bh_link_start_unlock(lock);
+			lock = -1;
+		}
+	}
+	return lock;
+}
+
 static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
 	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
 	char error[BH_VM_ERROR_SIZE])
@@ -417,6 +438,13 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		enum bh_vm_state state = settle(dom);
 		bool ok = false;
 		if (state == BH_VM_RUNNING) {
+			/* A running member whose hub went (killed, or the config
+			 * changed) gets it back. */
+			int links_lock = start_hubs(tag, s, error);
+			if (links_lock == -1) {
+				bh_log(BH_LOG_WARN, "%s", error);
+			}
+			bh_link_start_unlock(links_lock);
 			ok = channel_address(dom, p, channel, error, tag);
 		} else if (state == BH_VM_PAUSED) {
 			set_error(error,
@@ -530,23 +558,14 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	bh_log(BH_LOG_DEBUG, "tag %s: domain XML:\n%s", tag, xml);
 	/* The hubs of the tag's links run before its qemu sends to them; the
 	 * start lock stays held until qemu has bound its ports. */
-	int links_lock = -1;
-	if (spec.link_count > 0) {
-		links_lock = bh_link_start_lock(tag, error, BH_VM_ERROR_SIZE);
-		bool hubs = links_lock >= 0;
-		for (unsigned i = 0; hubs && i < spec.link_count; i++) {
-			hubs = bh_link_hub_ensure(tag, s->links[i], devices->plan_tags[i],
-				devices->plans[i], devices->plan_members[i], error, BH_VM_ERROR_SIZE);
+	int links_lock = start_hubs(tag, s, error);
+	if (links_lock == -1) {
+		free(devices);
+		free(xml);
+		if (region) {
+			unlink(p->region);
 		}
-		if (!hubs) {
-			bh_link_start_unlock(links_lock);
-			free(devices);
-			free(xml);
-			if (region) {
-				unlink(p->region);
-			}
-			return false;
-		}
+		return false;
 	}
 	free(devices);
 	/* Transient: libvirt forgets the domain when it stops; the tag's
