@@ -292,8 +292,10 @@ static json_object *links_json(const char *tag, const struct bh_vm_settings *s)
 		if (n == 0) {
 			json_object_object_add(o, "error", json_object_new_string(why));
 		} else {
-			json_object_object_add(o, "address", json_object_new_string(plan[self].address));
-			json_object_object_add(o, "prefix", json_object_new_int((int)plan[self].prefix));
+			json_object_object_add(
+				o, "address", json_object_new_string(plan[self].address));
+			json_object_object_add(
+				o, "prefix", json_object_new_int((int)plan[self].prefix));
 			json_object_object_add(o, "mac", json_object_new_string(plan[self].mac));
 		}
 		json_object_array_add(a, o);

@@ -104,8 +104,8 @@ bool bh_hub_add(struct bh_hub *hub, const struct bh_hub_member *m, const char **
 	return true;
 }
 
-uint32_t bh_hub_route(const struct bh_hub *hub, unsigned from, const uint8_t *frame, size_t len,
-	const char **why)
+uint32_t bh_hub_route(
+	const struct bh_hub *hub, unsigned from, const uint8_t *frame, size_t len, const char **why)
 {
 	*why = NULL;
 	if (from >= hub->count) {

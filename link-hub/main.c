@@ -41,10 +41,10 @@
 
 struct member_state {
 	int fd;
-	bool alive;        /* heard from, or not refused, in this round */
-	bool refused;      /* its port refused a datagram in this round */
-	unsigned tokens;   /* log lines it may still cause */
-	uint64_t refill;   /* when it gets the next one */
+	bool alive;      /* heard from, or not refused, in this round */
+	bool refused;    /* its port refused a datagram in this round */
+	unsigned tokens; /* log lines it may still cause */
+	uint64_t refill; /* when it gets the next one */
 	unsigned long suppressed;
 };
 
@@ -82,12 +82,13 @@ static void log_bad_frame(unsigned from, size_t len, const char *why)
 	char tag[BH_TAG_MAX + 1];
 	printable(hub.members[from].tag, tag, sizeof(tag));
 	if (s->suppressed > 0) {
-		bh_log(BH_LOG_WARN, "link %s: %lu more bad frames from tag %s were dropped unlogged",
-			link_name, s->suppressed, tag);
+		bh_log(BH_LOG_WARN,
+			"link %s: %lu more bad frames from tag %s were dropped unlogged", link_name,
+			s->suppressed, tag);
 		s->suppressed = 0;
 	}
-	bh_log(BH_LOG_WARN, "link %s: dropped a frame of %zu bytes from tag %s: %s", link_name,
-		len, tag, why);
+	bh_log(BH_LOG_WARN, "link %s: dropped a frame of %zu bytes from tag %s: %s", link_name, len,
+		tag, why);
 }
 
 static void note_error(unsigned i, int err)
@@ -411,7 +412,8 @@ int main(int argc, char *argv[])
 		int n = snprintf(line, sizeof(line), "%ld %s\n", (long)pid, id);
 		if (ftruncate(lock, 0) != 0 || n < 0 || (size_t)n >= sizeof(line) ||
 			pwrite(lock, line, (size_t)n, 0) != n) {
-			bh_log_errno(BH_LOG_ERROR, "link %s: cannot write %s", link_name, lock_path);
+			bh_log_errno(
+				BH_LOG_ERROR, "link %s: cannot write %s", link_name, lock_path);
 			kill(pid, SIGTERM);
 			return 1;
 		}

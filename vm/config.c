@@ -207,14 +207,16 @@ unsigned bh_vm_link_plan(const char *tag, const struct bh_vm_settings *s, unsign
 	unsigned n = s->link_members[i];
 	if (n < 2) {
 		snprintf(error, error_size,
-			"tag %s: link %s is named by no other tag of the config: add `link = %s` to "
+			"tag %s: link %s is named by no other tag of the config: add `link = %s` "
+			"to "
 			"the [tag] section of each tag it is to reach",
 			tag, s->links[i], s->links[i]);
 		return 0;
 	}
 	if (n > BH_LINK_MEMBERS_MAX) {
 		snprintf(error, error_size,
-			"tag %s: link %s is named by %u tags of the config, more than the %d a link "
+			"tag %s: link %s is named by %u tags of the config, more than the %d a "
+			"link "
 			"joins: split them over two links",
 			tag, s->links[i], n, BH_LINK_MEMBERS_MAX);
 		return 0;
@@ -227,8 +229,8 @@ unsigned bh_vm_link_plan(const char *tag, const struct bh_vm_settings *s, unsign
 		}
 	}
 	if (*self == n) {
-		snprintf(error, error_size, "tag %s: link %s: the tag is not among its members", tag,
-			s->links[i]);
+		snprintf(error, error_size, "tag %s: link %s: the tag is not among its members",
+			tag, s->links[i]);
 		return 0;
 	}
 	bh_link_plan((unsigned)getuid(), s->links[i], tags, n, plan);

@@ -73,7 +73,8 @@ static bool hub_args(const char *const tags[], const struct bh_link_member membe
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (unsigned i = 0; i < n; i++) {
-		if (!bh_link_member_arg(&members[i], tags[i], a->members[i], sizeof(a->members[i]))) {
+		if (!bh_link_member_arg(
+			    &members[i], tags[i], a->members[i], sizeof(a->members[i]))) {
 			return false;
 		}
 	}
@@ -155,8 +156,9 @@ bool bh_link_hub_ensure(const char *tag, const char *link, const char *const tag
 		/* Another membership (the config changed): the new hub takes
 		 * over; frames in between are lost, as on a replugged cable. */
 		if (read_owner(fd, &pid, id)) {
-			bh_log(BH_LOG_INFO, "link %s: its members changed; replacing its hub (pid %ld)",
-				link, (long)pid);
+			bh_log(BH_LOG_INFO,
+				"link %s: its members changed; replacing its hub (pid %ld)", link,
+				(long)pid);
 			kill(pid, SIGTERM);
 		}
 		for (int i = 0; i < 60 && !lock_free(fd); i++) {
@@ -169,8 +171,8 @@ bool bh_link_hub_ensure(const char *tag, const char *link, const char *const tag
 		goto out;
 	}
 	char program[PATH_MAX];
-	bh_paths_program("bulkhead-link-hub", "link-hub", "BULKHEAD_LINK_HUB", program,
-		sizeof(program));
+	bh_paths_program(
+		"bulkhead-link-hub", "link-hub", "BULKHEAD_LINK_HUB", program, sizeof(program));
 	const char *argv[8 + BH_LINK_MEMBERS_MAX] = {program, "--lock", lock_path, "--start-lock",
 		start_path, "--log", log_path, "--id"};
 	unsigned k = 8;
@@ -194,7 +196,9 @@ bool bh_link_hub_ensure(const char *tag, const char *link, const char *const tag
 		snprintf(error, error_size,
 			"tag %s: link %s: its hub (%s) did not start (status %d): %s", tag, link,
 			program, status,
-			last != NULL ? last + 1 : line != NULL && line[0] ? line : "no message");
+			last != NULL              ? last + 1
+			: line != NULL && line[0] ? line
+						  : "no message");
 	}
 	free(err);
 out:

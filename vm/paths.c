@@ -206,8 +206,7 @@ bool bh_paths_link_state(const char *file, char *out, size_t size)
 			     : bh_path_fmt(out, size, "%s/links", root));
 }
 
-void bh_paths_program(const char *name, const char *subdir, const char *env, char *out,
-	size_t size)
+void bh_paths_program(const char *name, const char *subdir, const char *env, char *out, size_t size)
 {
 	const char *set = env != NULL ? getenv(env) : NULL;
 	if (set != NULL && set[0] != '\0') {

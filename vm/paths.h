@@ -35,8 +35,8 @@ bool bh_paths_link_runtime(const char *file, char *out, size_t size);
 bool bh_paths_link_state(const char *file, char *out, size_t size);
 /* A helper program of ours: $env when set, else beside this executable in
  * the build tree (../subdir/name) or installed (name), else name (PATH). */
-void bh_paths_program(const char *name, const char *subdir, const char *env, char *out,
-	size_t size);
+void bh_paths_program(
+	const char *name, const char *subdir, const char *env, char *out, size_t size);
 
 /* snprintf for paths: false, and out set to "", when the result does not
  * fit, so a truncated path is never used. */

@@ -420,8 +420,8 @@ static int start_hubs(const char *tag, const struct bh_vm_settings *s, char erro
 		const char *tags[BH_LINK_MEMBERS_MAX];
 		unsigned self;
 		unsigned n = bh_vm_link_plan(tag, s, i, plan, tags, &self, error, BH_VM_ERROR_SIZE);
-		if (n == 0 ||
-			!bh_link_hub_ensure(tag, s->links[i], tags, plan, n, error, BH_VM_ERROR_SIZE)) {
+		if (n == 0 || !bh_link_hub_ensure(
+				      tag, s->links[i], tags, plan, n, error, BH_VM_ERROR_SIZE)) {
 			bh_link_start_unlock(lock);
 			lock = -1;
 		}

@@ -53,8 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (to != 0) {
 		check(why == NULL, "a switched frame has a reason to drop it");
 		check(from < hub.count, "a frame from no member was switched");
-		check(len >= BH_HUB_FRAME_MIN && len <= BH_HUB_FRAME_MAX, "a bad length was switched");
-		check(memcmp(copy + 6, hub.members[from].mac, 6) == 0, "a spoofed frame was switched");
+		check(len >= BH_HUB_FRAME_MIN && len <= BH_HUB_FRAME_MAX,
+			"a bad length was switched");
+		check(memcmp(copy + 6, hub.members[from].mac, 6) == 0,
+			"a spoofed frame was switched");
 		check(!(to & (1u << from)), "a frame went back to its sender");
 		check((to >> hub.count) == 0, "a frame went to no member");
 		check((copy[0] & 1) || (to & (to - 1)) == 0, "a unicast frame went to two members");

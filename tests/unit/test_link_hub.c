@@ -128,7 +128,8 @@ static void check_route(const struct bh_hub *hub)
 		}
 		uint32_t to = bh_hub_route(hub, from, buf, len, &why);
 		sane = sane && !(to & (1u << from)) && (to & ~0x7u) == 0;
-		sane = sane && (to == 0 || (len >= 14 && len <= 1518 && memcmp(buf + 6, own[from], 6) == 0));
+		sane = sane && (to == 0 || (len >= 14 && len <= 1518 &&
+						   memcmp(buf + 6, own[from], 6) == 0));
 		sane = sane && ((buf[0] & 1) || (to & (to - 1)) == 0);
 	}
 	CHECK(sane);

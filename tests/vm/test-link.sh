@@ -7,7 +7,8 @@
 # them; the members without a network reach no host address (busybox ping
 # needs root, the tests run as the guest user: nc); a local process that
 # is no member cannot put a frame on the link; the hub is sandboxed, one
-# per link, and ends when no member runs; a link named by one tag only is
+# per link, survives a member's restart, comes back after being killed,
+# and ends when no member runs; a link named by one tag only is
 # refused with one line. (A member changing its MAC needs root in the
 # guest, which the tests do not have: the hub's MAC check is the unit
 # test's, tests/unit/test_link_hub.c.)
@@ -199,6 +200,18 @@ serve lnk-ws 7300 after-restart
 got=$(guest_sh lnk-3 "nc -w 10 $ws 7300 </dev/null")
 [ "$got" = after-restart ] || bh_fail "lnk-3 after its restart got \"$got\" from lnk-ws"
 echo "lnk-3 restarted on the same hub ($hub) and reaches lnk-ws"
+# A hub that was killed comes back with the next start of a member that
+# runs (an attach), and the link works again.
+kill -9 "$hub"
+bh_wait_for 10 sh -c "! kill -0 $hub 2>/dev/null" || bh_fail "the hub $hub did not die"
+"$CTL" start lnk-ws >/dev/null || bh_fail "attaching to lnk-ws failed"
+hub=$(pgrep -u "$(id -u)" -f "bulkhead-link-hub .* lnk-a ")
+[ "$(echo "$hub" | grep -c .)" = 1 ] || bh_fail "no new hub after attaching to lnk-ws: $hub"
+BH_CLEANUP_PIDS+=("$hub")
+serve lnk-gw 7301 after-the-hub-died
+got=$(guest_sh lnk-3 "nc -w 10 $gw 7301 </dev/null")
+[ "$got" = after-the-hub-died ] || bh_fail "lnk-3 got \"$got\" from lnk-gw through the new hub"
+echo "a killed hub came back ($hub) with lnk-ws's next start"
 for t in lnk-gw lnk-ws lnk-3 lnk-out; do "$CTL" stop --force "$t"; done
 bh_wait_for 90 sh -c "! kill -0 $hub 2>/dev/null" || bh_fail "the hub $hub still runs with no member"
 tail -n 1 "$XDG_STATE_HOME/bulkhead/links/lnk-a.log"
