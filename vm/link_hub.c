@@ -173,7 +173,7 @@ bool bh_link_hub_ensure(const char *tag, const char *link, const char *const tag
 	char program[PATH_MAX];
 	bh_paths_program(
 		"bulkhead-link-hub", "link-hub", "BULKHEAD_LINK_HUB", program, sizeof(program));
-	const char *argv[8 + BH_LINK_MEMBERS_MAX] = {program, "--lock", lock_path, "--start-lock",
+	const char *argv[11 + BH_LINK_MEMBERS_MAX] = {program, "--lock", lock_path, "--start-lock",
 		start_path, "--log", log_path, "--id"};
 	unsigned k = 8;
 	argv[k++] = a->id;
