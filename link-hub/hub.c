@@ -137,3 +137,31 @@ uint32_t bh_hub_route(
 	}
 	return 0;
 }
+
+void bh_hub_log_budget_init(struct bh_hub_log_budget *b)
+{
+	*b = (struct bh_hub_log_budget){.tokens = BH_HUB_LOG_BURST};
+}
+
+bool bh_hub_log_allow(struct bh_hub_log_budget *b, uint64_t now, unsigned long *suppressed)
+{
+	/* One line back per second since the last refill, up to a burst. */
+	if (b->tokens < BH_HUB_LOG_BURST && now >= b->refill) {
+		uint64_t back = (now - b->refill) / 1000000 + 1;
+		b->tokens = back >= BH_HUB_LOG_BURST - b->tokens ? BH_HUB_LOG_BURST
+								 : b->tokens + (unsigned)back;
+		b->refill = now + 1000000;
+	}
+	if (b->tokens == 0) {
+		b->suppressed++;
+		return false;
+	}
+	if (b->tokens-- == BH_HUB_LOG_BURST) {
+		b->refill = now + 1000000;
+	}
+	if (suppressed != NULL) {
+		*suppressed = b->suppressed;
+	}
+	b->suppressed = 0;
+	return true;
+}

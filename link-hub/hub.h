@@ -45,4 +45,20 @@ bool bh_hub_add(struct bh_hub *hub, const struct bh_hub_member *m, const char **
 uint32_t bh_hub_route(const struct bh_hub *hub, unsigned from, const uint8_t *frame, size_t len,
 	const char **why);
 
+/* How many lines a member's bad frames may cause: a burst of
+ * BH_HUB_LOG_BURST, then one a second. */
+#define BH_HUB_LOG_BURST 10
+
+struct bh_hub_log_budget {
+	unsigned tokens;          /* lines it may still cause; starts full */
+	uint64_t refill;          /* usec when the next one comes back */
+	unsigned long suppressed; /* bad frames not logged since the last line */
+};
+
+void bh_hub_log_budget_init(struct bh_hub_log_budget *b);
+/* One more bad frame at now_usec: true when it is to be logged (then
+ * *suppressed, when not NULL, gets how many went unlogged before it, and
+ * the count starts again). */
+bool bh_hub_log_allow(struct bh_hub_log_budget *b, uint64_t now_usec, unsigned long *suppressed);
+
 #endif

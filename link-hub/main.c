@@ -36,16 +36,12 @@
 #define ROUND_SEC 5
 #define IDLE_ROUNDS 3
 #define GRACE_SEC 30
-/* Bad frames: each member may cause LOG_BURST lines, then one a second. */
-#define LOG_BURST 10
 
 struct member_state {
 	int fd;
-	bool alive;      /* heard from, or not refused, in this round */
-	bool refused;    /* its port refused a datagram in this round */
-	unsigned tokens; /* log lines it may still cause */
-	uint64_t refill; /* when it gets the next one */
-	unsigned long suppressed;
+	bool alive;                   /* heard from, or not refused, in this round */
+	bool refused;                 /* its port refused a datagram in this round */
+	struct bh_hub_log_budget log; /* lines its bad frames may cause */
 };
 
 static struct bh_hub hub;
@@ -64,28 +60,16 @@ static void printable(const char *in, char *out, size_t size)
 
 static void log_bad_frame(unsigned from, size_t len, const char *why)
 {
-	struct member_state *s = &state[from];
-	uint64_t now = bh_now_usec();
-	/* One line back per second since the last refill, up to a burst. */
-	if (s->tokens < LOG_BURST && now >= s->refill) {
-		uint64_t back = (now - s->refill) / 1000000 + 1;
-		s->tokens = back >= LOG_BURST - s->tokens ? LOG_BURST : s->tokens + (unsigned)back;
-		s->refill = now + 1000000;
-	}
-	if (s->tokens == 0) {
-		s->suppressed++;
+	unsigned long suppressed = 0;
+	if (!bh_hub_log_allow(&state[from].log, bh_now_usec(), &suppressed)) {
 		return;
-	}
-	if (s->tokens-- == LOG_BURST) {
-		s->refill = now + 1000000;
 	}
 	char tag[BH_TAG_MAX + 1];
 	printable(hub.members[from].tag, tag, sizeof(tag));
-	if (s->suppressed > 0) {
+	if (suppressed > 0) {
 		bh_log(BH_LOG_WARN,
 			"link %s: %lu more bad frames from tag %s were dropped unlogged", link_name,
-			s->suppressed, tag);
-		s->suppressed = 0;
+			suppressed, tag);
 	}
 	bh_log(BH_LOG_WARN, "link %s: dropped a frame of %zu bytes from tag %s: %s", link_name, len,
 		tag, why);
@@ -389,7 +373,7 @@ int main(int argc, char *argv[])
 	for (unsigned i = 0; i < hub.count; i++) {
 		const struct bh_hub_member *m = &hub.members[i];
 		state[i].fd = open_member(m);
-		state[i].tokens = LOG_BURST;
+		bh_hub_log_budget_init(&state[i].log);
 		if (state[i].fd < 0) {
 			char tag[BH_TAG_MAX + 1];
 			printable(m->tag, tag, sizeof(tag));

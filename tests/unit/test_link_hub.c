@@ -135,8 +135,42 @@ static void check_route(const struct bh_hub *hub)
 	CHECK(sane);
 }
 
+/* A flood of bad frames costs a burst of lines, then one a second, and
+ * the line after a quiet spell says how many went unlogged. */
+static void check_log_budget(void)
+{
+	struct bh_hub_log_budget b;
+	bh_hub_log_budget_init(&b);
+	uint64_t t = 5000000;
+	unsigned long skipped = 99;
+	unsigned logged = 0;
+	for (int i = 0; i < 1000; i++) {
+		logged += bh_hub_log_allow(&b, t, &skipped);
+	}
+	CHECK_EQ_INT(logged, BH_HUB_LOG_BURST);
+	CHECK_EQ_INT(skipped, 0);
+	/* Half a second on: still nothing; a second on: one, with the count. */
+	CHECK(!bh_hub_log_allow(&b, t + 500000, &skipped));
+	CHECK(bh_hub_log_allow(&b, t + 1000000, &skipped));
+	CHECK_EQ_INT(skipped, 1000 - BH_HUB_LOG_BURST + 1);
+	CHECK(!bh_hub_log_allow(&b, t + 1000001, &skipped));
+	/* A minute of quiet gives the whole burst back, no more. */
+	logged = 0;
+	for (int i = 0; i < 100; i++) {
+		logged += bh_hub_log_allow(&b, t + 61000000, &skipped);
+	}
+	CHECK_EQ_INT(logged, BH_HUB_LOG_BURST);
+	/* A steady flood for ten seconds: about one a second. */
+	logged = 0;
+	for (uint64_t now = t + 62000000; now < t + 72000000; now += 1000) {
+		logged += bh_hub_log_allow(&b, now, &skipped);
+	}
+	CHECK(logged >= 9 && logged <= 11);
+}
+
 int main(void)
 {
+	check_log_budget();
 	struct bh_hub hub = {0};
 	check_members(&hub);
 	check_route(&hub);

@@ -115,6 +115,23 @@ int main(void)
 		n = recv(z, got, sizeof(got), 0);
 	} while (n == 60 && got[0] == 0x0e);
 	CHECK(n == 60 && memcmp(got, frame, 60) == 0);
+	/* A frame from another member's MAC does not: it is logged. */
+	frame[11] ^= 1;
+	CHECK(sendto(a, frame, sizeof(frame), 0, (struct sockaddr *)&hub, sizeof(hub)) == 60);
+	struct timeval short_wait = {.tv_usec = 500000};
+	setsockopt(z, SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof(short_wait));
+	do {
+		n = recv(z, got, sizeof(got), 0);
+	} while (n == 60 && got[0] == 0x0e);
+	CHECK(n < 0);
+	char log_path[4096], log[8192] = "";
+	CHECK(bh_paths_link_state("lab.log", log_path, sizeof(log_path)));
+	FILE *f = fopen(log_path, "re");
+	if (f != NULL) {
+		log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+		fclose(f);
+	}
+	CHECK(strstr(log, "from tag member 0: its source MAC is not the member's own") != NULL);
 	close(a);
 	close(z);
 
