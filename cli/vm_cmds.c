@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/exec.h"
 #include "common/config.h"
+#include "vm/config.h"
 #include "vm/paths.h"
 
 static const char *state_name(enum bh_vm_state state)
@@ -334,15 +335,27 @@ static json_object *links_json(const char *tag, const struct bh_vm_settings *s)
 {
 	json_object *a = json_object_new_array();
 	for (unsigned i = 0; i < s->link_count; i++) {
-		struct bh_link_member m;
-		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		unsigned self = 0;
+		char why[512];
+		unsigned n = bh_vm_link_plan(tag, s, i, plan, tags, &self, why, sizeof(why));
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(s->links[i]));
-		json_object_object_add(o, "peer",
-			s->link_members[i] == 2 ? json_object_new_string(s->link_peers[i]) : NULL);
-		json_object_object_add(o, "address", json_object_new_string(m.address));
-		json_object_object_add(o, "prefix", json_object_new_int((int)m.prefix));
-		json_object_object_add(o, "mac", json_object_new_string(m.mac));
+		json_object *members = json_object_new_array();
+		for (unsigned k = 0; k < n; k++) {
+			json_object_array_add(members, json_object_new_string(tags[k]));
+		}
+		json_object_object_add(o, "members", members);
+		if (n == 0) {
+			json_object_object_add(o, "error", json_object_new_string(why));
+		} else {
+			json_object_object_add(
+				o, "address", json_object_new_string(plan[self].address));
+			json_object_object_add(
+				o, "prefix", json_object_new_int((int)plan[self].prefix));
+			json_object_object_add(o, "mac", json_object_new_string(plan[self].mac));
+		}
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -355,15 +368,23 @@ static void print_shares_links(const char *tag, const struct bh_vm_settings *s)
 			s->shares[i].rw ? "read-write" : "read-only");
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {
-		if (s->link_members[i] != 2) {
-			printf("link:    %s, named by %u tags: a link joins exactly two\n",
-				s->links[i], s->link_members[i]);
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		unsigned self = 0;
+		char why[512];
+		unsigned n = bh_vm_link_plan(tag, s, i, plan, tags, &self, why, sizeof(why));
+		if (n == 0) {
+			printf("link:    %s, not usable: %s\n", s->links[i], why);
 			continue;
 		}
-		struct bh_link_member m;
-		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], &m);
-		printf("link:    %s to %s, address %s/%u, mac %s\n", s->links[i], s->link_peers[i],
-			m.address, m.prefix, m.mac);
+		printf("link:    %s, address %s/%u, mac %s, with", s->links[i], plan[self].address,
+			plan[self].prefix, plan[self].mac);
+		for (unsigned k = 0; k < n; k++) {
+			if (k != self) {
+				printf(" %s (%s)", tags[k], plan[k].address);
+			}
+		}
+		printf("\n");
 	}
 }
 

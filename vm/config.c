@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/region.h"
@@ -189,22 +190,21 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 	return true;
 }
 
-/* The tags of the config that name link (tag itself included); the last
- * other one into peer. */
-static unsigned link_members(const struct bh_config *config, const char *tag, const char *link,
-	char peer[BH_TAG_MAX + 1])
+/* The tags of the config that name link (tag itself included), the first
+ * BH_LINK_MEMBERS_MAX of them into tags. */
+static unsigned link_members(const struct bh_config *config, const char *link,
+	char tags[BH_LINK_MEMBERS_MAX][BH_TAG_MAX + 1])
 {
 	unsigned n = 0;
-	peer[0] = '\0';
 	for (size_t i = 0; i < config->tag_count; i++) {
 		const struct bh_config_tag *t = &config->tags[i];
 		for (size_t k = 0; k < t->vm_count; k++) {
 			if (strcmp(t->vm[k].key, "link") == 0 &&
 				strcmp(t->vm[k].value, link) == 0) {
-				n++;
-				if (strcmp(t->name, tag) != 0) {
-					snprintf(peer, BH_TAG_MAX + 1, "%s", t->name);
+				if (n < BH_LINK_MEMBERS_MAX) {
+					snprintf(tags[n], BH_TAG_MAX + 1, "%s", t->name);
 				}
+				n++;
 				break;
 			}
 		}
@@ -330,7 +330,44 @@ bool bh_vm_settings_from_config(const struct bh_config *config, const char *tag,
 		}
 	}
 	for (unsigned i = 0; i < s->link_count; i++) {
-		s->link_members[i] = link_members(config, tag, s->links[i], s->link_peers[i]);
+		s->link_members[i] = link_members(config, s->links[i], s->link_tags[i]);
 	}
 	return ok;
+}
+
+unsigned bh_vm_link_plan(const char *tag, const struct bh_vm_settings *s, unsigned i,
+	struct bh_link_member plan[BH_LINK_MEMBERS_MAX], const char *tags[BH_LINK_MEMBERS_MAX],
+	unsigned *self, char *error, size_t error_size)
+{
+	unsigned n = s->link_members[i];
+	if (n < 2) {
+		snprintf(error, error_size,
+			"tag %s: link %s is named by no other tag of the config: add `link = %s` "
+			"to "
+			"the [tag] section of each tag it is to reach",
+			tag, s->links[i], s->links[i]);
+		return 0;
+	}
+	if (n > BH_LINK_MEMBERS_MAX) {
+		snprintf(error, error_size,
+			"tag %s: link %s is named by %u tags of the config, more than the %d a "
+			"link "
+			"joins: split them over two links",
+			tag, s->links[i], n, BH_LINK_MEMBERS_MAX);
+		return 0;
+	}
+	*self = n;
+	for (unsigned k = 0; k < n; k++) {
+		tags[k] = s->link_tags[i][k];
+		if (strcmp(tags[k], tag) == 0) {
+			*self = k;
+		}
+	}
+	if (*self == n) {
+		snprintf(error, error_size, "tag %s: link %s: the tag is not among its members",
+			tag, s->links[i]);
+		return 0;
+	}
+	bh_link_plan((unsigned)getuid(), s->links[i], tags, n, plan);
+	return n;
 }

@@ -38,4 +38,13 @@ bool bh_vm_host_settings(
  * auth, never in bulkhead's files). False with a sentence in error. */
 bool bh_vm_uri_check(const char *uri, char *error, size_t error_size);
 
+/* Every member's end of the tag's link number i (bh_link_plan over the
+ * members settings_from_config found): their names into tags, *self the
+ * tag's own index. Returns the member count, or 0 with one line naming
+ * tag and link in error when the link has fewer than two members or more
+ * than BH_LINK_MEMBERS_MAX. */
+unsigned bh_vm_link_plan(const char *tag, const struct bh_vm_settings *settings, unsigned i,
+	struct bh_link_member plan[BH_LINK_MEMBERS_MAX], const char *tags[BH_LINK_MEMBERS_MAX],
+	unsigned *self, char *error, size_t error_size);
+
 #endif

@@ -113,8 +113,9 @@ static void emit_shares(FILE *f, const struct bh_domain_spec *spec)
 	}
 }
 
-/* Private links: datagrams between two ports of the host's loopback, so
- * the cable never leaves the machine and the host has no address on it. */
+/* Private links: each frame a datagram between the tag's port and its
+ * port on the link's hub, on the host's loopback, so the segment never
+ * leaves the machine and the host has no address on it. */
 static void emit_links(FILE *f, const struct bh_domain_spec *spec)
 {
 	for (unsigned i = 0; i < spec->link_count; i++) {
@@ -127,7 +128,7 @@ static void emit_links(FILE *f, const struct bh_domain_spec *spec)
 			"      </source>\n"
 			"      <model type='virtio'/>\n"
 			"    </interface>\n",
-			l->mac, l->remote_port, l->local_port);
+			l->mac, l->hub_port, l->guest_port);
 	}
 }
 

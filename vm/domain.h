@@ -35,8 +35,8 @@ struct bh_domain_share {
 
 /* The tag's interface on one private link (vm/link.h). */
 struct bh_domain_link {
-	unsigned local_port; /* 127.0.0.1 ports of the two ends */
-	unsigned remote_port;
+	unsigned guest_port; /* qemu receives on 127.0.0.1:guest_port */
+	unsigned hub_port;   /* and sends to the link's hub on 127.0.0.1:hub_port */
 	const char *mac;
 	const char *address; /* the guest's IPv4 address on the link */
 	unsigned prefix;

@@ -194,3 +194,42 @@ bool bh_remove_tree(const char *path)
 	closedir(dir);
 	return rmdir(path) == 0 && ok;
 }
+
+bool bh_paths_link_runtime(const char *file, char *out, size_t size)
+{
+	char root[4096];
+	return runtime_root(root, sizeof(root)) &&
+	       (file != NULL ? bh_path_fmt(out, size, "%s/links/%s", root, file)
+			     : bh_path_fmt(out, size, "%s/links", root));
+}
+
+bool bh_paths_link_state(const char *file, char *out, size_t size)
+{
+	char root[4096];
+	return bh_paths_state_root(root, sizeof(root)) &&
+	       (file != NULL ? bh_path_fmt(out, size, "%s/links/%s", root, file)
+			     : bh_path_fmt(out, size, "%s/links", root));
+}
+
+void bh_paths_program(const char *name, const char *subdir, const char *env, char *out, size_t size)
+{
+	const char *set = env != NULL ? getenv(env) : NULL;
+	if (set != NULL && set[0] != '\0') {
+		snprintf(out, size, "%s", set);
+		return;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash = n > 0 ? (self[n] = '\0', strrchr(self, '/')) : NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+		if (bh_path_fmt(out, size, "%s/../%s/%s", self, subdir, name) &&
+			access(out, X_OK) == 0) {
+			return;
+		}
+		if (bh_path_fmt(out, size, "%s/%s", self, name) && access(out, X_OK) == 0) {
+			return;
+		}
+	}
+	snprintf(out, size, "%s", name);
+}

@@ -33,6 +33,14 @@ bool bh_paths_control_socket(const char *tag, char *out, size_t size, const char
 bool bh_paths_region_name(const char *tag, char *out, size_t size, const char **error);
 bool bh_paths_region(const char *tag, char *out, size_t size, const char **error);
 bool bh_paths_base(const char *id, const char *file, char *out, size_t size);
+/* Private links: $XDG_RUNTIME_DIR/bulkhead/links/<file> (the hubs' locks)
+ * and <state root>/links/<file> (their logs); file NULL for the directory. */
+bool bh_paths_link_runtime(const char *file, char *out, size_t size);
+bool bh_paths_link_state(const char *file, char *out, size_t size);
+/* A helper program of ours: $env when set, else beside this executable in
+ * the build tree (../subdir/name) or installed (name), else name (PATH). */
+void bh_paths_program(
+	const char *name, const char *subdir, const char *env, char *out, size_t size);
 
 /* snprintf for paths: false, and out set to "", when the result does not
  * fit, so a truncated path is never used. */

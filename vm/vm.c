@@ -23,6 +23,8 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "vm/channel_stream.h"
+#include "vm/config.h"
+#include "vm/link_hub.h"
 #include "vm/lock.h"
 #include "vm/paths.h"
 #include "vm/storage.h"
@@ -581,7 +583,7 @@ struct tag_devices {
 	char resolved[BH_SHARES_MAX][PATH_MAX];
 	char mount_tags[BH_SHARES_MAX][8];
 	struct bh_domain_share shares[BH_SHARES_MAX];
-	struct bh_link_member members[BH_LINKS_MAX];
+	struct bh_link_member members[BH_LINKS_MAX]; /* the tag's end of each link */
 	struct bh_domain_link links[BH_LINKS_MAX];
 };
 
@@ -623,19 +625,17 @@ static bool tag_devices(const char *tag, const struct bh_vm_settings *s, struct 
 	spec->shares = d->shares;
 	spec->share_count = s->share_count;
 	for (unsigned i = 0; i < s->link_count && i < BH_LINKS_MAX; i++) {
-		if (s->link_members[i] != 2) {
-			set_error(error,
-				"tag %s: link %s is named by %u tag%s of the config; a link is a "
-				"cable between exactly two tags: give each pair its own link name",
-				tag, s->links[i], s->link_members[i],
-				s->link_members[i] == 1 ? "" : "s");
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		unsigned self;
+		if (bh_vm_link_plan(tag, s, i, plan, tags, &self, error, BH_VM_ERROR_SIZE) == 0) {
 			return false;
 		}
-		struct bh_link_member *m = &d->members[i];
-		bh_link_member((unsigned)getuid(), s->links[i], tag, s->link_peers[i], m);
+		const struct bh_link_member *m = &d->members[i];
+		d->members[i] = plan[self];
 		d->links[i] = (struct bh_domain_link){
-			.local_port = m->local_port,
-			.remote_port = m->remote_port,
+			.guest_port = m->guest_port,
+			.hub_port = m->hub_port,
 			.mac = m->mac,
 			.address = m->address,
 			.prefix = m->prefix,
@@ -853,6 +853,29 @@ static bool pool_disks(struct bh_vm *vm, const char *tag, const struct bh_vm_set
 	return true;
 }
 
+/* Makes sure the hubs of the tag's links run (vm/link_hub.h). Returns the
+ * held start lock (for bh_link_start_unlock once qemu runs), -2 when the
+ * tag has no link, or -1 with the reason in error. */
+static int start_hubs(const char *tag, const struct bh_vm_settings *s, char error[BH_VM_ERROR_SIZE])
+{
+	if (s->link_count == 0) {
+		return -2;
+	}
+	int lock = bh_link_start_lock(tag, error, BH_VM_ERROR_SIZE);
+	for (unsigned i = 0; lock >= 0 && i < s->link_count && i < BH_LINKS_MAX; i++) {
+		struct bh_link_member plan[BH_LINK_MEMBERS_MAX];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		unsigned self;
+		unsigned n = bh_vm_link_plan(tag, s, i, plan, tags, &self, error, BH_VM_ERROR_SIZE);
+		if (n == 0 || !bh_link_hub_ensure(
+				      tag, s->links[i], tags, plan, n, error, BH_VM_ERROR_SIZE)) {
+			bh_link_start_unlock(lock);
+			lock = -1;
+		}
+	}
+	return lock;
+}
+
 static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *s,
 	const struct tag_paths *p, char channel[BH_VM_CHANNEL_SIZE], bool *started,
 	char error[BH_VM_ERROR_SIZE])
@@ -862,6 +885,13 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		enum bh_vm_state state = settle(dom);
 		bool ok = false;
 		if (state == BH_VM_RUNNING) {
+			/* A running member whose hub went (killed, or the config
+			 * changed) gets it back. */
+			int links_lock = start_hubs(tag, s, error);
+			if (links_lock == -1) {
+				bh_log(BH_LOG_WARN, "%s", error);
+			}
+			bh_link_start_unlock(links_lock);
 			ok = channel_address(vm, dom, p, channel, error, tag);
 		} else if (state == BH_VM_PAUSED) {
 			set_error(error,
@@ -891,6 +921,13 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		set_error(error,
 			"tag %s: share = exports a folder of this machine, and the tag runs on %s: "
 			"remove its share lines or run it here",
+			tag, vm->uri);
+		return false;
+	}
+	if (s->link_count > 0 && bh_vm_remote(vm)) {
+		set_error(error,
+			"tag %s: link = joins tags through a hub on this machine, and the tag runs "
+			"on %s: remove its link lines or run it here",
 			tag, vm->uri);
 		return false;
 	}
@@ -948,15 +985,28 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 	spec.cmdline = cmdline != NULL ? cmdline : "console=ttyS0";
 	char *xml = bh_domain_xml(&spec);
 	free(cmdline);
-	free(devices);
 	if (xml == NULL) {
+		free(devices);
 		set_error(error, "out of memory");
 		return false;
 	}
 	bh_log(BH_LOG_DEBUG, "tag %s: domain XML:\n%s", tag, xml);
+	/* The hubs of the tag's links run before its qemu sends to them; the
+	 * start lock stays held until qemu has bound its ports. */
+	int links_lock = start_hubs(tag, s, error);
+	if (links_lock == -1) {
+		free(devices);
+		free(xml);
+		if (region) {
+			unlink(p->region);
+		}
+		return false;
+	}
+	free(devices);
 	/* Transient: libvirt forgets the domain when it stops; the tag's
 	 * disks and settings are the whole state, so nothing can go stale. */
 	dom = virDomainCreateXML(vm->conn, xml, 0);
+	bh_link_start_unlock(links_lock);
 	free(xml);
 	if (dom == NULL) {
 		set_error(error, "tag %s: libvirt (%s) could not start its VM: %s", tag, vm->uri,

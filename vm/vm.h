@@ -59,11 +59,11 @@ struct bh_vm_settings {
 	unsigned share_count;
 	char links[BH_LINKS_MAX][BH_LINK_NAME_MAX + 1]; /* link = NAME */
 	unsigned link_count;
-	/* Filled by bh_vm_settings_from_config from the other [tag] sections:
-	 * how many tags name each link (this one included), and the other end
-	 * when there are exactly two. */
+	/* Filled by bh_vm_settings_from_config from the config's [tag]
+	 * sections: how many tags name each link (this one included), and
+	 * the first BH_LINK_MEMBERS_MAX of them in the config's order. */
 	unsigned link_members[BH_LINKS_MAX];
-	char link_peers[BH_LINKS_MAX][BH_TAG_MAX + 1];
+	char link_tags[BH_LINKS_MAX][BH_LINK_MEMBERS_MAX][BH_TAG_MAX + 1];
 	/* Where the tag runs: uri = on the tag, or that of its [host NAME]
 	 * (host =); NULL: [general] uri. pool, pool_path and disks likewise. */
 	const char *uri;

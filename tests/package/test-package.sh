@@ -150,9 +150,11 @@ echo "ok: installed base build runs /usr/share/bulkhead/build-debian-base.sh wit
 [ "$(result foot status)" = 0 ] || { show foot; bh_fail "foot did not come with the package's Depends"; }
 
 for f in /usr/bin/bulkhead /usr/bin/bulkheadctl /usr/bin/bulkhead-proxy /usr/bin/bulkhead-agent \
+	/usr/bin/bulkhead-link-hub \
 	/usr/share/wayland-sessions/bulkhead.desktop \
 	/usr/share/man/man1/bulkhead.1.gz /usr/share/man/man1/bulkheadctl.1.gz \
 	/usr/share/man/man1/bulkhead-proxy.1.gz /usr/share/man/man1/bulkhead-agent.1.gz \
+	/usr/share/man/man1/bulkhead-link-hub.1.gz \
 	/usr/share/man/man5/bulkhead.5.gz /usr/share/doc/bulkhead/config.example \
 	/usr/share/bulkhead/build-debian-base.sh /usr/share/bulkhead/build-tiny-guest.sh; do
 	grep -qx "$f" "$results/dpkg-L.out" || { show dpkg-L; bh_fail "dpkg -L bulkhead does not list $f"; }

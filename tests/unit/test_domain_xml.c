@@ -104,33 +104,59 @@ static void check_shares_and_links(void)
 	CHECK(!bh_vm_settings_set(&set, "link", "", NULL, err, sizeof(err)));
 	CHECK(set.link_count == 1);
 
-	/* The two ends of one link send to each other's port and share its
-	 * /16, not their MAC or address; another link or user, other ports. */
-	struct bh_link_member a, b, other, user2;
-	bh_link_member(1000, "lan", "alpha", "beta", &a);
-	bh_link_member(1000, "lan", "beta", "alpha", &b);
-	bh_link_member(1000, "dmz", "alpha", "beta", &other);
-	bh_link_member(1001, "lan", "alpha", "beta", &user2);
-	CHECK(a.local_port == b.remote_port && a.remote_port == b.local_port);
-	CHECK(a.local_port != a.remote_port);
-	CHECK(strcmp(a.mac, b.mac) != 0 && strcmp(a.address, b.address) != 0);
-	CHECK(strncmp(a.address, b.address, strchr(a.address + 3, '.') - a.address) == 0);
-	CHECK(a.local_port != other.local_port && a.local_port != user2.local_port);
-	CHECK(a.local_port >= 20000 && a.local_port < 60000);
-	CHECK(strncmp(a.mac, "0e:", 3) == 0 && strlen(a.mac) == 17);
-	/* Ends that hash to one port or one address still get two. */
+	/* The members of one link share its /16, not a port, a MAC or an
+	 * address; the plan does not depend on the order of the members;
+	 * another link or user gets other ports. */
+	const char *three[] = {"alpha", "beta", "gamma"};
+	const char *shuffled[] = {"gamma", "alpha", "beta"};
+	struct bh_link_member plan[3], again[3], other[2], user2[2];
+	bh_link_plan(1000, "lan", three, 3, plan);
+	bh_link_plan(1000, "lan", shuffled, 3, again);
+	bh_link_plan(1000, "dmz", three, 2, other);
+	bh_link_plan(1001, "lan", three, 2, user2);
+	struct bh_link_member a = plan[0];
+	for (int i = 0; i < 3; i++) {
+		const struct bh_link_member *m = &plan[i], *o = &plan[(i + 1) % 3];
+		CHECK(m->hub_port == m->guest_port + 1 && m->guest_port % 2 == 0);
+		CHECK(m->guest_port >= 20000 && m->hub_port < 60000);
+		CHECK(m->guest_port != o->guest_port && strcmp(m->mac, o->mac) != 0 &&
+			strcmp(m->address, o->address) != 0);
+		CHECK(strncmp(m->address, o->address, strchr(m->address + 3, '.') - m->address) ==
+			0);
+		CHECK(strncmp(m->mac, "0e:", 3) == 0 && strlen(m->mac) == 17 && m->prefix == 16);
+		const struct bh_link_member *same = &again[(i + 1) % 3];
+		CHECK(same->guest_port == m->guest_port && strcmp(same->mac, m->mac) == 0 &&
+			strcmp(same->address, m->address) == 0);
+	}
+	CHECK(a.guest_port != other[0].guest_port && a.guest_port != user2[0].guest_port);
+	/* Members that hash to one port pair, MAC or address still get their
+	 * own: sixteen members of many links. */
 	bool split = true;
-	for (int i = 0; i < 2000; i++) {
-		char t1[16], t2[16];
-		snprintf(t1, sizeof(t1), "t%d", i);
-		snprintf(t2, sizeof(t2), "u%d", i);
-		struct bh_link_member x, y;
-		bh_link_member(1000, "lan", t1, t2, &x);
-		bh_link_member(1000, "lan", t2, t1, &y);
-		split = split && x.local_port == y.remote_port && x.remote_port == y.local_port &&
-			x.local_port != y.local_port && strcmp(x.address, y.address) != 0;
+	for (int l = 0; l < 300; l++) {
+		char link[16], names[BH_LINK_MEMBERS_MAX][8];
+		const char *tags[BH_LINK_MEMBERS_MAX];
+		snprintf(link, sizeof(link), "l%d", l);
+		for (int i = 0; i < BH_LINK_MEMBERS_MAX; i++) {
+			snprintf(names[i], sizeof(names[i]), "t%d", i);
+			tags[i] = names[i];
+		}
+		struct bh_link_member m[BH_LINK_MEMBERS_MAX];
+		bh_link_plan(1000, link, tags, BH_LINK_MEMBERS_MAX, m);
+		for (int i = 0; i < BH_LINK_MEMBERS_MAX; i++) {
+			for (int j = 0; j < i; j++) {
+				split = split && m[i].guest_port != m[j].guest_port &&
+					m[i].guest_port != m[j].hub_port &&
+					strcmp(m[i].mac, m[j].mac) != 0 &&
+					strcmp(m[i].address, m[j].address) != 0;
+			}
+		}
 	}
 	CHECK(split);
+	char arg[128];
+	CHECK(bh_link_member_arg(&a, "alpha", arg, sizeof(arg)));
+	char want_arg[128];
+	snprintf(want_arg, sizeof(want_arg), "%s,%u,%u,alpha", a.mac, a.guest_port, a.hub_port);
+	CHECK(strcmp(arg, want_arg) == 0);
 
 	struct bh_domain_spec spec = base_spec();
 	struct bh_domain_share shares[] = {
@@ -143,8 +169,8 @@ static void check_shares_and_links(void)
 			.guest_path = "/src",
 			.readonly = false},
 	};
-	struct bh_domain_link links[] = {{.local_port = a.local_port,
-		.remote_port = a.remote_port,
+	struct bh_domain_link links[] = {{.guest_port = a.guest_port,
+		.hub_port = a.hub_port,
 		.mac = a.mac,
 		.address = a.address,
 		.prefix = a.prefix}};
@@ -158,9 +184,10 @@ static void check_shares_and_links(void)
 	CHECK(strstr(xml, "<source dir='/srv/a&apos;b'/>") != NULL);
 	CHECK(strstr(xml, "<target dir='bh1'/>") != NULL);
 	CHECK(count(xml, "<interface type='udp'>") == 1);
-	char local[64];
-	snprintf(local, sizeof(local), "<local address='127.0.0.1' port='%u'/>", a.local_port);
-	CHECK(strstr(xml, local) != NULL);
+	char local[64], hub[64];
+	snprintf(local, sizeof(local), "<local address='127.0.0.1' port='%u'/>", a.guest_port);
+	snprintf(hub, sizeof(hub), "<source address='127.0.0.1' port='%u'>", a.hub_port);
+	CHECK(strstr(xml, local) != NULL && strstr(xml, hub) != NULL);
 	CHECK(strstr(xml, "<interface type='user'>") == NULL);
 	validate(xml, "the domain with shares and a link");
 	free(xml);
