@@ -433,7 +433,7 @@ static int agent_handle_sigchld(int sig, void *data)
 
 /* ---- the guest user ---- */
 
-static bool resolve_user(struct bh_agent *agent, const char *name)
+static bool resolve_user(struct bh_agent *agent, const char *name, const char *runtime_dir)
 {
 	struct passwd *pw = name != NULL ? getpwnam(name) : getpwuid(getuid());
 	if (pw == NULL) {
@@ -463,7 +463,13 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 	agent->shell = strdup(shell);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char buf[128];
-	if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
+	if (runtime_dir != NULL) {
+		if (runtime_dir[0] != '/') {
+			bh_log(BH_LOG_ERROR, "--runtime-dir %s is not an absolute path", runtime_dir);
+			return false;
+		}
+		agent->runtime_dir = strdup(runtime_dir);
+	} else if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
 		agent->runtime_dir = strdup(xdg);
 	} else {
 		snprintf(buf, sizeof(buf), "/run/user/%u", (unsigned)pw->pw_uid);
@@ -477,6 +483,17 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 	 * no logind to make it). */
 	if (mkdir(agent->runtime_dir, 0700) != 0 && errno != EEXIST) {
 		bh_log_errno(BH_LOG_ERROR, "could not create %s", agent->runtime_dir);
+		return false;
+	}
+	/* A directory already there is handed over only if it is one (not a
+	 * link to somewhere else) and root's or the user's already. */
+	struct stat st;
+	if (lstat(agent->runtime_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		(st.st_uid != 0 && st.st_uid != agent->uid)) {
+		bh_log(BH_LOG_ERROR,
+			"the runtime dir %s is not a directory of root or %s: give another with "
+			"--runtime-dir",
+			agent->runtime_dir, agent->user_name);
 		return false;
 	}
 	if (geteuid() == 0 && chown(agent->runtime_dir, agent->uid, agent->gid) != 0) {
@@ -499,7 +516,7 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 	agent->listen = opts->listen;
 	agent->wayland_display = strdup(opts->wayland_display ? opts->wayland_display : "wayland-0");
 	if (agent->channel == NULL || agent->wayland_display == NULL ||
-		!resolve_user(agent, opts->user)) {
+		!resolve_user(agent, opts->user, opts->runtime_dir)) {
 		bh_agent_destroy(agent);
 		return NULL;
 	}
