@@ -41,6 +41,7 @@ struct bh_agent {
 	struct wl_event_source *sigchld;
 	struct bh_endpoint *endpoint;
 	bool connected;
+	bool host_hello; /* this channel's host has said HELLO */
 	struct bh_boot_times boot;
 	struct bh_relay_guest *relay;
 	/* The shared region of the current host, while mapped. */
@@ -301,13 +302,28 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 static bool agent_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 	const uint8_t *payload, size_t len, void *user)
 {
-	return bh_agent_handle_control(user, endpoint, type, payload, len);
+	struct bh_agent *agent = user;
+	/* Nothing but HELLO before HELLO (CONTROL.md): on a serial port a
+	 * new host is only known by its hello. */
+	if (!agent->host_hello && type != BH_CTL_HELLO) {
+		bh_log(BH_LOG_ERROR, "control message %u from the host before its hello", type);
+		return false;
+	}
+	if (!bh_agent_handle_control(agent, endpoint, type, payload, len)) {
+		return false;
+	}
+	agent->host_hello = true;
+	return true;
 }
 
 static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
 	enum bh_stream_kind kind, void *user)
 {
 	struct bh_agent *agent = user;
+	if (!agent->host_hello) {
+		bh_log(BH_LOG_ERROR, "the host opened a stream before its hello");
+		return false;
+	}
 	switch (kind) {
 	case BH_STREAM_EXEC:
 		return bh_agent_exec_open(agent, stream);
@@ -360,6 +376,7 @@ static void agent_attach(struct bh_agent *agent, int fd)
 		bh_endpoint_accept_fds(agent->endpoint);
 	}
 	agent->connected = true;
+	agent->host_hello = false;
 	bh_log(BH_LOG_INFO, "host connected on %s", agent->channel);
 	send_hello(agent);
 }
