@@ -320,10 +320,6 @@ static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *st
 	enum bh_stream_kind kind, void *user)
 {
 	struct bh_agent *agent = user;
-	if (!agent->host_hello) {
-		bh_log(BH_LOG_ERROR, "the host opened a stream before its hello");
-		return false;
-	}
 	switch (kind) {
 	case BH_STREAM_EXEC:
 		return bh_agent_exec_open(agent, stream);

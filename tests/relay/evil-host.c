@@ -194,8 +194,14 @@ static bool is_control(uint32_t ctl)
 	return got.stream == 0 && got.type == BH_FRAME_CONTROL_BASE + ctl;
 }
 
-/* A fresh channel: connect, hello, the agent's hello. An agent busy with
- * the previous connection's end may need a moment (and a new try). */
+enum outcome { GOES_ON, RESET, STREAM_CLOSED, SILENT };
+static enum outcome settle(uint32_t close_of, unsigned timeout_ms);
+
+/* A fresh channel: connect, hello, the agent's hello, and a ping
+ * answered. An agent busy with the previous connection's end may need a
+ * moment (and a new try); on a serial port, bytes the last host left
+ * (half a frame) make the agent end this channel once more: settle says
+ * hello again. */
 static bool connect_agent(void)
 {
 	for (int attempt = 0; attempt < 10; attempt++) {
@@ -204,9 +210,17 @@ static bool connect_agent(void)
 			continue;
 		}
 		uint64_t deadline = now_ms() + 15000;
-		while (next_frame(deadline)) {
-			if (is_control(BH_CTL_HELLO)) {
+		bool hello = false;
+		while (!hello && next_frame(deadline)) {
+			hello = is_control(BH_CTL_HELLO);
+		}
+		for (int i = 0; hello && i < 3; i++) {
+			enum outcome o = settle(0, 15000);
+			if (o == GOES_ON) {
 				return true;
+			}
+			if (o == SILENT) {
+				break;
 			}
 		}
 	}
@@ -217,8 +231,6 @@ static bool connect_agent(void)
  * agent ended the channel and reopened its port: this side says hello
  * again), a CLOSE with an error of stream close_of (when non-zero), or
  * nothing (the agent hung or died). */
-enum outcome { GOES_ON, RESET, STREAM_CLOSED, SILENT };
-
 static enum outcome settle(uint32_t close_of, unsigned timeout_ms)
 {
 	static uint64_t cookie = 1000;
@@ -253,7 +265,14 @@ static enum outcome settle(uint32_t close_of, unsigned timeout_ms)
 	if (hung_up && !ponged) {
 		/* An agent listening on a socket ends a channel by closing it:
 		 * the next host connects anew. */
-		return connect_agent() ? RESET : SILENT;
+		static bool reconnecting;
+		if (reconnecting) {
+			return SILENT;
+		}
+		reconnecting = true;
+		bool again = connect_agent();
+		reconnecting = false;
+		return again ? RESET : SILENT;
 	}
 	return ponged ? GOES_ON : SILENT;
 }
@@ -389,11 +408,17 @@ static void framing_cases(void)
 		result(state[i].name, RESET, settle(0, 20000));
 	}
 
-	/* Half a header, then the host is gone. */
+	/* Half a header, then the host is gone: the next host is served
+	 * (after one more reset on a serial port, where those bytes stay). */
 	if (connect_agent()) {
 		send_bytes("\x10\x00\x00", 3);
 		hang_up();
-		printf("ok half a header, then hang-up: sent\n");
+		if (connect_agent()) {
+			printf("ok half a header, then hang-up: the next host is served\n");
+		} else {
+			printf("FAIL half a header, then hang-up: the next host is not served\n");
+			failures++;
+		}
 	}
 }
 
