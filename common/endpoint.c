@@ -476,6 +476,9 @@ static ssize_t write_past_fault(struct bh_endpoint *ep, const struct iovec *firs
 		(const uint8_t *)first->iov_base >= f->body &&
 		(const uint8_t *)first->iov_base < f->body + f->blen) {
 		f->borrow->faulted = true;
+		if (f->borrow->also_faulted != NULL) {
+			*f->borrow->also_faulted = true;
+		}
 		f->body = zeros;
 		bh_log(BH_LOG_WARN, "a frame's data could not be read (the file under it shrank); "
 				    "zeros were sent in its place");

@@ -145,10 +145,13 @@ bool bh_stream_send_parts(struct bh_stream *stream, const void *head, size_t hle
  * then done() runs. The owner holds one reference (refs starts at 1);
  * each frame that borrows holds one more until it is written or dropped.
  * When the memory could not be read as it was written (the file under a
- * mapping shrank), zeros went in its place and faulted is set. */
+ * mapping shrank), zeros went in its place and faulted is set, and so is
+ * *also_faulted when the owner gave one: an owner that has moved on to
+ * another borrow since (a pool remapped larger) still hears of it. */
 struct bh_borrow {
 	unsigned refs;
 	bool faulted;
+	bool *also_faulted;
 	void (*done)(struct bh_borrow *borrow);
 };
 void bh_borrow_unref(struct bh_borrow *borrow);

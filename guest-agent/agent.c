@@ -41,6 +41,7 @@ struct bh_agent {
 	struct wl_event_source *sigchld;
 	struct bh_endpoint *endpoint;
 	bool connected;
+	bool host_hello; /* this channel's host has said HELLO */
 	struct bh_boot_times boot;
 	struct bh_relay_guest *relay;
 	/* The shared region of the current host, while mapped. */
@@ -301,7 +302,18 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 static bool agent_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 	const uint8_t *payload, size_t len, void *user)
 {
-	return bh_agent_handle_control(user, endpoint, type, payload, len);
+	struct bh_agent *agent = user;
+	/* Nothing but HELLO before HELLO (CONTROL.md): on a serial port a
+	 * new host is only known by its hello. */
+	if (!agent->host_hello && type != BH_CTL_HELLO) {
+		bh_log(BH_LOG_ERROR, "control message %u from the host before its hello", type);
+		return false;
+	}
+	if (!bh_agent_handle_control(agent, endpoint, type, payload, len)) {
+		return false;
+	}
+	agent->host_hello = true;
+	return true;
 }
 
 static bool agent_handle_open(struct bh_endpoint *endpoint, struct bh_stream *stream,
@@ -360,6 +372,7 @@ static void agent_attach(struct bh_agent *agent, int fd)
 		bh_endpoint_accept_fds(agent->endpoint);
 	}
 	agent->connected = true;
+	agent->host_hello = false;
 	bh_log(BH_LOG_INFO, "host connected on %s", agent->channel);
 	send_hello(agent);
 }
@@ -433,7 +446,7 @@ static int agent_handle_sigchld(int sig, void *data)
 
 /* ---- the guest user ---- */
 
-static bool resolve_user(struct bh_agent *agent, const char *name)
+static bool resolve_user(struct bh_agent *agent, const char *name, const char *runtime_dir)
 {
 	struct passwd *pw = name != NULL ? getpwnam(name) : getpwuid(getuid());
 	if (pw == NULL) {
@@ -463,7 +476,13 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 	agent->shell = strdup(shell);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char buf[128];
-	if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
+	if (runtime_dir != NULL) {
+		if (runtime_dir[0] != '/') {
+			bh_log(BH_LOG_ERROR, "--runtime-dir %s is not an absolute path", runtime_dir);
+			return false;
+		}
+		agent->runtime_dir = strdup(runtime_dir);
+	} else if (geteuid() != 0 && xdg != NULL && xdg[0] == '/') {
 		agent->runtime_dir = strdup(xdg);
 	} else {
 		snprintf(buf, sizeof(buf), "/run/user/%u", (unsigned)pw->pw_uid);
@@ -477,6 +496,17 @@ static bool resolve_user(struct bh_agent *agent, const char *name)
 	 * no logind to make it). */
 	if (mkdir(agent->runtime_dir, 0700) != 0 && errno != EEXIST) {
 		bh_log_errno(BH_LOG_ERROR, "could not create %s", agent->runtime_dir);
+		return false;
+	}
+	/* A directory already there is handed over only if it is one (not a
+	 * link to somewhere else) and root's or the user's already. */
+	struct stat st;
+	if (lstat(agent->runtime_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		(st.st_uid != 0 && st.st_uid != agent->uid)) {
+		bh_log(BH_LOG_ERROR,
+			"the runtime dir %s is not a directory of root or %s: give another with "
+			"--runtime-dir",
+			agent->runtime_dir, agent->user_name);
 		return false;
 	}
 	if (geteuid() == 0 && chown(agent->runtime_dir, agent->uid, agent->gid) != 0) {
@@ -499,7 +529,7 @@ struct bh_agent *bh_agent_create(struct wl_event_loop *loop, const struct bh_age
 	agent->listen = opts->listen;
 	agent->wayland_display = strdup(opts->wayland_display ? opts->wayland_display : "wayland-0");
 	if (agent->channel == NULL || agent->wayland_display == NULL ||
-		!resolve_user(agent, opts->user)) {
+		!resolve_user(agent, opts->user, opts->runtime_dir)) {
 		bh_agent_destroy(agent);
 		return NULL;
 	}

@@ -18,6 +18,9 @@ struct bh_agent_options {
 	bool listen;                 /* listen on unix:/vsock: and serve one host at a time */
 	const char *wayland_display; /* socket name in the guest user's runtime dir */
 	const char *user;            /* guest user; NULL = the current user */
+	/* The user's runtime dir; NULL = $XDG_RUNTIME_DIR for an agent run as
+	 * the user, /run/user/UID for a root agent. */
+	const char *runtime_dir;
 };
 
 /* Mounts the host folders and addresses the link interfaces that the

@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: bulkhead-agent --channel ADDR [--listen] [--wayland-display NAME]\n"
-		     "                      [--user NAME] [--help] [--version]\n"
+		     "                      [--user NAME] [--runtime-dir DIR] [--help] [--version]\n"
 		     "ADDR: serial:auto, serial:/dev/vportNpM, unix:PATH, vsock:CID:PORT\n");
 }
 
@@ -35,13 +35,14 @@ int main(int argc, char *argv[])
 		{"listen", no_argument, NULL, 'l'},
 		{"wayland-display", required_argument, NULL, 'w'},
 		{"user", required_argument, NULL, 'u'},
+		{"runtime-dir", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
 	struct bh_agent_options options = {.wayland_display = "wayland-0"};
 	int c;
-	while ((c = getopt_long(argc, argv, "c:lw:u:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:lw:u:r:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			options.channel = optarg;
@@ -54,6 +55,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'u':
 			options.user = optarg;
+			break;
+		case 'r':
+			options.runtime_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -14,19 +14,37 @@
 #include "common/log.h"
 #include "guest-agent/shm_mirror.h"
 
+/* Whether the client's file shrank under a frame that borrowed from any
+ * mapping of its pool: shared by them all, so a fault found in a mapping
+ * the pool has since replaced (the client shrank its file, then grew the
+ * pool) still ends the client at its next sync. */
+struct mirror_fault {
+	unsigned refs; /* one per mapping */
+	bool faulted;
+};
+
 /* A mapping of the client's pool that frames queued on the channel may
  * still read from after the mirror has moved on (resized, finished). */
 struct bh_mirror_map {
 	struct bh_borrow borrow; /* first: done() gets this back */
 	uint8_t *addr;
 	uint64_t size;
+	struct mirror_fault *fault;
 };
 
 static void mirror_map_done(struct bh_borrow *borrow)
 {
 	struct bh_mirror_map *mm = (struct bh_mirror_map *)borrow;
 	munmap(mm->addr, mm->size);
+	if (--mm->fault->refs == 0) {
+		free(mm->fault);
+	}
 	free(mm);
+}
+
+static bool pool_faulted(const struct bh_shm_mirror *m)
+{
+	return m->mapping->borrow.faulted || m->mapping->fault->faulted;
 }
 
 struct bh_borrow *bh_shm_mirror_borrow(struct bh_shm_mirror *m)
@@ -119,12 +137,18 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 		m->region = r;
 	}
 	struct bh_mirror_map *mm = calloc(1, sizeof(*mm));
-	if (mm == NULL) {
+	struct mirror_fault *fault =
+		m->mapping != NULL ? m->mapping->fault : calloc(1, sizeof(*fault));
+	if (mm == NULL || fault == NULL) {
+		free(mm);
 		errno = ENOMEM;
 		return false;
 	}
 	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (map == MAP_FAILED) {
+		if (fault->refs == 0) {
+			free(fault);
+		}
 		free(mm);
 		return false;
 	}
@@ -143,15 +167,22 @@ bool bh_shm_mirror_resize(struct bh_shm_mirror *m, uint64_t size)
 	}
 	if (!m->in_region && copy == MAP_FAILED) {
 		munmap(map, size);
+		if (fault->refs == 0) {
+			free(fault);
+		}
 		free(mm);
 		errno = ENOMEM;
 		return false;
 	}
+	fault->refs++;
 	if (m->mapping != NULL) {
 		bh_borrow_unref(&m->mapping->borrow);
 	}
 	*mm = (struct bh_mirror_map){
-		.borrow = {.refs = 1, .done = mirror_map_done}, .addr = map, .size = size};
+		.borrow = {.refs = 1, .also_faulted = &fault->faulted, .done = mirror_map_done},
+		.addr = map,
+		.size = size,
+		.fault = fault};
 	m->mapping = mm;
 	m->map = map;
 	m->copy = copy;
@@ -265,7 +296,7 @@ bool bh_shm_mirror_sync(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 	if (len == 0) {
 		return true;
 	}
-	if (!covered(m, offset + len) || m->mapping->borrow.faulted) {
+	if (!covered(m, offset + len) || pool_faulted(m)) {
 		errno = EFAULT;
 		return false;
 	}
@@ -370,7 +401,7 @@ static bool compare(struct bh_shm_mirror *m, uint64_t offset, uint64_t len,
 bool bh_shm_mirror_copy_out(struct bh_shm_mirror *m, uint64_t offset, uint64_t len, uint8_t *dest)
 {
 	if (offset > m->size || len > m->size - offset || !covered(m, offset + len) ||
-		m->mapping->borrow.faulted) {
+		pool_faulted(m)) {
 		errno = EFAULT;
 		return false;
 	}

@@ -6,20 +6,31 @@
 # guest terminal, and Xwayland (with xkbcomp and the XKB data) for X11 apps,
 # with the tests' X client (bulkhead-x11-client), when the host has them. It boots under TCG to a running agent in seconds and needs
 # no network. The result is cached: rebuilt only when an input changed.
-#   guest/build-tiny-guest.sh OUTDIR     (writes vmlinuz, initrd.img)
+#   guest/build-tiny-guest.sh [--agent PATH] OUTDIR   (writes vmlinuz, initrd.img)
+# --agent puts that agent in instead of the build's: one from a build with
+# -Db_sanitize=address,undefined makes a guest whose agent runs under
+# AddressSanitizer, LeakSanitizer and UBSan (their libraries come along),
+# with options fit for a guest, its reports on the guest console
+# (`bulkheadctl console TAG`), leaks checked when it exits at the stop.
 # Environment: BH_BUILD (the build dir; default build/ beside this script),
 # BH_TEST_KERNEL_ROOT (an unpacked linux-image package instead of /).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$1
+agent_arg=
+if [ "${1:-}" = --agent ]; then
+	agent_arg=${2:?--agent needs a path}
+	shift 2
+fi
+out=${1:?usage: build-tiny-guest.sh [--agent PATH] OUTDIR}
 build=${BH_BUILD:-$top/build}
-agent=$build/guest-agent/bulkhead-agent
+agent=${agent_arg:-$build/guest-agent/bulkhead-agent}
 # The benchmark client, for the shared-region test and bench/run --ways vm
 # (a build tree has it; an installed recipe builds a guest without it).
 benchclient=$build/bench/bench-client
 # Installed (in /usr/share/bulkhead) there is no build tree: the agent is
 # the installed one.
-if [ -z "${BH_BUILD:-}" ] && [ ! -x "$agent" ] && command -v bulkhead-agent >/dev/null; then
+if [ -z "$agent_arg" ] && [ -z "${BH_BUILD:-}" ] && [ ! -x "$agent" ] &&
+	command -v bulkhead-agent >/dev/null; then
 	agent=$(command -v bulkhead-agent)
 fi
 root=${BH_TEST_KERNEL_ROOT:-}
@@ -28,6 +39,17 @@ fail() {
 	exit 1
 }
 [ -x "$agent" ] || fail "no agent at $agent: build first (meson compile -C build) or install bulkhead"
+# A sanitized agent: the runtime's options for it in the guest. Leaks are
+# looked for when it exits (the stop's SIGTERM); an ASan error ends it (init
+# starts it again, the report stays on the console), UBSan goes on; no
+# symbolizer in the guest, so frames are module+offset (the host has the
+# binary to resolve them). Reports go to stderr: the console.
+sanitizer_env=
+if ldd "$agent" 2>/dev/null | grep -q -E 'lib(asan|ubsan)\.so'; then
+	sanitizer_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:symbolize=0:print_summary=1"
+	sanitizer_env="$sanitizer_env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0:symbolize=0:print_summary=1"
+	sanitizer_env="$sanitizer_env LSAN_OPTIONS=symbolize=0:print_summary=1"
+fi
 kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 [ -n "$kernel" ] || fail "no kernel in $root/boot: install linux-image-amd64 (./setup.sh deps)"
 version=${kernel##*/vmlinuz-}
@@ -43,7 +65,7 @@ x11client=$build/tests/relay/x11-client
 
 # The cache key: every input's identity.
 key=$( (
-	echo v11
+	echo v12
 	sha256sum "$0" "$agent" "$kernel" "$busybox" ${foot:+"$foot"} ${xwayland:+"$xwayland"}
 	if [ -x "$benchclient" ]; then sha256sum "$benchclient"; fi
 	if [ -n "$xwayland" ] && [ -x "$x11client" ]; then sha256sum "$x11client"; fi
@@ -150,8 +172,13 @@ ln -s /sbin/guest-poweroff "$work/etc/acpi/PWRF/00000080"
 cat >"$work/sbin/guest-poweroff" <<'OFF'
 #!/bin/busybox sh
 # The power button (bulkheadctl stop): the agent says goodbye to the host
-# (so the stop is not taken for a crash), then flush and unmount home, power off.
-killall -TERM bulkhead-agent 2>/dev/null && { usleep 300000 2>/dev/null || sleep 1; }
+# (so the stop is not taken for a crash) and ends (up to 10 s: a sanitized
+# agent checks for leaks first), then flush and unmount home, power off.
+touch /run/bulkhead-stopping
+if killall -TERM bulkhead-agent 2>/dev/null; then
+	n=0
+	while pidof bulkhead-agent >/dev/null && [ $n -lt 100 ]; do usleep 100000; n=$((n + 1)); done
+fi
 sync
 umount /home 2>/dev/null || mount -o remount,ro /home 2>/dev/null
 poweroff -f
@@ -183,10 +210,13 @@ mkdir -p /run/user/1000 && chown 1000:1000 /run/user/1000 && chmod 700 /run/user
 # The log and pid files default to /var, which this guest has not.
 acpid -c /etc/acpi -l /dev/null -p /run/acpid.pid 2>/dev/null || echo "tiny test guest: acpid did not start; bulkheadctl stop will have to power off"
 export XDG_RUNTIME_DIR=/run/user/1000 PATH=/usr/bin:/bin:/sbin LANG=C.UTF-8
-echo "tiny test guest: starting the agent"
+echo "tiny test guest: starting the agent${sanitizer_env:+ (sanitized: AddressSanitizer, LeakSanitizer and UBSan report here)}"
 while :; do
-	/bin/bulkhead-agent --channel serial:auto --user guest
-	echo "tiny test guest: the agent exited (\$?); restarting it"
+	${sanitizer_env:+env $sanitizer_env }/bin/bulkhead-agent --channel serial:auto --user guest
+	status=\$?
+	# At the power button the agent ends for good.
+	while [ -e /run/bulkhead-stopping ]; do sleep 1; done
+	echo "tiny test guest: the agent exited (\$status); restarting it"
 	sleep 1
 done
 INIT
@@ -198,4 +228,4 @@ chmod 644 "$out/vmlinuz.tmp" "$out/initrd.img.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 echo "$key" >"$out/key"
-echo "tiny guest: $(du -h "$out/initrd.img" | cut -f1) initramfs, modules:$load"
+echo "tiny guest: $(du -h "$out/initrd.img" | cut -f1) initramfs${sanitizer_env:+, sanitized agent}, modules:$load"

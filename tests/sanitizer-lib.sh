@@ -45,3 +45,38 @@ san_check() {
 		bh_fail "sanitizer reports in $1 (above)"
 	fi
 }
+
+# san_check_guest DIR AGENT: DIR holds the consoles (TAG.LABEL.log) of tiny
+# guests whose agent is the sanitized AGENT; fails when any holds a report
+# (shown with the agent's frames resolved on the host), and when none was
+# saved or one shows no sanitized agent starting (nothing could be seen).
+SAN_REPORT_RE='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+san_check_guest() {
+	local dir=$1 agent=$2 f n found=0
+	n=$(ls "$dir"/*.log 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || bh_fail "no guest console was saved: the agent's sanitizer reports cannot be read"
+	for f in "$dir"/*.log; do
+		grep -q "starting the agent (sanitized" "$f" ||
+			bh_fail "$(basename "$f"): the guest did not start a sanitized agent: $(tail -3 "$f")"
+		if grep -q -E "$SAN_REPORT_RE" "$f"; then
+			found=1
+			echo "== $(basename "$f")" >&2
+			grep -A40 -E "$SAN_REPORT_RE" "$f" | head -80 | san_symbolize "$agent" >&2
+		fi
+	done
+	[ "$found" = 0 ] || bh_fail "sanitizer reports from the agent in the guest (above)"
+	echo "guest consoles: $n read, no sanitizer report from the agent"
+}
+
+# san_symbolize AGENT: copies its input, adding to each frame in the
+# guest's agent (/bin/bulkhead-agent+0xOFFSET) the function and line.
+san_symbolize() {
+	local line off
+	while IFS= read -r line; do
+		off=$(echo "$line" | sed -n 's|.*(/bin/bulkhead-agent+\(0x[0-9a-f]*\)).*|\1|p')
+		if [ -n "$off" ] && command -v addr2line >/dev/null; then
+			line="$line $(addr2line -f -C -p -e "$1" "$off" 2>/dev/null)"
+		fi
+		printf '%s\n' "$line"
+	done
+}

@@ -18,24 +18,22 @@ chmod 755 "$BH_TMP"
 CHANNEL=$BH_TMP/channel.sock
 # No default app: each test starts the guest clients it looks at.
 printf '[tag t1]\nchannel = unix:%s\napp =\n' "$CHANNEL" >"$XDG_CONFIG_HOME/bulkhead/config"
-# A root run puts the guest sockets in nobody's runtime directory, which
-# every tree's tests share: the name is this run's own.
 GUEST_DISPLAY=wl-guest-$$
 AGENT_ARGS=(--channel "unix:$CHANNEL" --listen --wayland-display $GUEST_DISPLAY)
-# Guest apps never run as root: a root test run uses nobody.
-[ "$(id -u)" = 0 ] && AGENT_ARGS+=(--user nobody)
-
-# Guest apps run as the agent's user, in its runtime dir.
+# Guest apps run as the agent's user, in its runtime dir: this run's own,
+# also as root, where guest apps run as nobody (never root), whose
+# /run/user directory every concurrent root run would otherwise share.
 GUEST_RUN=$XDG_RUNTIME_DIR
 AS_GUEST=(env)
 if [ "$(id -u)" = 0 ]; then
-	GUEST_RUN=/run/user/$(id -u nobody)
+	GUEST_RUN=$BH_TMP/guest-run
+	AGENT_ARGS+=(--user nobody --runtime-dir "$GUEST_RUN")
 	AS_GUEST=(setpriv --reuid=nobody --regid=nogroup --clear-groups env)
 fi
 
 # start_second_agent 'KEYS': a second tag t2 (config lines KEYS, \n-joined,
 # after its channel) and its agent on CHANNEL2, with guest display
-# ${GUEST_DISPLAY}2.
+# ${GUEST_DISPLAY}2 (in the same runtime dir).
 CHANNEL2=$BH_TMP/channel2.sock
 start_second_agent() {
 	printf '[tag t2]\nchannel = unix:%s\n'"$1" "$CHANNEL2" >>"$XDG_CONFIG_HOME/bulkhead/config"

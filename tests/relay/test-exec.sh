@@ -11,6 +11,15 @@ status=$?
 [ "$out" = hi ] || bh_fail "exec printed '$out', expected 'hi'"
 [ "$status" = 3 ] || bh_fail "exec exited $status, expected 3"
 
+# The guest's runtime dir is this run's own, also as root (guest apps as
+# nobody): a concurrent run's agent, clients and leftovers are elsewhere.
+run=$("$CTL" exec t1 -- sh -c 'echo "$XDG_RUNTIME_DIR"') || bh_fail "exec of echo failed"
+[ "$run" = "$GUEST_RUN" ] || bh_fail "the guest's runtime dir is $run, not $GUEST_RUN"
+case $run in "$BH_TMP"/*) ;; *) bh_fail "the guest's runtime dir $run is not this run's ($BH_TMP)" ;; esac
+[ -S "$run/$GUEST_DISPLAY" ] || bh_fail "no guest socket $GUEST_DISPLAY in $run"
+[ "$(stat -c %a "$run")" = 700 ] || bh_fail "the guest's runtime dir $run is mode $(stat -c %a "$run"), not 700"
+echo "guest runtime dir: $run (this run's own)"
+
 err=$("$CTL" exec t1 -- sh -c 'echo oops >&2' 2>&1 >/dev/null)
 [ "$err" = oops ] || bh_fail "stderr came back as '$err'"
 

@@ -2,7 +2,8 @@
  * shape checks of malformed frames, chunking, fair interleaving of streams,
  * stream-state errors (ids never opened, OPEN in the wrong range, credit
  * overrun), that a bad message on one stream leaves the others alone, and
- * borrowed bodies (read when written, zeros when their file shrank). */
+ * borrowed bodies (read when written, zeros when their file shrank, and
+ * the agent's pool mirror told so even after it remapped the pool). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "common/endpoint.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "guest-agent/shm_mirror.h"
 #include "tests/test.h"
 
 /* ---- codec ---- */
@@ -974,6 +976,52 @@ static void test_borrowed_fault(void)
 	borrowed_teardown(&b, &p);
 }
 
+static bool emit_nothing(uint32_t serial, uint64_t offset, const uint8_t *bytes, size_t len, void *data)
+{
+	(void)serial, (void)offset, (void)bytes, (void)len, (void)data;
+	return true;
+}
+
+/* A guest client shrinks its pool's file under a frame queued from the
+ * agent's mirror, the frame goes out as zeros, then the client grows the
+ * file and the pool again (wl_shm_pool.resize: the mirror maps it anew).
+ * The fault was found in a mapping the pool no longer uses, and the pool's
+ * next sync must still fail (the client is ended), not carry on as if
+ * what the host was sent were the client's. */
+static void test_borrowed_fault_outlives_remap(void)
+{
+	struct pair p;
+	pair_setup(&p);
+	p.guest.capture_size = 2 * BH_CHANNEL_MAX_PAYLOAD;
+	p.guest.capture = calloc(1, p.guest.capture_size);
+	size_t size = 4 * BH_CHANNEL_MAX_PAYLOAD, blen = 60000;
+	int fd = memfd_create("pool", MFD_CLOEXEC);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0);
+	struct bh_shm_mirror m;
+	CHECK(bh_shm_mirror_init(&m, 7, dup(fd), size, false));
+	struct bh_stream *s = host_stream(&p.host);
+	CHECK(bh_stream_send_borrowed(
+		s, "A", 1, m.map + size / 2, blen, bh_shm_mirror_borrow(&m)));
+	CHECK(ftruncate(fd, 4096) == 0);
+	pump(p.loop, 20);
+	CHECK(p.host.disconnect_reason == NULL && p.guest.disconnect_reason == NULL);
+	CHECK_EQ_INT(p.guest.capture_len, 1 + blen);
+	/* Grown again, and the pool with it. */
+	CHECK(ftruncate(fd, (off_t)(2 * size)) == 0);
+	CHECK(bh_shm_mirror_resize(&m, 2 * size));
+	errno = 0;
+	CHECK(!bh_shm_mirror_sync(&m, 0, 2 * size, emit_nothing, NULL));
+	CHECK_EQ_INT(errno, EFAULT);
+	errno = 0;
+	uint8_t out[16];
+	CHECK(!bh_shm_mirror_copy_out(&m, 0, sizeof(out), out));
+	CHECK_EQ_INT(errno, EFAULT);
+	bh_shm_mirror_finish(&m);
+	close(fd);
+	free(p.guest.capture);
+	pair_teardown(&p);
+}
+
 /* A write that fails (the peer is gone) while the owner's last words are
  * flushed, or from the endpoint's own deferred write: the owner destroys
  * the endpoint from disconnected(), and it is freed then, not kept for a
@@ -1136,6 +1184,7 @@ int main(void)
 	test_borrowed_send();
 	test_borrowed_fault();
 	test_borrowed_partial();
+	test_borrowed_fault_outlives_remap();
 	test_destroy_on_failed_write();
 	test_goodbye_behind_failed_write();
 	test_close_reasons();

@@ -122,6 +122,7 @@ echo "two tags side by side in their own colours"
 # window stays, e2f's window keeps repainting; a new spawn recovers.
 pid=$(pgrep -u "$(id -u)" -f 'qemu-system.*bulkhead-e2e' | head -1)
 [ -n "$pid" ] || bh_fail "no qemu process for e2e"
+save_consoles before-kill
 kill -9 "$pid"
 bh_wait_for 30 sh -c "! python3 '$IPC' windows | grep -q ' e2e '" ||
 	bh_fail "e2e's windows stayed after its qemu died"

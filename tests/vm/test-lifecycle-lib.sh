@@ -29,7 +29,7 @@ if [ "$(id -u)" = 0 ]; then
 		BH_REGION_HANDSHAKE="${BH_REGION_HANDSHAKE:-}" BH_BENCH_VM_OPTS="${BH_BENCH_VM_OPTS:-}" \
 		BH_TEST_KERNEL_ROOT="${BH_TEST_KERNEL_ROOT:-}" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" LSAN_OPTIONS="${LSAN_OPTIONS:-}" \
-		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" BH_CONSOLE_OUT="${BH_CONSOLE_OUT:-}" \
 		BULKHEAD_PROXY_SANDBOX="${BULKHEAD_PROXY_SANDBOX:-}" bash "$0" "$@"
 fi
 
@@ -41,9 +41,24 @@ export LIBVIRT_DEFAULT_URI=qemu:///session BULKHEAD_ACCEL=tcg
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/bulkhead"
 chmod 700 "$XDG_RUNTIME_DIR"
 
-# Every domain of this session goes at exit, whatever happened.
+# save_consoles LABEL: when BH_CONSOLE_OUT names a folder (a caller that
+# reads the guests' consoles afterwards: a sanitized agent reports there),
+# copies each tag's console log into it as TAG.LABEL.log. A start truncates
+# the log, so a test that restarts a tag saves them before.
+save_consoles() {
+	[ -n "${BH_CONSOLE_OUT:-}" ] || return 0
+	local dir
+	for dir in "$XDG_STATE_HOME"/bulkhead/tags/*/; do
+		[ -f "$dir/console.log" ] && cp "$dir/console.log" "$BH_CONSOLE_OUT/$(basename "$dir").$1.log"
+	done
+	return 0
+}
+
+# Every domain of this session goes at exit, whatever happened (the
+# consoles saved first, for a caller that reads them).
 vm_cleanup() {
 	local dom
+	save_consoles exit
 	for dom in $(virsh list --name 2>/dev/null | grep '^bulkhead-'); do
 		virsh destroy "$dom" >/dev/null 2>&1
 	done
