@@ -136,11 +136,10 @@ static struct obj *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool
 		while (len <= id) {
 			len *= 2;
 		}
-		struct obj *p = realloc(client->obj_pool, len * sizeof(*p));
+		struct obj *p = bh_table_grow(client->obj_pool, client->obj_len, len, sizeof(*p));
 		if (p == NULL) {
 			return NULL;
 		}
-		memset(p + client->obj_len, 0, (len - client->obj_len) * sizeof(*p));
 		client->obj_pool = p;
 		client->obj_len = len;
 	}
