@@ -4,8 +4,8 @@
  * are extracted into a fresh folder inside a scratch folder; afterwards
  * nothing may exist in the scratch folder outside that destination.
  * The folders are made once per process, on a memory file system when
- * there is one (/dev/shm), and the destination is emptied after an input
- * only when the input left something in it. */
+ * there is one (/dev/shm), and the destination is emptied after each
+ * input in one pass of getdents (empty_dir). */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <fcntl.h>
