@@ -22,7 +22,7 @@ bool bh_read_exact(int fd, void *buf, size_t len);
  * pages are never written (the allocator's fresh memory is zero already)
  * and a peer naming a far index costs address space, not memory. Frees
  * table and returns the new one; NULL (table kept) when there is no
- * memory or the size overflows. */
+ * memory or new_n < n. */
 void *bh_table_grow(void *table, size_t n, size_t new_n, size_t size);
 
 /* Bytes waiting for a non-blocking fd that is not ready (a slow reader):
