@@ -74,6 +74,22 @@ bool bh_read_exact(int fd, void *buf, size_t len)
 	return true;
 }
 
+void *bh_table_grow(void *table, size_t n, size_t new_n, size_t size)
+{
+	if (new_n < n) {
+		return NULL;
+	}
+	void *grown = calloc(new_n, size);
+	if (grown == NULL) {
+		return NULL;
+	}
+	if (n > 0) {
+		memcpy(grown, table, n * size);
+	}
+	free(table);
+	return grown;
+}
+
 uint8_t *bh_byte_queue_extend(struct bh_byte_queue *queue, size_t len)
 {
 	uint8_t *data = realloc(queue->data, queue->len + len + 1);

@@ -17,6 +17,14 @@ bool bh_set_nonblock(int fd, bool nonblock);
 bool bh_write_all(int fd, const void *buf, size_t len);
 bool bh_read_exact(int fd, void *buf, size_t len);
 
+/* A table of n items of size bytes grown to new_n, the new items zero:
+ * made with calloc and the old items copied, so a large table's untouched
+ * pages are never written (the allocator's fresh memory is zero already)
+ * and a peer naming a far index costs address space, not memory. Frees
+ * table and returns the new one; NULL (table kept) when there is no
+ * memory or new_n < n. */
+void *bh_table_grow(void *table, size_t n, size_t new_n, size_t size);
+
 /* Bytes waiting for a non-blocking fd that is not ready (a slow reader):
  * appended at the end, written from the front. Zeroed is empty. */
 struct bh_byte_queue {

@@ -8,6 +8,7 @@
 #include <wayland-client-protocol.h>
 
 #include "common/allowlist.h"
+#include "common/util.h"
 #include "common/wl_wire.h"
 
 #define WIRE_MAX_OBJECTS 32768u
@@ -113,11 +114,10 @@ static struct wire_object *object_slot(struct bh_wl_objects *o, uint32_t id, boo
 		while (n <= index) {
 			n *= 2;
 		}
-		struct wire_object *p = realloc(*array, n * sizeof(*p));
+		struct wire_object *p = bh_table_grow(*array, *len, n, sizeof(*p));
 		if (p == NULL) {
 			return NULL;
 		}
-		memset(p + *len, 0, (n - *len) * sizeof(*p));
 		*array = p;
 		*len = n;
 	}

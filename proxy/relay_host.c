@@ -64,7 +64,9 @@ struct bh_relay_host {
 	 * carried them (less when compressed). */
 	uint64_t shm_bytes, shm_wire;
 	bool destroying;
-	uint8_t batch[64 * 1024];
+	/* BATCH_CAP bytes, allocated apart and not zeroed: a client that
+	 * sends little never touches most of it. */
+	uint8_t *batch;
 	size_t batch_len, max_payload;
 	char error[320];
 };
@@ -81,6 +83,8 @@ struct obj {
 	uint32_t pool;
 	uint64_t slot;
 };
+
+#define BATCH_CAP (64u * 1024u)
 
 static struct bh_relay_pipes *proxy_pipes;
 static bool accept_lz4;
@@ -136,11 +140,10 @@ static struct obj *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool
 		while (len <= id) {
 			len *= 2;
 		}
-		struct obj *p = realloc(client->obj_pool, len * sizeof(*p));
+		struct obj *p = bh_table_grow(client->obj_pool, client->obj_len, len, sizeof(*p));
 		if (p == NULL) {
 			return NULL;
 		}
-		memset(p + client->obj_len, 0, (len - client->obj_len) * sizeof(*p));
 		client->obj_pool = p;
 		client->obj_len = len;
 	}
@@ -974,16 +977,18 @@ struct bh_relay_host *bh_relay_host_create(const char *tag, struct bh_stream *st
 	snprintf(client->tag, sizeof(client->tag), "%s", tag);
 	client->stream = stream;
 	bh_wl_conn_init(&client->conn, host_fd);
+	client->batch = malloc(BATCH_CAP);
+	if (client->batch == NULL || !bh_wl_wire_init(&client->wire)) {
+		bh_wl_conn_finish(&client->conn);
+		free(client->batch);
+		free(client);
+		return NULL;
+	}
 	client->batch[0] = BH_RELAY_WL;
 	client->batch_len = 1;
 	client->max_payload = bh_endpoint_max_payload();
-	if (client->max_payload > sizeof(client->batch)) {
-		client->max_payload = sizeof(client->batch);
-	}
-	if (!bh_wl_wire_init(&client->wire)) {
-		bh_wl_conn_finish(&client->conn);
-		free(client);
-		return NULL;
+	if (client->max_payload > BATCH_CAP) {
+		client->max_payload = BATCH_CAP;
 	}
 	return client;
 }
@@ -1006,6 +1011,7 @@ void bh_relay_host_destroy(struct bh_relay_host *client)
 	free(client->obj_pool);
 	bh_region_slots_finish(&client->slots);
 	free(client->shown);
+	free(client->batch);
 	free(client);
 }
 

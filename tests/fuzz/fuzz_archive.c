@@ -4,8 +4,8 @@
  * are extracted into a fresh folder inside a scratch folder; afterwards
  * nothing may exist in the scratch folder outside that destination.
  * The folders are made once per process, on a memory file system when
- * there is one (/dev/shm), and the destination is emptied after an input
- * only when the input left something in it. */
+ * there is one (/dev/shm), and the destination is emptied after each
+ * input in one pass of getdents (empty_dir). */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,26 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/archive.h"
 #include "common/log.h"
 
 static char scratch[64];
-
-/* Never chmod anything but a real directory: chmod follows a symbolic
- * link, and the archives make links to "/" on purpose. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	if (ftw->level == 0) {
-		return 0; /* the destination itself stays */
-	}
-	if (flag == FTW_DP) {
-		chmod(path, 0700);
-	}
-	return remove(path);
-}
 
 static int remove_all(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -49,6 +36,54 @@ static int chmod_entry(const char *path, const struct stat *st, int flag, struct
 		chmod(path, 0700);
 	}
 	return 0;
+}
+
+/* Empties the directory dfd (closed here) in one pass of getdents, each
+ * directory made searchable before it is entered (an archive may leave
+ * one at mode 0) and nothing ever followed: symbolic links (some point at
+ * "/" on purpose) are removed as names. Returns how many entries went.
+ * This is the harness's own clean-up, so it costs what the extraction
+ * costs and no more: nftw's two walks (chmod, then remove) with a stat
+ * per entry and a directory stream per directory were more than half of
+ * an input's time. */
+static size_t empty_dir(int dfd)
+{
+	size_t removed = 0;
+	char buf[2048];
+	long n;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			off += d->reclen;
+			if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0) {
+				continue;
+			}
+			unsigned char type = d->type;
+			struct stat st;
+			if (type == DT_UNKNOWN && fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+			}
+			if (type == DT_DIR) {
+				fchmodat(dfd, d->name, 0700, 0);
+				int sub = openat(dfd, d->name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (sub >= 0) {
+					removed += empty_dir(sub);
+				}
+				removed += unlinkat(dfd, d->name, AT_REMOVEDIR) == 0;
+			} else {
+				removed += unlinkat(dfd, d->name, 0) == 0;
+			}
+		}
+	}
+	close(dfd);
+	return removed;
 }
 
 /* Whether dir holds anything but "." and ".." (and keep, when given). */
@@ -123,10 +158,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "something escaped the destination into %s\n", scratch);
 		abort();
 	}
-	if (holds_other(dst_dir, NULL)) {
-		nftw(dst, chmod_entry, 16, FTW_PHYS);
-		nftw(dst, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-		if (holds_other(dst_dir, NULL)) {
+	/* Emptied for the next input; only when something was there is it
+	 * checked (and emptied again: removing while reading a directory
+	 * may leave an entry for a second pass). */
+	fchmod(dirfd(dst_dir), 0700);
+	for (int pass = 0;; pass++) {
+		int fd = openat(dirfd(dst_dir), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || empty_dir(fd) == 0) {
+			break;
+		}
+		if (!holds_other(dst_dir, NULL)) {
+			break;
+		}
+		if (pass == 3) {
 			fprintf(stderr, "could not empty %s\n", dst);
 			abort();
 		}

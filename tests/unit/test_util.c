@@ -219,6 +219,34 @@ static void test_byte_queue(void)
 	CHECK(q.data == NULL && q.len == 0);
 }
 
+/* A grown table keeps its items and the new ones are zero, also when
+ * the allocator reused memory that held something. */
+static void test_table_grow(void)
+{
+	uint32_t *t = bh_table_grow(NULL, 0, 4, sizeof(*t));
+	CHECK(t != NULL);
+	for (int i = 0; i < 4; i++) {
+		CHECK(t[i] == 0);
+		t[i] = 0xdead0000u + (uint32_t)i;
+	}
+	/* dirty memory the next allocation may get */
+	uint32_t *junk = malloc(64 * sizeof(*junk));
+	CHECK(junk != NULL);
+	memset(junk, 0xab, 64 * sizeof(*junk));
+	free(junk);
+	t = bh_table_grow(t, 4, 64, sizeof(*t));
+	CHECK(t != NULL);
+	bool ok = true;
+	for (int i = 0; i < 64; i++) {
+		ok = ok && t[i] == (i < 4 ? 0xdead0000u + (uint32_t)i : 0);
+	}
+	CHECK(ok);
+	/* shrinking is refused; the table stays */
+	CHECK(bh_table_grow(t, 64, 8, sizeof(*t)) == NULL);
+	CHECK(t[3] == 0xdead0003u);
+	free(t);
+}
+
 int main(void)
 {
 	test_env();
@@ -226,5 +254,6 @@ int main(void)
 	test_group_and_cwd();
 	test_run_tool();
 	test_byte_queue();
+	test_table_grow();
 	return bh_test_finish("test_util");
 }
