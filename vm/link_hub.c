@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vm/link_hub.h"
+#include "vm/lock.h"
 #include "vm/paths.h"
 #include "vm/tag.h"
 
@@ -43,15 +44,7 @@ int bh_link_start_lock(const char *tag, char *error, size_t error_size)
 			path[0] ? path : "in $XDG_RUNTIME_DIR/bulkhead/links", strerror(errno));
 		return -1;
 	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			snprintf(error, error_size, "tag %s: cannot lock %s: %s", tag, path,
-				strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+	return bh_lock_wait(fd, tag, path, error, error_size);
 }
 
 void bh_link_start_unlock(int fd)

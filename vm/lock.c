@@ -30,6 +30,11 @@ int bh_tag_lock(const char *tag, char *error, size_t error_size)
 			strerror(errno));
 		return -1;
 	}
+	return bh_lock_wait(fd, tag, path, error, error_size);
+}
+
+int bh_lock_wait(int fd, const char *tag, const char *path, char *error, size_t error_size)
+{
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
 			snprintf(error, error_size, "tag %s: cannot lock %s: %s", tag, path,

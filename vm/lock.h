@@ -11,5 +11,8 @@
  * sentence in error. The kernel drops the lock if the process dies. */
 int bh_tag_lock(const char *tag, char *error, size_t error_size);
 void bh_tag_unlock(int fd);
+/* Waits for an exclusive flock on the open fd of path: the fd, or -1
+ * (the fd closed) with a sentence naming tag in error. */
+int bh_lock_wait(int fd, const char *tag, const char *path, char *error, size_t error_size);
 
 #endif
