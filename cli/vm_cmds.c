@@ -559,7 +559,13 @@ static bool rebase_tag(
 	struct bh_vm_status st;
 	char error[BH_VM_ERROR_SIZE];
 	if (!explicit && bh_vm_status(vm, tag, &st, error) && st.state != BH_VM_STOPPED) {
-		printf("tag %s: running, rebased at its next start\n", tag);
+		if (bh_vm_pool(vm) != NULL) {
+			/* A volume is rebased only by rebase, not by a start. */
+			printf("tag %s: running, rebased once stopped by `bulkheadctl rebase %s`\n",
+				tag, tag);
+		} else {
+			printf("tag %s: running, rebased at its next start\n", tag);
+		}
 		return true;
 	}
 	bool changed = false;
@@ -573,9 +579,7 @@ static bool rebase_tag(
 	return true;
 }
 
-/* Rebases one tag, through its own connection when it has one; unless
- * named, a tag whose disks are volumes of a pool is skipped with a note
- * (a volume keeps its base, see bh_vm_rebase). */
+/* Rebases one tag, through its own connection when it has one. */
 static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
 {
 	struct bh_vm_settings settings;
@@ -587,13 +591,7 @@ static bool rebase_one(struct bh_vm *vm, const char *tag, bool explicit)
 	if (tag_vm == NULL) {
 		return false;
 	}
-	bool ok = true;
-	if (bh_vm_pool(tag_vm) != NULL && !explicit) {
-		printf("tag %s: its disks are volumes on %s and keep their base\n", tag,
-			bh_vm_uri(tag_vm));
-	} else {
-		ok = rebase_tag(tag_vm, tag, &settings, explicit);
-	}
+	bool ok = rebase_tag(tag_vm, tag, &settings, explicit);
 	bh_vm_disconnect(tag_vm);
 	return ok;
 }

@@ -84,6 +84,13 @@ bool bh_image_rebase(const char *path, const char *new_backing)
 	return qemu_img(argv, NULL);
 }
 
+bool bh_image_set_backing(const char *path, const char *backing)
+{
+	const char *argv[] = {"qemu-img", "rebase", "-q", "-u", "-f", "qcow2", "-F", "qcow2", "-b",
+		backing, path, NULL};
+	return qemu_img(argv, NULL);
+}
+
 bool bh_image_check(const char *path)
 {
 	const char *argv[] = {"qemu-img", "check", "-f", "qcow2", path, NULL};

@@ -22,6 +22,10 @@ bool bh_image_create_disk(const char *path, unsigned size_mib);
  * path stay byte-identical, data that differs between the old and the new
  * backing file is copied into the overlay. */
 bool bh_image_rebase(const char *path, const char *new_backing);
+/* Unsafe rebase (qemu-img rebase -u): only the header's backing file
+ * changes, to backing (a qcow2 with the same contents as the old one, or
+ * a path on another machine that need not exist here). */
+bool bh_image_set_backing(const char *path, const char *backing);
 /* qemu-img check; false with a logged error when the image is damaged. */
 bool bh_image_check(const char *path);
 /* The backing file of path as recorded in its header (malloc'd), or NULL

@@ -612,6 +612,81 @@ static bool download_digest(virConnectPtr conn, virStoragePoolPtr pool, const ch
 	return ok;
 }
 
+bool bh_storage_download(virConnectPtr conn, virStoragePoolPtr pool, const char *name, int fd,
+	char *error, size_t error_size)
+{
+	virStorageVolPtr vol = volume(pool, name);
+	virStreamPtr stream = virStreamNew(conn, 0);
+	char *buf = malloc(CHUNK);
+	/* Length 0: to the end of the file, whatever its format. */
+	bool ok = vol != NULL && stream != NULL && buf != NULL &&
+		  virStorageVolDownload(vol, stream, 0, 0, 0) == 0;
+	const char *why = NULL;
+	while (ok) {
+		int n = virStreamRecv(stream, buf, CHUNK);
+		if (n < 0) {
+			ok = false;
+		} else if (n == 0) {
+			break;
+		}
+		for (int off = 0; ok && off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				why = strerror(errno);
+				ok = false;
+			} else {
+				off += (int)w;
+			}
+		}
+	}
+	ok = ok && virStreamFinish(stream) == 0;
+	if (ok && fsync(fd) != 0) {
+		why = strerror(errno);
+		ok = false;
+	}
+	if (!ok) {
+		if (stream != NULL) {
+			virStreamAbort(stream);
+		}
+		fail(error, error_size, "reading the volume %s of the storage pool %s failed: %s",
+			name, virStoragePoolGetName(pool),
+			why != NULL ? why : (vol == NULL ? "it is missing" : libvirt_message()));
+	}
+	free(buf);
+	if (stream != NULL) {
+		virStreamFree(stream);
+	}
+	if (vol != NULL) {
+		virStorageVolFree(vol);
+	}
+	return ok;
+}
+
+bool bh_storage_upload_checked(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
+	const char *file, char *error, size_t error_size)
+{
+	char sent[HEX_SHA256], back[HEX_SHA256];
+	uint64_t bytes = 0;
+	bool ok = upload(conn, pool, name, file, NULL, NULL, sent, &bytes, error, error_size) &&
+		  download_digest(conn, pool, name, bytes, NULL, NULL, back, error, error_size);
+	if (ok && strcmp(sent, back) != 0) {
+		fail(error, error_size,
+			"the volume %s of the storage pool %s differs from %s (SHA-256 %s, "
+			"sent %s)",
+			name, virStoragePoolGetName(pool), file, back, sent);
+		ok = false;
+	}
+	if (!ok) {
+		char why[512];
+		if (!bh_storage_delete(pool, name, why, sizeof(why))) {
+			bh_log(BH_LOG_WARN, "%s", why);
+		}
+		return false;
+	}
+	virStoragePoolRefresh(pool, 0);
+	return true;
+}
+
 /* A small volume holding exactly text. */
 static bool write_small(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
 	const char *text, char *error, size_t error_size)

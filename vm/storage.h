@@ -82,6 +82,16 @@ typedef void (*bh_storage_progress_fn)(
 bool bh_storage_push_base(virConnectPtr conn, virStoragePoolPtr pool, const char *id,
 	bh_storage_progress_fn progress, void *user, bool *sent, char *error, size_t error_size);
 
+/* Writes volume name whole into the file open as fd (from its start). */
+bool bh_storage_download(virConnectPtr conn, virStoragePoolPtr pool, const char *name, int fd,
+	char *error, size_t error_size);
+/* Sends the local file into a new volume name (which must not exist),
+ * reads it back to compare SHA-256 digests and refreshes the pool, so
+ * that libvirt probes its format and backing store. On failure the new
+ * volume is deleted. */
+bool bh_storage_upload_checked(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
+	const char *file, char *error, size_t error_size);
+
 /* Deletes base id's volumes, its manifest first (so that what is left
  * of a failed delete counts as not pushed). */
 void bh_storage_delete_base(virStoragePoolPtr pool, const char *id);

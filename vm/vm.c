@@ -764,8 +764,8 @@ static bool pool_disks(struct bh_vm *vm, const char *tag, const struct bh_vm_set
 		exists = false;
 	}
 	if (exists) {
-		/* A volume keeps the base it was made on: libvirt's storage
-		 * API has no rebase (see bh_vm_rebase). */
+		/* A volume keeps its base until `bulkheadctl rebase` moves it
+		 * (see bh_vm_rebase): a start does not download the disk. */
 		char *backing = bh_storage_backing(vm->pool, root);
 		bool known = bh_storage_base_of_root(backing, base_id);
 		free(backing);
@@ -779,7 +779,8 @@ static bool pool_disks(struct bh_vm *vm, const char *tag, const struct bh_vm_set
 		if (bh_base_resolve(s->base, wanted) && strcmp(wanted, base_id) != 0) {
 			bh_log(BH_LOG_WARN,
 				"tag %s: its root disk on %s stays on base %s (a volume is not "
-				"rebased); `bulkheadctl clean %s` moves it to base %s",
+				"rebased by a start); stop it and run `bulkheadctl rebase %s` to "
+				"move it to base %s",
 				tag, vm->uri, base_id, tag, wanted);
 		}
 	} else {
@@ -1545,28 +1546,203 @@ bool bh_vm_clean(struct bh_vm *vm, const char *tag, char error[BH_VM_ERROR_SIZE]
 }
 
 /* libvirt's storage API makes an overlay but cannot move one onto a new
- * base while keeping what the guest sees (qemu-img rebase does that on
- * the disk's own machine). A volume on its base is fine; one on another
- * base says what to do. */
-static bool pool_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
+ * base, so the overlay comes here: downloaded into a private file of the
+ * tag's state directory, pointed at this machine's copy of its base (the
+ * same bytes as the base's volume), rebased in safe mode onto the local
+ * copy of the new base, pointed at the new base's volume on the host and
+ * sent back. The new overlay goes into a volume of its own first; only
+ * once its bytes are checked there does the old root go, and the root is
+ * written again under its own name (libvirt cannot rename a volume). */
+static bool pool_rebase_locked(struct bh_vm *vm, const char *tag, const struct tag_paths *p,
+	const char *root, const char *have, const char *want, bool *changed,
 	char error[BH_VM_ERROR_SIZE])
+{
+	const char *pool = virStoragePoolGetName(vm->pool);
+	char why[BH_VM_ERROR_SIZE];
+	char old_local[PATH_MAX], new_local[PATH_MAX];
+	if (!bh_paths_base(have, "root.qcow2", old_local, sizeof(old_local)) ||
+		!bh_paths_base(want, "root.qcow2", new_local, sizeof(new_local))) {
+		set_error(error, "tag %s: invalid base \"%s\" or \"%s\"", tag, have, want);
+		return false;
+	}
+	if (access(old_local, R_OK) != 0) {
+		set_error(error,
+			"tag %s: its root disk on %s is on base %s, which is not registered "
+			"here, so it cannot be rebased; `bulkheadctl clean %s` starts it afresh "
+			"on base %s",
+			tag, vm->uri, have, tag, want);
+		return false;
+	}
+	bool sent = false;
+	if (!bh_storage_push_base(vm->conn, vm->pool, want, NULL, NULL, &sent, why, sizeof(why))) {
+		set_error(error, "tag %s: cannot send base %s into the storage pool %s: %s", tag,
+			want, pool, why);
+		return false;
+	}
+	if (sent) {
+		bh_log(BH_LOG_INFO, "base %s: in the storage pool %s on %s (checksums match)", want,
+			pool, vm->uri);
+	}
+	char new_root[BH_VOLUME_NAME_SIZE], new_vol[BH_VOLUME_NAME_SIZE], new_backing[PATH_MAX];
+	if (!bh_storage_base_volume(want, "root.qcow2", new_root, sizeof(new_root)) ||
+		!bh_storage_volume_path(vm->pool, new_root, new_backing, sizeof(new_backing))) {
+		set_error(error, "tag %s: base %s has no root volume in the storage pool %s", tag,
+			want, pool);
+		return false;
+	}
+	if (!volume_name(tag, "root.qcow2.new", new_vol, sizeof(new_vol), error)) {
+		return false;
+	}
+	if (!bh_mkdir_p(p->state, 0700)) {
+		set_error(error, "tag %s: cannot create %s: %s", tag, p->state, strerror(errno));
+		return false;
+	}
+	char tmp[PATH_MAX];
+	if (!bh_path_fmt(tmp, sizeof(tmp), "%s/root.qcow2.rebase-XXXXXX", p->state)) {
+		set_error(error, "invalid tag \"%s\": the path is too long", tag);
+		return false;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		set_error(error, "tag %s: cannot make a file in %s: %s", tag, p->state,
+			strerror(errno));
+		return false;
+	}
+	fchmod(fd, 0600);
+	bh_log(BH_LOG_INFO, "tag %s: rebasing its root disk on %s onto base %s", tag, vm->uri,
+		want);
+	bool ok = bh_storage_download(vm->conn, vm->pool, root, fd, why, sizeof(why));
+	close(fd);
+	if (!ok) {
+		set_error(error, "tag %s: %s; its root disk is unchanged", tag, why);
+		unlink(tmp);
+		return false;
+	}
+	if (!bh_image_set_backing(tmp, old_local) || !bh_image_rebase(tmp, new_local) ||
+		!bh_image_set_backing(tmp, new_backing) || !bh_image_check(tmp)) {
+		set_error(error,
+			"tag %s: could not rebase its root disk onto base %s (see the log above); "
+			"the disk is unchanged",
+			tag, want);
+		unlink(tmp);
+		return false;
+	}
+	/* Left by a rebase cut short: the root volume is still the disk. */
+	if (!bh_storage_delete(vm->pool, new_vol, why, sizeof(why)) ||
+		!bh_storage_upload_checked(vm->conn, vm->pool, new_vol, tmp, why, sizeof(why))) {
+		set_error(error,
+			"tag %s: %s; its root disk is unchanged: run `bulkheadctl rebase "
+			"%s` again",
+			tag, why, tag);
+		unlink(tmp);
+		return false;
+	}
+	if (!bh_storage_delete(vm->pool, root, why, sizeof(why))) {
+		set_error(error,
+			"tag %s: %s; its root disk is unchanged: run `bulkheadctl rebase "
+			"%s` again",
+			tag, why, tag);
+		bh_storage_delete(vm->pool, new_vol, why, sizeof(why));
+		unlink(tmp);
+		return false;
+	}
+	if (!bh_storage_upload_checked(vm->conn, vm->pool, root, tmp, why, sizeof(why))) {
+		set_error(error,
+			"tag %s: %s; its rebased root disk is kept in the volume %s and in %s: run "
+			"`bulkheadctl rebase %s` again before it starts",
+			tag, why, new_vol, tmp, tag);
+		return false;
+	}
+	char *backing = bh_storage_backing(vm->pool, root);
+	ok = backing != NULL && strcmp(backing, new_backing) == 0;
+	free(backing);
+	if (!ok) {
+		set_error(error,
+			"tag %s: the storage pool %s does not show its new root disk %s as "
+			"backed by %s; it is kept in the volume %s and in %s",
+			tag, pool, root, new_backing, new_vol, tmp);
+		return false;
+	}
+	bh_storage_delete(vm->pool, new_vol, why, sizeof(why));
+	unlink(tmp);
+	*changed = true;
+	return true;
+}
+
+/* A root volume that a rebase cut short after deleting it: what it sent
+ * is whole in the .new volume (checked when sent), which becomes the
+ * root again. */
+static bool pool_rebase_resume(struct bh_vm *vm, const char *tag, const struct tag_paths *p,
+	const char *root, char error[BH_VM_ERROR_SIZE])
+{
+	char new_vol[BH_VOLUME_NAME_SIZE], tmp[PATH_MAX], why[BH_VM_ERROR_SIZE];
+	char path[PATH_MAX];
+	if (!volume_name(tag, "root.qcow2.new", new_vol, sizeof(new_vol), error)) {
+		return false;
+	}
+	if (bh_storage_volume_path(vm->pool, root, path, sizeof(path)) ||
+		!bh_storage_volume_path(vm->pool, new_vol, path, sizeof(path))) {
+		return true;
+	}
+	if (!bh_mkdir_p(p->state, 0700) ||
+		!bh_path_fmt(tmp, sizeof(tmp), "%s/root.qcow2.rebase-XXXXXX", p->state)) {
+		set_error(error, "tag %s: cannot use %s", tag, p->state);
+		return false;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		set_error(error, "tag %s: cannot make a file in %s: %s", tag, p->state,
+			strerror(errno));
+		return false;
+	}
+	bool ok = bh_storage_download(vm->conn, vm->pool, new_vol, fd, why, sizeof(why));
+	close(fd);
+	ok = ok && bh_storage_upload_checked(vm->conn, vm->pool, root, tmp, why, sizeof(why));
+	unlink(tmp);
+	if (!ok) {
+		set_error(error,
+			"tag %s: its rebased root disk is in the volume %s but cannot become its "
+			"root: %s; run `bulkheadctl rebase %s` again",
+			tag, new_vol, why, tag);
+		return false;
+	}
+	bh_storage_delete(vm->pool, new_vol, why, sizeof(why));
+	bh_log(BH_LOG_INFO, "tag %s: its root disk is back from the volume %s", tag, new_vol);
+	return true;
+}
+
+static bool pool_rebase(struct bh_vm *vm, const char *tag, const struct tag_paths *p,
+	const struct bh_vm_settings *settings, bool *changed, char error[BH_VM_ERROR_SIZE])
 {
 	char root[BH_VOLUME_NAME_SIZE], have[BH_BASE_ID_SIZE], want[BH_BASE_ID_SIZE];
 	if (!volume_name(tag, "root.qcow2", root, sizeof(root), error)) {
 		return false;
 	}
-	char *backing = settings->root == BH_ROOT_FRESH ? NULL : bh_storage_backing(vm->pool, root);
-	bool known = bh_storage_base_of_root(backing, have);
-	free(backing);
-	if (!known || !bh_base_resolve(settings->base, want) || strcmp(have, want) == 0) {
+	if (settings->root == BH_ROOT_FRESH) {
 		return true;
 	}
-	set_error(error,
-		"tag %s: its root disk is a volume on %s, which bulkhead cannot rebase: it stays on "
-		"base %s; `bulkheadctl clean %s` deletes its disks, home included, and its next start "
-		"makes them on base %s",
-		tag, vm->uri, have, tag, want);
-	return false;
+	if (!bh_base_resolve(settings->base, want)) {
+		set_error(error,
+			"tag %s: there is no base \"%s\" to rebase onto (see `bulkheadctl "
+			"base list`)",
+			tag, settings->base ? settings->base : "latest");
+		return false;
+	}
+	char hint[BH_TAG_MAX + 64];
+	snprintf(hint, sizeof(hint), "stop it first with `bulkheadctl stop %s`", tag);
+	int lock = lock_stopped(vm, tag, p, hint, error);
+	if (lock < 0) {
+		return false;
+	}
+	bool ok = pool_rebase_resume(vm, tag, p, root, error);
+	char *backing = ok ? bh_storage_backing(vm->pool, root) : NULL;
+	bool known = bh_storage_base_of_root(backing, have);
+	free(backing);
+	if (ok && known && strcmp(have, want) != 0) {
+		ok = pool_rebase_locked(vm, tag, p, root, have, want, changed, error);
+	}
+	bh_tag_unlock(lock);
+	return ok;
 }
 
 bool bh_vm_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings *settings,
@@ -1578,7 +1754,7 @@ bool bh_vm_rebase(struct bh_vm *vm, const char *tag, const struct bh_vm_settings
 		return false;
 	}
 	if (vm->pool != NULL) {
-		return pool_rebase(vm, tag, settings, error);
+		return pool_rebase(vm, tag, &p, settings, changed, error);
 	}
 	if (settings->root == BH_ROOT_FRESH || access(p.root, F_OK) != 0) {
 		/* Nothing to keep: the next start makes a new overlay. */

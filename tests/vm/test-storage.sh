@@ -5,11 +5,13 @@
 # is a volume libvirt made, backed by the base's root volume (no file in
 # the tag's state directory); exec gives its exit status; home survives a
 # stop and a start; status, tags, rebase and clean work on the volumes; a
-# push cut short is sent again; base gc removes a pool's unused bases.
+# push cut short is sent again; base gc removes a pool's unused bases;
+# rebase moves a stopped tag's root volume onto a new base (pushed for
+# it), keeping what the guest sees.
 # The settings' errors (a host = naming no section, a password in a URI,
 # a host that does not answer ssh) are one line each, naming the tag.
 . "$BH_SOURCE_ROOT/tests/vm/test-lifecycle-lib.sh"
-bh_need ssh cmp
+bh_need ssh cmp qemu-io
 
 POOL=bh-test-pool
 cat >"$XDG_CONFIG_HOME/bulkhead/config" <<EOF
@@ -135,6 +137,46 @@ BASE2=$(head -1 "$BH_TMP/base2.out")
 vols=$($V vol-list "$POOL" | awk '{print $1}')
 echo "$vols" | grep -q "^base-$BASE-" && bh_fail "gc left volumes of base $BASE: $vols"
 echo "$vols" | grep -qx "base-$BASE2-root.qcow2" || bh_fail "gc removed the latest base: $vols"
+
+# rebase onto a new base: the base is pushed for it, the root volume is
+# backed by the new base's root volume, the guest sees the same bytes.
+"$CTL" start pooled >/dev/null 2>&1 || bh_fail "start before rebase failed"
+guest_sh pooled 'printf pool-root-marker | dd of=/dev/vda bs=1M seek=8 conv=notrunc 2>/dev/null &&
+	echo rebased-home >"$HOME/kept" && sync' || bh_fail "writing the root disk failed"
+vda_before=$(guest_sh pooled 'dd if=/dev/vda bs=1M count=32 2>/dev/null | md5sum' | cut -d' ' -f1)
+[ -n "$vda_before" ] || bh_fail "no checksum of the root disk"
+"$CTL" stop --force pooled || bh_fail "stop before rebase failed"
+qemu-img create -q -f qcow2 "$BH_TMP/root-new.qcow2" 64M || bh_fail "qemu-img create"
+qemu-io -f qcow2 -c "write -q -P 0xbb 0 4M" -c "write -q -P 0xbb 20M 1M" \
+	"$BH_TMP/root-new.qcow2" >/dev/null || bh_fail "qemu-io write"
+"$CTL" base add --no-rebase --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
+	--root "$BH_TMP/root-new.qcow2" >"$BH_TMP/base3.out" || bh_fail "third base add failed"
+BASE3=$(head -1 "$BH_TMP/base3.out")
+[ -n "$BASE3" ] || bh_fail "base add printed no id"
+"$CTL" rebase pooled >"$BH_TMP/rebase.out" 2>&1 || bh_fail "rebase pooled: $(cat "$BH_TMP/rebase.out")"
+grep -q "tag pooled: rebased" "$BH_TMP/rebase.out" || bh_fail "rebase did nothing: $(cat "$BH_TMP/rebase.out")"
+$V vol-dumpxml --pool "$POOL" tag-pooled-root.qcow2 >"$BH_TMP/root3.xml"
+sed -n '/<backingStore>/,/<\/backingStore>/p' "$BH_TMP/root3.xml" |
+	grep -q "<path>$pool_dir/base-$BASE3-root.qcow2</path>" ||
+	bh_fail "the rebased root is not backed by the new base's volume: $(cat "$BH_TMP/root3.xml")"
+vols=$($V vol-list "$POOL" | awk '{print $1}')
+echo "$vols" | grep -qx "base-$BASE3-manifest.json" || bh_fail "rebase did not push the new base: $vols"
+echo "$vols" | grep -q "\.new$" && bh_fail "rebase left a volume behind: $vols"
+ls -A "$XDG_STATE_HOME/bulkhead/tags/pooled/" 2>/dev/null | grep -q rebase &&
+	bh_fail "rebase left its file in the state directory"
+qemu-img check -q "$pool_dir/tag-pooled-root.qcow2" || bh_fail "the rebased root volume is damaged"
+"$CTL" rebase pooled >"$BH_TMP/rebase2.out" 2>&1 || bh_fail "a second rebase failed"
+grep -q rebased "$BH_TMP/rebase2.out" && bh_fail "a second rebase rebased again"
+"$CTL" start pooled >"$BH_TMP/start3.out" 2>&1 || bh_fail "start after rebase: $(cat "$BH_TMP/start3.out")"
+grep -q "stays on base" "$BH_TMP/start3.out" && bh_fail "the start still sees the old base"
+vda_after=$(guest_sh pooled 'dd if=/dev/vda bs=1M count=32 2>/dev/null | md5sum' | cut -d' ' -f1)
+[ "$vda_after" = "$vda_before" ] || bh_fail "the root disk changed across the rebase"
+[ "$(guest_sh pooled 'dd if=/dev/vda bs=1M skip=8 count=1 2>/dev/null | head -c 16')" = pool-root-marker ] ||
+	bh_fail "the file written before the rebase is gone"
+[ "$(guest_sh pooled 'cat "$HOME/kept"')" = rebased-home ] || bh_fail "home lost its file across the rebase"
+json=$("$CTL" status --json pooled)
+echo "$json" | grep -q "\"base\":\"$BASE3\"" || bh_fail "status shows not the new base: $json"
+"$CTL" stop --force pooled || bh_fail "stop after rebase failed"
 
 # The settings' errors: one line each, naming the tag and what to do.
 one_line() {
