@@ -107,7 +107,7 @@ static struct wire_object *object_slot(struct bh_wl_objects *o, uint32_t id, boo
 		index = id - SERVER_ID_BASE;
 	}
 	if (index >= *len) {
-		if (!grow || index >= 4 * WIRE_MAX_OBJECTS) {
+		if (!grow || index >= BH_WL_ID_RANGE) {
 			return NULL;
 		}
 		size_t n = *len ? *len : 64;

@@ -17,6 +17,9 @@ enum bh_wl_dir {
 };
 
 #define BH_WL_MAX_ARGS 20
+/* Object ids past this many of either side (client ids from 1, server
+ * ids from 0xff000000) are refused: no table grows past it. */
+#define BH_WL_ID_RANGE (4u * 32768u)
 
 /* One message, as the walker found it. */
 struct bh_wl_msg {

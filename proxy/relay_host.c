@@ -129,7 +129,9 @@ const char *bh_relay_host_error(const struct bh_relay_host *client)
 
 static struct obj *obj_pool_slot(struct bh_relay_host *client, uint32_t id, bool create)
 {
-	if (id == 0 || id >= 0xff000000u) {
+	/* The walker has bounded ids already; a table that grows with a
+	 * guest's ids checks the bound itself all the same. */
+	if (id == 0 || id >= BH_WL_ID_RANGE) {
 		return NULL;
 	}
 	if (id >= client->obj_len) {

@@ -477,6 +477,21 @@ static void hex(const uint8_t digest[SHA256_DIGEST_SIZE], char out[HEX_SHA256])
 	}
 }
 
+/* Ends a volume's transfer once its error is read: the stream aborted
+ * unless ok, then it and the volume freed (either may be NULL). */
+static void transfer_end(virStreamPtr stream, virStorageVolPtr vol, bool ok)
+{
+	if (stream != NULL) {
+		if (!ok) {
+			virStreamAbort(stream);
+		}
+		virStreamFree(stream);
+	}
+	if (vol != NULL) {
+		virStorageVolFree(vol);
+	}
+}
+
 /* Sends the local file into a new raw volume name, hashing what it sent. */
 static bool upload(virConnectPtr conn, virStoragePoolPtr pool, const char *name, const char *file,
 	bh_storage_progress_fn progress, void *user, char digest[HEX_SHA256], uint64_t *bytes,
@@ -535,9 +550,6 @@ static bool upload(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
 		ok = false;
 	}
 	if (!ok) {
-		if (stream != NULL) {
-			virStreamAbort(stream);
-		}
 		fail(error, error_size, "sending %s into the storage pool %s failed: %s", file,
 			virStoragePoolGetName(pool), why != NULL ? why : libvirt_message());
 	}
@@ -545,12 +557,7 @@ static bool upload(virConnectPtr conn, virStoragePoolPtr pool, const char *name,
 	sha256_digest(&sha, sizeof(d), d);
 	hex(d, digest);
 	free(buf);
-	if (stream != NULL) {
-		virStreamFree(stream);
-	}
-	if (vol != NULL) {
-		virStorageVolFree(vol);
-	}
+	transfer_end(stream, vol, ok);
 	close(fd);
 	return ok;
 }
@@ -592,9 +599,6 @@ static bool download_digest(virConnectPtr conn, virStoragePoolPtr pool, const ch
 		ok = false;
 	}
 	if (!ok) {
-		if (stream != NULL) {
-			virStreamAbort(stream);
-		}
 		fail(error, error_size,
 			"reading back the volume %s of the storage pool %s failed: %s", name,
 			virStoragePoolGetName(pool), why != NULL ? why : libvirt_message());
@@ -603,12 +607,7 @@ static bool download_digest(virConnectPtr conn, virStoragePoolPtr pool, const ch
 	sha256_digest(&sha, sizeof(d), d);
 	hex(d, digest);
 	free(buf);
-	if (stream != NULL) {
-		virStreamFree(stream);
-	}
-	if (vol != NULL) {
-		virStorageVolFree(vol);
-	}
+	transfer_end(stream, vol, ok);
 	return ok;
 }
 
@@ -645,20 +644,12 @@ bool bh_storage_download(virConnectPtr conn, virStoragePoolPtr pool, const char 
 		ok = false;
 	}
 	if (!ok) {
-		if (stream != NULL) {
-			virStreamAbort(stream);
-		}
 		fail(error, error_size, "reading the volume %s of the storage pool %s failed: %s",
 			name, virStoragePoolGetName(pool),
 			why != NULL ? why : (vol == NULL ? "it is missing" : libvirt_message()));
 	}
 	free(buf);
-	if (stream != NULL) {
-		virStreamFree(stream);
-	}
-	if (vol != NULL) {
-		virStorageVolFree(vol);
-	}
+	transfer_end(stream, vol, ok);
 	return ok;
 }
 
@@ -708,18 +699,10 @@ static bool write_small(virConnectPtr conn, virStoragePoolPtr pool, const char *
 	}
 	ok = ok && virStreamFinish(stream) == 0;
 	if (!ok) {
-		if (stream != NULL) {
-			virStreamAbort(stream);
-		}
 		fail(error, error_size, "writing the volume %s of the storage pool %s failed: %s",
 			name, virStoragePoolGetName(pool), libvirt_message());
 	}
-	if (stream != NULL) {
-		virStreamFree(stream);
-	}
-	if (vol != NULL) {
-		virStorageVolFree(vol);
-	}
+	transfer_end(stream, vol, ok);
 	return ok;
 }
 
