@@ -33,12 +33,12 @@ minutes=$1
 
 src=$BH_SOURCE_ROOT
 here=$src/tests/fuzz
-targets=(${CAMPAIGN_TARGETS:-fuzz_agent fuzz_archive fuzz_channel fuzz_exec fuzz_relay fuzz_wl_msg})
+targets=(${CAMPAIGN_TARGETS:-fuzz_agent fuzz_archive fuzz_channel fuzz_exec fuzz_link_hub fuzz_relay fuzz_wl_msg})
 jobs=${CAMPAIGN_JOBS:-$(nproc)}
 out=${CAMPAIGN_OUT:-$BH_BUILD_ROOT/fuzz-campaign}
 # The parsers of guest (and host) data whose coverage is reported.
 parser_sources=(common/channel.c common/endpoint.c common/wl_wire.c common/archive.c
-	common/exec_msg.c proxy/relay_host.c proxy/shm.c guest-agent/agent.c)
+	common/exec_msg.c proxy/relay_host.c proxy/shm.c guest-agent/agent.c link-hub/hub.c)
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/cov-bin" "$out/profiles"
