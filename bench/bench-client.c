@@ -71,6 +71,10 @@ struct bench {
 	uint64_t damage_bytes;
 	struct sample_set commit_lat; /* commit -> the compositor answered a sync */
 	struct sample_set roundtrip;
+	/* Where a frame's time goes: the client's own drawing, and the rest
+	 * (waiting for a free buffer, then commit -> frame callback). */
+	struct sample_set draw;
+	struct sample_set wait;
 };
 
 static double now_us(void)
@@ -380,11 +384,14 @@ static struct buffer *free_buffer(struct bench *b)
 /* Draws and commits one frame, then waits for its frame callback. */
 static bool run_frame(struct bench *b, int64_t frame, bool record)
 {
+	double start = now_us();
 	struct buffer *buf = free_buffer(b);
 	if (buf == NULL) {
 		return false;
 	}
+	double drawn_from = now_us();
 	draw_frame(b, buf, frame);
+	double drawn = now_us();
 	wl_surface_attach(b->surface, buf->wl, 0, 0);
 	buf->busy = true;
 	struct wl_callback *cb = wl_surface_frame(b->surface);
@@ -403,6 +410,10 @@ static bool run_frame(struct bench *b, int64_t frame, bool record)
 		if (wl_display_dispatch(b->display) < 0) {
 			return false;
 		}
+	}
+	if (record) {
+		sample_add(&b->draw, drawn - drawn_from);
+		sample_add(&b->wait, (drawn_from - start) + (now_us() - drawn));
 	}
 	return !b->closed;
 }
@@ -574,11 +585,12 @@ int main(int argc, char *argv[])
 	double secs = elapsed / 1e6;
 	printf("bench label=%s pattern=%s size=%dx%d frames=%llu seconds=%.3f fps=%.2f "
 	       "damage_mb_per_frame=%.4f commit_med_us=%.1f commit_p99_us=%.1f "
-	       "rt_n=%zu rt_med_us=%.1f rt_p99_us=%.1f\n",
+	       "draw_med_us=%.1f wait_med_us=%.1f rt_n=%zu rt_med_us=%.1f rt_p99_us=%.1f\n",
 		label, pattern_names[b.pattern], b.width, b.height, (unsigned long long)frames, secs,
 		secs > 0 ? (double)frames / secs : 0.0,
 		frames > 0 ? (double)b.damage_bytes / (double)frames / 1e6 : 0.0,
-		quantile(&b.commit_lat, 0.5), quantile(&b.commit_lat, 0.99), b.roundtrip.n,
+		quantile(&b.commit_lat, 0.5), quantile(&b.commit_lat, 0.99),
+		quantile(&b.draw, 0.5), quantile(&b.wait, 0.5), b.roundtrip.n,
 		quantile(&b.roundtrip, 0.5), quantile(&b.roundtrip, 0.99));
 	fflush(stdout);
 	xdg_toplevel_destroy(b.toplevel);
@@ -588,5 +600,7 @@ int main(int argc, char *argv[])
 	wl_display_disconnect(b.display);
 	free(b.commit_lat.v);
 	free(b.roundtrip.v);
+	free(b.draw.v);
+	free(b.wait.v);
 	return 0;
 }

@@ -8,8 +8,10 @@
 # goes through libvirt's stream over ssh, lz4-compressed (vm-ssh-lz4, the
 # default for such a tag) or not (vm-ssh-none).
 # Runs are interleaved; prints frames/s, MB/s on the channel (what the
-# tag's proxy read), the median Wayland roundtrip and the accelerator, one
-# row per run, then the medians.
+# tag's proxy read), the median Wayland roundtrip, the median time a frame
+# spent in the client's own drawing and in waiting (for a free buffer, then
+# commit -> frame callback) and the accelerator, one row per run, then the
+# medians.
 #   bench/run-vm.sh [--repeats N] [--seconds S] [--sizes WxH,...] [--patterns P,...] [--remote]
 # (bench/run --ways vm runs this.) Needs a build tree (BH_BUILD_ROOT or
 # build/), the tiny guest's tools (./setup.sh deps) and, as root, runs as
@@ -98,8 +100,8 @@ proxy_pid() {
 io_read() {
 	sed -n 's/^rchar: //p' "/proc/$1/io" 2>/dev/null || echo 0
 }
-echo "| run | size | workload | way | frames/s | MB/s channel | roundtrip µs | accel |"
-echo "|---|---|---|---|--:|--:|--:|---|"
+echo "| run | size | workload | way | frames/s | MB/s channel | roundtrip µs | draw ms | wait ms | accel |"
+echo "|---|---|---|---|--:|--:|--:|--:|--:|---|"
 results=$BH_TMP/results
 : >"$results"
 for r in $(seq "$REPEATS"); do
@@ -117,9 +119,13 @@ for r in $(seq "$REPEATS"); do
 				fps=$(sed -n 's/.* fps=\([0-9.]*\).*/\1/p' <<<"$line")
 				[ -n "$fps" ] || bh_fail "$t gave no result: $line $(tail -3 "$BH_TMP/exec.err")"
 				rt=$(sed -n 's/.* rt_med_us=\([0-9.]*\).*/\1/p' <<<"$line")
+				draw=$(sed -n 's/.* draw_med_us=\([0-9.]*\).*/\1/p' <<<"$line")
+				wait=$(sed -n 's/.* wait_med_us=\([0-9.]*\).*/\1/p' <<<"$line")
+				draw=$(python3 -c "print(f'{${draw:-0} / 1000:.1f}')")
+				wait=$(python3 -c "print(f'{${wait:-0} / 1000:.1f}')")
 				mbs=$(python3 -c "print(f'{($after - $before) / ($t1 - $t0) / 1e6:.1f}')")
-				echo "| $r | $size | $pattern | $t | $fps | $mbs | ${rt:--} | $accel |"
-				echo "$size $pattern $t $fps $mbs ${rt:-0}" >>"$results"
+				echo "| $r | $size | $pattern | $t | $fps | $mbs | ${rt:--} | $draw | $wait | $accel |"
+				echo "$size $pattern $t $fps $mbs ${rt:-0} $draw $wait" >>"$results"
 			done
 		done
 	done
@@ -130,7 +136,7 @@ python3 - "$results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    size, pattern, way, fps, mbs, _ = line.split()
+    size, pattern, way, fps, mbs = line.split()[:5]
     rows.setdefault((size, pattern), {}).setdefault(way, []).append((float(fps), float(mbs)))
 print("| size | workload | region frames/s | stream frames/s | region/stream | stream MB/s |")
 print("|---|---|--:|--:|--:|--:|")
@@ -146,16 +152,18 @@ for (size, pattern), ways in rows.items():
           f"{statistics.median(mb):.1f} |")
 PY
 echo
-echo "Every way, medians (frames/s, MB/s the proxy read from the channel, Wayland roundtrip):"
+echo "Every way, medians (frames/s, MB/s the proxy read from the channel, Wayland roundtrip, a frame's drawing and waiting):"
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    size, pattern, way, fps, mbs, rt = line.split()
-    rows.setdefault((size, pattern, way), []).append((float(fps), float(mbs), float(rt)))
-print("| size | workload | way | frames/s | MB/s channel | roundtrip µs |")
-print("|---|---|---|--:|--:|--:|")
+    size, pattern, way, fps, mbs, rt, draw, wait = line.split()
+    rows.setdefault((size, pattern, way), []).append(
+        (float(fps), float(mbs), float(rt), float(draw), float(wait)))
+print("| size | workload | way | frames/s | MB/s channel | roundtrip µs | draw ms | wait ms |")
+print("|---|---|---|--:|--:|--:|--:|--:|")
 for (size, pattern, way), runs in rows.items():
     med = [statistics.median(v) for v in zip(*runs)]
-    print(f"| {size} | {pattern} | {way} | {med[0]:.1f} | {med[1]:.1f} | {med[2]:.0f} |")
+    print(f"| {size} | {pattern} | {way} | {med[0]:.1f} | {med[1]:.1f} | {med[2]:.0f} | "
+          f"{med[3]:.1f} | {med[4]:.1f} |")
 PY
