@@ -11,6 +11,8 @@ minutes=${1:-3}
 seed=${2:-${SOAK_SEED:-}}
 [ -n "$seed" ] || seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 set -- "$minutes" "$seed"
+# Run by hand as well as from meson: the tree is the one this script is in.
+export BH_SOURCE_ROOT=${BH_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 # As root: a user of its own, so that every process, socket and /dev/shm
 # file of that user is this run's.
 BH_VM_TEST_USER=${BH_VM_TEST_USER:-bulkhead-soak}
@@ -35,7 +37,7 @@ export SOAK_VM_TAGS="soak-vm" SOAK_RELAY_TAGS="soak-r1 soak-r2"
 	done
 } >"$XDG_CONFIG_HOME/bulkhead/config"
 start_compositor
-export BH_TMP SOAK_MINUTES=$minutes SOAK_SEED=$seed
+export BH_TMP BH_BUILD_ROOT BH_SOURCE_ROOT SOAK_MINUTES=$minutes SOAK_SEED=$seed
 python3 "$BH_SOURCE_ROOT/tests/soak/driver.py"
 status=$?
 if [ "$status" != 0 ]; then

@@ -22,6 +22,7 @@ if [ "$(id -u)" = 0 ]; then
 			--shell /usr/sbin/nologin "$VM_TEST_USER" ||
 			bh_fail "cannot create the test user $VM_TEST_USER"
 	fi
+	script=$(readlink -f "$0")
 	cd /
 	exec runuser -u "$VM_TEST_USER" -- env -i PATH="$PATH" CI="${CI:-}" \
 		BH_SOURCE_ROOT="$BH_SOURCE_ROOT" BH_BUILD_ROOT="$BH_BUILD_ROOT" \
@@ -30,7 +31,7 @@ if [ "$(id -u)" = 0 ]; then
 		BH_TEST_KERNEL_ROOT="${BH_TEST_KERNEL_ROOT:-}" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" LSAN_OPTIONS="${LSAN_OPTIONS:-}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" BH_CONSOLE_OUT="${BH_CONSOLE_OUT:-}" \
-		BULKHEAD_PROXY_SANDBOX="${BULKHEAD_PROXY_SANDBOX:-}" bash "$0" "$@"
+		BULKHEAD_PROXY_SANDBOX="${BULKHEAD_PROXY_SANDBOX:-}" bash "$script" "$@"
 fi
 
 bh_tmpdir
