@@ -242,7 +242,18 @@ enum bh_control_msg {
 	/* agent -> host: u32 used (1: new clients' buffers go through the
 	 * region; 0: through the channel), string why not ("" when used) */
 	BH_CTL_REGION_STATUS = 10,
+	/* host -> agent, after a BH_CTL_REGION_STATUS that said used, when both
+	 * hellos said BH_CAP_GUEST_RAM: 16 bytes token, u64 low, u64 high (bytes
+	 * of guest memory the host reads below and above 4 GiB) */
+	BH_CTL_GUEST_RAM = 11,
+	/* agent -> host: u64 physical address of a page that starts with the
+	 * token (BH_GUEST_RAM_NONE: none), string why not ("" when one) */
+	BH_CTL_GUEST_RAM_PROBE = 12,
+	/* host -> agent, empty: the host read the token there; from now on the
+	 * agent may name guest memory in BH_RELAY_SHM_GPA frames */
+	BH_CTL_GUEST_RAM_ON = 13,
 };
+#define BH_GUEST_RAM_NONE UINT64_MAX
 #define BH_CONTROL_VERSION 1
 #define BH_CAP_WAYLAND 1u
 #define BH_CAP_EXEC 2u
@@ -257,6 +268,10 @@ enum bh_control_msg {
 /* From the host: X11 apps run in this tag (its xwayland = on, the
  * default); from the agent: it can run Xwayland for them. */
 #define BH_CAP_X11 64u
+/* From the host: it can read this VM's memory (a local VM whose memory is
+ * a shared memfd), so it can copy buffers from there into the region;
+ * from the agent: it can name the physical pages of a buffer. */
+#define BH_CAP_GUEST_RAM 128u
 
 /*
  * Session streams (exec, push, pull): every message starts with one type

@@ -127,6 +127,13 @@ bool bh_region_slot_claim(struct bh_region_slots *s, uint64_t offset, uint64_t l
 	return true;
 }
 
+bool bh_region_slot_holds(const struct bh_region_slots *s, uint64_t offset, uint64_t len)
+{
+	size_t i = first_after(s, offset);
+	return len > 0 && i < s->count && s->slots[i].offset <= offset &&
+	       len <= s->slots[i].offset + s->slots[i].len - offset;
+}
+
 static void remove_at(struct bh_region_slots *s, size_t i)
 {
 	s->used -= s->slots[i].len;

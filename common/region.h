@@ -66,6 +66,8 @@ uint64_t bh_region_slot_alloc(struct bh_region_slots *s, uint64_t len, const voi
  * overlaps a slot in use. */
 bool bh_region_slot_claim(struct bh_region_slots *s, uint64_t offset, uint64_t len,
 	const void *owner, char *err, size_t err_size);
+/* Whether [offset, offset + len) lies inside one slot (len > 0). */
+bool bh_region_slot_holds(const struct bh_region_slots *s, uint64_t offset, uint64_t len);
 /* Gives back the slot at offset, if owner has it; false if it has not. */
 bool bh_region_slot_release(struct bh_region_slots *s, uint64_t offset, const void *owner);
 /* Gives back every slot of owner (a client that ended). */

@@ -53,6 +53,12 @@ enum bh_relay_frame {
 	 * of the region, its buffers' offsets are slots of it, and their bytes
 	 * are written there by the agent, never sent. */
 	BH_RELAY_FD_REGION = 8,
+	/* guest -> host, once BH_CTL_GUEST_RAM_ON was sent: u64 dest, then
+	 * pieces of u64 guest-physical address, u32 length: the host copies
+	 * each piece of the guest's memory to the shared region at dest (dest
+	 * advancing by each length), all inside one of the client's buffers,
+	 * before the commit that shows them. */
+	BH_RELAY_SHM_GPA = 9,
 };
 
 /* Frame heads: the type byte and the fixed fields before any bytes. */
@@ -62,6 +68,8 @@ enum bh_relay_frame {
 #define BH_RELAY_FD_FILE_LEN 5   /* type, u32 size */
 #define BH_RELAY_FD_PIPE_LEN 5   /* type, u32 stream */
 #define BH_RELAY_FD_REGION_LEN 5 /* type, u32 pool */
+#define BH_RELAY_SHM_GPA_HEAD 9  /* type, u64 dest */
+#define BH_RELAY_SHM_GPA_PIECE 12 /* u64 address, u32 length */
 
 /* Limits (protocols/ALLOWLIST.md "Limits"). */
 #define BH_RELAY_MAX_POOL_SIZE (1024u << 20)    /* one wl_shm pool (foot maps 512 MiB) */

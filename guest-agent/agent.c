@@ -17,6 +17,7 @@
 #include "common/transport.h"
 #include "common/util.h"
 #include "guest-agent/agent.h"
+#include "guest-agent/guest_ram.h"
 #include "guest-agent/region.h"
 #include "guest-agent/relay_guest.h"
 #include "guest-agent/xwayland.h"
@@ -47,6 +48,9 @@ struct bh_agent {
 	/* The shared region of the current host, while mapped. */
 	uint8_t *region_map;
 	uint64_t region_size;
+	/* BH_CTL_GUEST_RAM answered on this connection, and what it said. */
+	bool guest_ram_asked;
+	uint64_t guest_ram_low, guest_ram_high;
 	struct bh_xwayland *xwayland;
 };
 
@@ -124,7 +128,7 @@ static void send_hello(struct bh_agent *agent)
 	bh_msg_init(&msg, 0);
 	bh_msg_u32(&msg, BH_CONTROL_VERSION);
 	uint32_t caps = BH_CAP_EXEC | BH_CAP_FILES | BH_CAP_PTY | BH_CAP_WAYLAND | BH_CAP_LZ4 |
-			BH_CAP_REGION | BH_CAP_X11;
+			BH_CAP_REGION | BH_CAP_X11 | BH_CAP_GUEST_RAM;
 	bh_msg_u32(&msg, caps);
 	uint32_t n = (agent->boot.have_kernel ? 1 : 0) + (agent->boot.have_userspace ? 1 : 0);
 	bh_msg_u32(&msg, n);
@@ -171,6 +175,11 @@ static void send_hello(struct bh_agent *agent)
 static void region_drop(struct bh_agent *agent)
 {
 	bh_relay_guest_set_region(NULL, 0);
+	bh_relay_guest_set_guest_ram(false, 0, 0);
+	bh_agent_guest_ram_probe_end();
+	if (agent != NULL) {
+		agent->guest_ram_asked = false;
+	}
 	if (agent != NULL) {
 		bh_agent_region_unmap(agent->region_map, agent->region_size);
 		agent->region_map = NULL;
@@ -225,6 +234,54 @@ static bool handle_region(struct bh_agent *agent, struct bh_endpoint *endpoint,
 	       bh_endpoint_send_control(endpoint, BH_CTL_REGION_STATUS, msg.buf, msg.len);
 }
 
+/* BH_CTL_GUEST_RAM: 16 bytes token, u64 low, u64 high. The agent puts the
+ * token in a page of its own and names that page's physical address. */
+static bool handle_guest_ram(struct bh_agent *agent, struct bh_endpoint *endpoint,
+	struct bh_msg_reader *r)
+{
+	uint8_t token[BH_REGION_TOKEN_LEN];
+	bh_msg_get_bytes(r, token, sizeof(token));
+	uint64_t low = bh_msg_get_u64(r), high = bh_msg_get_u64(r);
+	if (!bh_msg_end(r) || low > (4ull << 30) || high > (1ull << 50)) {
+		bh_log(BH_LOG_ERROR, "malformed guest-memory offer from the host");
+		return false;
+	}
+	if (agent == NULL || agent->region_map == NULL || agent->guest_ram_asked) {
+		bh_log(BH_LOG_ERROR, "a guest-memory offer from the host %s",
+			agent != NULL && agent->guest_ram_asked ? "twice" :
+								  "without a shared region in use");
+		return false;
+	}
+	char why[256] = "";
+	uint64_t gpa = BH_GUEST_RAM_NONE;
+	if (!bh_agent_guest_ram_probe(token, &gpa, why, sizeof(why))) {
+		gpa = BH_GUEST_RAM_NONE;
+		bh_log(BH_LOG_WARN, "the agent copies window contents into the region: %s", why);
+	}
+	agent->guest_ram_asked = true;
+	agent->guest_ram_low = low;
+	agent->guest_ram_high = high;
+	struct bh_msg msg;
+	bh_msg_init(&msg, 0);
+	bh_msg_u64(&msg, gpa);
+	bh_msg_str(&msg, why);
+	return endpoint == NULL ||
+	       bh_endpoint_send_control(endpoint, BH_CTL_GUEST_RAM_PROBE, msg.buf, msg.len);
+}
+
+static bool handle_guest_ram_on(struct bh_agent *agent, size_t len)
+{
+	if (len != 0 || agent == NULL || !agent->guest_ram_asked || agent->region_map == NULL) {
+		bh_log(BH_LOG_ERROR, "an unasked-for or malformed guest-memory go-ahead from the "
+				     "host");
+		return false;
+	}
+	bh_agent_guest_ram_probe_end();
+	bh_relay_guest_set_guest_ram(true, agent->guest_ram_low, agent->guest_ram_high);
+	bh_log(BH_LOG_INFO, "window contents are read by the host from guest memory");
+	return true;
+}
+
 bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoint,
 	uint32_t type, const uint8_t *payload, size_t len)
 {
@@ -256,6 +313,10 @@ bool bh_agent_handle_control(struct bh_agent *agent, struct bh_endpoint *endpoin
 	}
 	case BH_CTL_REGION:
 		return handle_region(agent, endpoint, &r);
+	case BH_CTL_GUEST_RAM:
+		return handle_guest_ram(agent, endpoint, &r);
+	case BH_CTL_GUEST_RAM_ON:
+		return handle_guest_ram_on(agent, len);
 	case BH_CTL_LAUNCH: {
 		uint32_t request = bh_msg_get_u32(&r);
 		char *command = bh_msg_get_str(&r, 16 * 1024);

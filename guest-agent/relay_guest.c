@@ -26,6 +26,7 @@
 #include "common/relay_pipes.h"
 #include "guest-agent/agent.h"
 #include "guest-agent/relay_guest.h"
+#include "guest-agent/guest_ram.h"
 #include "guest-agent/shm_mirror.h"
 #include "guest-agent/xwl_conn.h"
 
@@ -215,11 +216,70 @@ static struct {
 	struct bh_region_slots slots; /* owner: the guest_client */
 } region;
 
+/* The host's reading of guest memory, while on. */
+static struct {
+	bool on;
+	uint64_t low, high;
+	struct bh_gpa_piece *pieces;
+	size_t cap;
+	uint8_t frame[BH_CHANNEL_MAX_PAYLOAD];
+} guest_ram;
+
+void bh_relay_guest_set_guest_ram(bool on, uint64_t low, uint64_t high)
+{
+	guest_ram.on = on;
+	guest_ram.low = low;
+	guest_ram.high = high;
+}
+
+/* Names [offset, offset + len) of pool, the rows a commit shows, by its
+ * physical pages for the host to copy to dest in the region: 1 when sent,
+ * 0 when the agent must copy them itself, -1 when the client ended. */
+static int send_guest_memory(
+	struct guest_client *client, struct bh_shm_mirror *pool, uint64_t offset, uint64_t len,
+	uint64_t dest)
+{
+	if (!guest_ram.on || offset > pool->size || len > pool->size - offset) {
+		return 0;
+	}
+	size_t n = bh_agent_guest_ram_pieces(pool->map + offset, len, guest_ram.low,
+		guest_ram.high, &guest_ram.pieces, &guest_ram.cap);
+	/* After the messages before it (the buffer's create_buffer may be
+	 * among them: the host checks the pieces against its slots). */
+	if (n == 0) {
+		return 0;
+	}
+	if (!flush_batch(client)) {
+		return -1;
+	}
+	size_t per_frame = (client->max_payload - BH_RELAY_SHM_GPA_HEAD) / BH_RELAY_SHM_GPA_PIECE;
+	for (size_t i = 0; i < n;) {
+		size_t k = n - i < per_frame ? n - i : per_frame;
+		uint8_t head[BH_RELAY_SHM_GPA_HEAD] = {BH_RELAY_SHM_GPA};
+		bh_le64_put(head + 1, dest);
+		for (size_t j = 0; j < k; j++) {
+			const struct bh_gpa_piece *p = &guest_ram.pieces[i + j];
+			bh_le64_put(guest_ram.frame + j * BH_RELAY_SHM_GPA_PIECE, p->gpa);
+			bh_le32_put(guest_ram.frame + j * BH_RELAY_SHM_GPA_PIECE + 8, p->len);
+			dest += p->len;
+		}
+		if (!send_parts(client, head, sizeof(head), guest_ram.frame,
+			    k * BH_RELAY_SHM_GPA_PIECE, NULL)) {
+			return -1;
+		}
+		i += k;
+	}
+	return 1;
+}
+
 void bh_relay_guest_set_region(uint8_t *map, uint64_t size)
 {
 	bh_region_slots_finish(&region.slots);
 	region.map = map;
 	region.size = map != NULL ? size : 0;
+	if (map == NULL) {
+		guest_ram.on = false;
+	}
 	bh_region_slots_init(&region.slots, region.size);
 }
 
@@ -412,6 +472,11 @@ static bool surface_commit(struct guest_client *client, struct extra *surface, b
 		 * the commit that shows them goes out. */
 		uint64_t from = (uint64_t)y0 * (uint64_t)buffer->stride;
 		uint64_t len = (uint64_t)(y1 - y0) * (uint64_t)buffer->stride;
+		int named = send_guest_memory(
+			client, pool, (uint64_t)buffer->offset + from, len, buffer->slot + from);
+		if (named != 0) {
+			return named > 0;
+		}
 		if (!bh_shm_mirror_copy_out(pool, (uint64_t)buffer->offset + from, len,
 			    region.map + buffer->slot + from)) {
 			client_fail(client, "could not read its shm pool (file shrunk?)");

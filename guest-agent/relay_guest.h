@@ -32,6 +32,10 @@ bool bh_relay_guest_open_pipe(struct bh_relay_guest *guest, struct bh_stream *st
 void bh_relay_guest_destroy(struct bh_relay_guest *guest);
 /* The tag's shared region as this agent maps it (NULL: none): pools made
  * from now on put their buffers there. */
+/* Whether the host reads guest memory ([0, low) and [4 GiB, 4 GiB + high)
+ * of it): then a region buffer's changed rows are named by their physical
+ * pages in BH_RELAY_SHM_GPA frames instead of copied by the agent. */
+void bh_relay_guest_set_guest_ram(bool on, uint64_t low, uint64_t high);
 void bh_relay_guest_set_region(uint8_t *map, uint64_t size);
 void bh_relay_guest_set_compression(bool lz4);
 /* Xwayland's connection (fd, taken; the other end is its WAYLAND_SOCKET):

@@ -23,6 +23,7 @@
 #include "proxy/shm.h"
 #include "vm/config.h"
 #include "vm/paths.h"
+#include "vm/tag.h"
 #include "vm/vm.h"
 
 #define RETRY_MIN_MSEC 100
@@ -237,7 +238,9 @@ static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 	case BH_CTL_APP:
 		return handle_app(proxy, &r);
 	case BH_CTL_REGION_STATUS:
-		return bh_host_region_status(&proxy->region, &r, proxy->tag);
+		return bh_host_region_status(&proxy->region, proxy->endpoint, &r, proxy->tag);
+	case BH_CTL_GUEST_RAM_PROBE:
+		return bh_guest_ram_probe(&proxy->region, proxy->endpoint, &r, proxy->tag);
 	case BH_CTL_BYE:
 		if (len != 0) {
 			return false;
@@ -686,6 +689,31 @@ static bool start_vm(struct bh_proxy *proxy)
 	return true;
 }
 
+/* The VM's memory, opened before the sandbox, so that window contents
+ * need no copy in the guest. Without it the agent copies them. */
+static void setup_guest_ram(struct bh_proxy *proxy, const struct bh_vm_settings *settings)
+{
+	char domain[BH_TAG_DOMAIN_SIZE], err[512] = "";
+	const char *why = NULL;
+	if (!bh_tag_domain_name(proxy->tag, domain, &why)) {
+		return;
+	}
+	int pid = bh_guest_ram_qemu_pid(domain);
+	uint64_t size = (uint64_t)bh_vm_memory_mib(settings) << 20;
+	if (pid < 0) {
+		snprintf(err, sizeof(err), "libvirt's pid file of %s is not readable", domain);
+	}
+	if (pid < 0 || !bh_guest_ram_open(&proxy->region, pid, size, err, sizeof(err))) {
+		bh_log(BH_LOG_WARN,
+			"tag %s: the agent copies window contents into the region itself, slower: "
+			"%s",
+			proxy->tag, err);
+		return;
+	}
+	bh_log(BH_LOG_INFO, "tag %s: the proxy holds the VM's %llu MiB of memory", proxy->tag,
+		(unsigned long long)(size >> 20));
+}
+
 /* The tag's shared region, made or opened before the sandbox: the VM's
  * /dev/shm file (made by bh_vm_start), or for an agent on a unix channel a
  * memfd sent to it. None for other channels and shm_size = off. */
@@ -722,6 +750,9 @@ static void setup_region(struct bh_proxy *proxy)
 		return;
 	}
 	bh_relay_host_set_region(&proxy->region);
+	if (proxy->owns_vm) {
+		setup_guest_ram(proxy, &settings);
+	}
 }
 
 struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_proxy_options *opts)
@@ -736,6 +767,7 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	proxy->channel = opts->channel != NULL ? strdup(opts->channel) : NULL;
 	proxy->boot_timeout_usec = DEFAULT_BOOT_TIMEOUT_SEC * 1000000ull;
 	proxy->region.fd = -1;
+	proxy->region.ram.fd = -1;
 	if (proxy->tag == NULL) {
 		goto error;
 	}

@@ -558,6 +558,48 @@ static bool handle_messages(struct bh_relay_host *client, const uint8_t *p, size
 
 static void client_update_mask(struct bh_relay_host *client);
 
+/* BH_RELAY_SHM_GPA: pieces of the guest's memory copied into one of the
+ * client's buffers in the region, every one checked first. */
+static bool copy_guest_memory(struct bh_relay_host *client, const uint8_t *payload, size_t len)
+{
+	const struct bh_host_region *region = shared_region;
+	if (region == NULL || !region->ram.on || region->map == NULL) {
+		return client_error(client, "buffer data named in guest memory, which the host "
+					    "does not read for this tag");
+	}
+	if (len < BH_RELAY_SHM_GPA_HEAD + BH_RELAY_SHM_GPA_PIECE ||
+		(len - BH_RELAY_SHM_GPA_HEAD) % BH_RELAY_SHM_GPA_PIECE != 0) {
+		return client_error(client, "guest-memory buffer data frame of %zu bytes", len);
+	}
+	uint64_t dest = bh_le64_get(payload + 1), total = 0;
+	size_t n = (len - BH_RELAY_SHM_GPA_HEAD) / BH_RELAY_SHM_GPA_PIECE;
+	for (size_t i = 0; i < n; i++) {
+		total += bh_le32_get(payload + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE + 8);
+	}
+	/* n pieces of at most 4 GiB each: no overflow. */
+	if (!bh_region_slot_holds(&client->slots, dest, total)) {
+		return client_error(client,
+			"guest memory copied to %" PRIu64 "+%" PRIu64
+			" of the shared region, which is not inside one of its buffers",
+			dest, total);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = payload + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE;
+		uint32_t piece = bh_le32_get(p + 8);
+		char err[256];
+		const uint8_t *from =
+			bh_guest_ram_span(&region->ram, bh_le64_get(p), piece, err, sizeof(err));
+		if (from == NULL) {
+			return client_error(client, "%s", err);
+		}
+		memcpy(region->map + dest, from, piece);
+		dest += piece;
+	}
+	client->shm_bytes += total;
+	client->shm_wire += len;
+	return true;
+}
+
 bool bh_relay_host_handle_frame(struct bh_relay_host *client, const uint8_t *payload, size_t len)
 {
 	if (len == 0) {
@@ -637,6 +679,11 @@ bool bh_relay_host_handle_frame(struct bh_relay_host *client, const uint8_t *pay
 		client->shm_wire += len;
 		break;
 	}
+	case BH_RELAY_SHM_GPA:
+		if (!copy_guest_memory(client, payload, len)) {
+			return false;
+		}
+		break;
 	default:
 		return client_error(client, "relay frame of unknown type %u", payload[0]);
 	}

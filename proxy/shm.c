@@ -234,6 +234,7 @@ bool bh_host_region_open(struct bh_host_region *region, const char *path, uint64
 
 void bh_host_region_finish(struct bh_host_region *region)
 {
+	bh_guest_ram_finish(region);
 	if (region->fd >= 0) {
 		close(region->fd);
 	}
@@ -243,12 +244,14 @@ void bh_host_region_finish(struct bh_host_region *region)
 
 uint32_t bh_host_region_caps(const struct bh_host_region *region)
 {
-	return region->fd >= 0 ? BH_CAP_REGION : 0;
+	return (region->fd >= 0 ? BH_CAP_REGION : 0) |
+	       (region->fd >= 0 && region->ram.map != NULL ? BH_CAP_GUEST_RAM : 0);
 }
 
 void bh_host_region_connected(struct bh_host_region *region, struct bh_endpoint *endpoint)
 {
 	region->active = false; /* until this agent says it maps it */
+	region->ram.on = region->ram.offered = false;
 	if (region->fd >= 0 && region->memfd) {
 		/* The agent maps the very file the compositor reads. */
 		int fd = fcntl(region->fd, F_DUPFD_CLOEXEC, 0);
@@ -262,6 +265,8 @@ void bh_host_region_offer(struct bh_host_region *region, struct bh_endpoint *end
 	uint32_t agent_caps, const char *tag)
 {
 	region->active = false;
+	region->ram.on = region->ram.offered = false;
+	region->agent_caps = agent_caps;
 	if (region->fd < 0) {
 		bh_log(BH_LOG_INFO,
 			"tag %s: window contents go through the channel (no shared region: a remote "
@@ -283,8 +288,8 @@ void bh_host_region_offer(struct bh_host_region *region, struct bh_endpoint *end
 	bh_endpoint_send_control(endpoint, BH_CTL_REGION, msg.buf, msg.len);
 }
 
-bool bh_host_region_status(
-	struct bh_host_region *region, struct bh_msg_reader *reader, const char *tag)
+bool bh_host_region_status(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	struct bh_msg_reader *reader, const char *tag)
 {
 	uint32_t used = bh_msg_get_u32(reader);
 	char *why = bh_msg_get_str(reader, 256);
@@ -303,6 +308,14 @@ bool bh_host_region_status(
 		region->active = true;
 		bh_log(BH_LOG_INFO, "tag %s: window contents go through the shared region (%llu MiB)",
 			tag, (unsigned long long)(region->size >> 20));
+		if (region->ram.map != NULL && (region->agent_caps & BH_CAP_GUEST_RAM)) {
+			bh_guest_ram_offer(region, endpoint, tag);
+		} else if (region->ram.map != NULL) {
+			bh_log(BH_LOG_INFO,
+				"tag %s: the agent copies window contents into the region itself "
+				"(it cannot name guest memory: update the base)",
+				tag);
+		}
 	} else {
 		bh_log(BH_LOG_WARN,
 			"tag %s: window contents go through the channel, slower: the agent cannot "

@@ -50,6 +50,20 @@ struct bh_host_region {
 	uint8_t token[BH_REGION_TOKEN_LEN];
 	bool memfd;  /* made here, sent to the agent (unix channels) */
 	bool active; /* the agent said it maps it */
+	uint32_t agent_caps; /* of the agent's hello */
+	/* The region read-write, while guest memory is copied into it. */
+	uint8_t *map;
+	/* The VM's memory, read-only (proxy/guest_ram.c): qemu's shared
+	 * memfd, sealed against shrinking. ram.map NULL: none. */
+	struct bh_guest_ram {
+		int fd;
+		const uint8_t *map;
+		uint64_t size;
+		uint64_t low; /* bytes at guest-physical 0; the rest from 4 GiB */
+		uint8_t token[BH_REGION_TOKEN_LEN];
+		bool offered; /* BH_CTL_GUEST_RAM sent, its probe not yet answered */
+		bool on;      /* the probe found the token: BH_RELAY_SHM_GPA allowed */
+	} ram;
 };
 
 /* A new region of size bytes in a memfd sealed at that size (for a unix
@@ -70,9 +84,33 @@ struct bh_endpoint;
 struct bh_msg_reader;
 uint32_t bh_host_region_caps(const struct bh_host_region *region);
 void bh_host_region_connected(struct bh_host_region *region, struct bh_endpoint *endpoint);
+/* (BH_CTL_REGION_STATUS that says used sends BH_CTL_GUEST_RAM when the
+ * proxy holds the VM's memory and the agent said it can use it.) */
 void bh_host_region_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
 	uint32_t agent_caps, const char *tag);
-bool bh_host_region_status(
-	struct bh_host_region *region, struct bh_msg_reader *reader, const char *tag);
+bool bh_host_region_status(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	struct bh_msg_reader *reader, const char *tag);
+
+/* proxy/guest_ram.c. Opens the memory of the VM whose qemu has pid: its
+ * memfd of ram_size bytes, which must be sealed against shrinking, and
+ * maps the region read-write to copy into. False, with the reason in err,
+ * when it cannot (the region stays as it was). */
+bool bh_guest_ram_open(struct bh_host_region *region, int qemu_pid, uint64_t ram_size,
+	char *err, size_t err_size);
+/* The pid in libvirt's pid file of a domain of this user's session, or -1. */
+int bh_guest_ram_qemu_pid(const char *domain);
+void bh_guest_ram_finish(struct bh_host_region *region);
+/* Where [gpa, gpa + len) of guest memory is in ram's mapping, or NULL with
+ * the reason in err when not all of it is guest memory the host holds. */
+const uint8_t *bh_guest_ram_span(const struct bh_guest_ram *ram, uint64_t gpa, uint64_t len,
+	char *err, size_t err_size);
+/* Sends BH_CTL_GUEST_RAM with a fresh token. */
+void bh_guest_ram_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	const char *tag);
+/* BH_CTL_GUEST_RAM_PROBE: turns the path on (and says so to the agent) if
+ * the page named holds the token; false if the message is malformed or
+ * was not asked for. */
+bool bh_guest_ram_probe(struct bh_host_region *region, struct bh_endpoint *endpoint,
+	struct bh_msg_reader *reader, const char *tag);
 
 #endif

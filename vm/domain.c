@@ -179,6 +179,12 @@ char *bh_domain_xml(const struct bh_domain_spec *spec)
 	}
 	emit(f, "  <memory unit='MiB'>%u</memory>\n", spec->memory_mib);
 	emit(f, "  <currentMemory unit='MiB'>%u</currentMemory>\n", spec->memory_mib);
+	if (spec->shared_memory) {
+		emit(f, "  <memoryBacking>\n"
+			"    <source type='memfd'/>\n"
+			"    <access mode='shared'/>\n"
+			"  </memoryBacking>\n");
+	}
 	emit(f, "  <vcpu placement='static'>%u</vcpu>\n", cpus);
 	emit(f,
 		"  <os>\n"

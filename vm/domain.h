@@ -49,6 +49,9 @@ struct bh_domain_spec {
 	const char *tag;  /* shown in the domain's title */
 	bool kvm;         /* <domain type='kvm'>, else 'qemu' (TCG) */
 	unsigned memory_mib;
+	/* Memory in a shared memfd the proxy can read (window contents
+	 * copied by the host from the guest client's buffer). */
+	bool shared_memory;
 	unsigned cpus;
 	unsigned virtio_mem_mib; /* 0: no virtio-mem device */
 	const char *kernel;

@@ -573,6 +573,11 @@ static bool prepare_region(const char *tag, const struct tag_paths *p, unsigned 
 	return true;
 }
 
+unsigned bh_vm_memory_mib(const struct bh_vm_settings *s)
+{
+	return s->memory_mib ? s->memory_mib : DEFAULT_MEMORY_MIB;
+}
+
 unsigned bh_vm_region_mib(const struct bh_vm_settings *s)
 {
 	return s->shm_off ? 0 : s->shm_mib ? s->shm_mib : BH_REGION_DEFAULT_MIB;
@@ -953,7 +958,8 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.name = p->domain,
 		.tag = tag,
 		.kvm = bh_domain_use_kvm(s->accel),
-		.memory_mib = s->memory_mib ? s->memory_mib : DEFAULT_MEMORY_MIB,
+		.memory_mib = bh_vm_memory_mib(s),
+		.shared_memory = region,
 		.cpus = s->cpus ? s->cpus : 1,
 		.virtio_mem_mib = s->virtio_mem_mib,
 		.kernel = d.kernel,

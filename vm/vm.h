@@ -134,6 +134,8 @@ bool bh_vm_remote(const struct bh_vm *vm);
  * sentence in err. */
 int bh_vm_open_channel(struct bh_vm *vm, const char *tag, const char *name, char *err,
 	size_t err_size);
+/* MiB of the tag's memory at boot. */
+unsigned bh_vm_memory_mib(const struct bh_vm_settings *settings);
 /* MiB of the tag's shared region (0: none, shm_size = off). */
 unsigned bh_vm_region_mib(const struct bh_vm_settings *settings);
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,6 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		region.active = true;
+		/* "Guest memory" the host reads: a sealed memfd of its own. */
+		int ram = memfd_create("fuzz-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (ram < 0 || ftruncate(ram, 8u << 20) < 0 ||
+			fcntl(ram, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0 ||
+			!bh_guest_ram_open(&region, getpid(), 8u << 20, err, sizeof(err))) {
+			abort();
+		}
+		close(ram);
+		region.ram.on = true;
 	}
 	bh_relay_host_set_region(size % 3 == 0 ? &region : NULL);
 	int fd = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);

@@ -264,6 +264,22 @@ int main(int argc, char **argv)
 		uint32_t fsize = 64;
 		memcpy(f + 3, &fsize, 4);
 		emit("fd_file", f, 2 + flen);
+		/* A region pool's fd, and a piece of guest memory copied into
+		 * the first slot. */
+		flen = BH_RELAY_FD_REGION_LEN;
+		memcpy(f, &flen, 2);
+		f[2] = BH_RELAY_FD_REGION;
+		memcpy(f + 3, &pool, 4);
+		emit("fd_region", f, 2 + flen);
+		flen = BH_RELAY_SHM_GPA_HEAD + BH_RELAY_SHM_GPA_PIECE;
+		memcpy(f, &flen, 2);
+		f[2] = BH_RELAY_SHM_GPA;
+		uint64_t dest = 4096, gpa = 8192;
+		uint32_t plen = 4096;
+		memcpy(f + 3, &dest, 8);
+		memcpy(f + 11, &gpa, 8);
+		memcpy(f + 19, &plen, 4);
+		emit("shm_gpa", f, 2 + flen);
 	} else {
 		for (size_t i = 0; (g = bh_guest_global_at(i)) != NULL; i++) {
 			emit_bind((uint32_t)i + 1, g->interface->name,

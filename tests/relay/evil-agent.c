@@ -337,6 +337,89 @@ static uint32_t add_buffer(struct evil_client *c, struct wmsg *m, uint32_t pool,
 	return id;
 }
 
+static uint64_t guest_ram_size; /* --guest-ram MIB: the host reads that much */
+
+/* A BH_RELAY_SHM_GPA frame: dest, then n pieces of (gpa, len). */
+static void send_gpa(struct evil_client *c, uint64_t dest, const uint64_t *gpa,
+	const uint32_t *len, size_t n, size_t extra)
+{
+	uint8_t f[BH_RELAY_SHM_GPA_HEAD + 4 * BH_RELAY_SHM_GPA_PIECE + 8] = {BH_RELAY_SHM_GPA};
+	put64(f + 1, dest);
+	for (size_t i = 0; i < n; i++) {
+		put64(f + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE, gpa[i]);
+		put32(f + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE + 8, len[i]);
+	}
+	send_raw(c, f, BH_RELAY_SHM_GPA_HEAD + n * BH_RELAY_SHM_GPA_PIECE + extra);
+}
+
+/* A client with a 64x64 buffer at slot of the region (16 KiB). */
+static struct evil_client *region_buffer_client(int32_t slot)
+{
+	struct evil_client *c = client_open();
+	struct wmsg m = {.len = 0};
+	uint32_t pool = add_region_pool(c, &m, region_size);
+	add_buffer(c, &m, pool, slot, 64, 64, 256);
+	send_wl(c, &m);
+	return c;
+}
+
+static void run_guest_memory_cases(struct evil_client *good, int32_t slot)
+{
+	uint64_t gpa[2] = {0, 4096};
+	uint32_t len[2] = {4096, 4096};
+	struct evil_client *c;
+	if (guest_ram_size == 0) {
+		c = region_buffer_client(slot);
+		send_gpa(c, (uint64_t)slot, gpa, len, 1, 0);
+		expect_end(c, "guest memory named to a host that does not read it", good);
+		return;
+	}
+	c = region_buffer_client(slot);
+	send_gpa(c, (uint64_t)slot, gpa, len, 2, 0);
+	if (!good_alive(c)) {
+		printf("FAIL guest memory copied into its own buffer: ended: %s\n", c->reason);
+		failures++;
+	} else {
+		printf("good guest memory copied into its own buffer: the client lives on\n");
+	}
+	bh_stream_close(c->stream, NULL);
+	free(c);
+
+	c = region_buffer_client(slot);
+	gpa[0] = guest_ram_size - 100;
+	send_gpa(c, (uint64_t)slot, gpa, len, 1, 0);
+	expect_end(c, "guest memory past the VM's memory", good);
+
+	c = region_buffer_client(slot);
+	gpa[0] = 4ull << 30; /* above 4 GiB, where this VM has none */
+	send_gpa(c, (uint64_t)slot, gpa, len, 1, 0);
+	expect_end(c, "guest memory above 4 GiB that the VM has not", good);
+
+	c = region_buffer_client(slot);
+	gpa[0] = UINT64_MAX - 100;
+	send_gpa(c, (uint64_t)slot, gpa, len, 1, 0);
+	expect_end(c, "guest memory whose address + length overflows", good);
+
+	c = region_buffer_client(slot);
+	gpa[0] = 0;
+	send_gpa(c, (uint64_t)slot + 16384 - 100, gpa, len, 1, 0);
+	expect_end(c, "guest memory copied past the end of its buffer", good);
+
+	c = region_buffer_client(slot);
+	send_gpa(c, (uint64_t)slot + 65536, gpa, len, 1, 0);
+	expect_end(c, "guest memory copied where it has no buffer", good);
+
+	c = region_buffer_client(slot);
+	len[0] = 0;
+	send_gpa(c, (uint64_t)slot, gpa, len, 1, 0);
+	expect_end(c, "a guest memory piece of no bytes", good);
+
+	c = region_buffer_client(slot);
+	len[0] = 4096;
+	send_gpa(c, (uint64_t)slot, gpa, len, 1, 5);
+	expect_end(c, "a guest memory frame of a piece and a half", good);
+}
+
 /* The shared region's cases: every slot the agent names is checked. */
 static void run_region_cases(struct evil_client *good)
 {
@@ -413,6 +496,10 @@ static void run_region_cases(struct evil_client *good)
 	send_wl(c, &m);
 	send_shm_data(c, 1, BH_REGION_HEADER, 64); /* bytes are never sent for it */
 	expect_end(c, "buffer data sent for a region pool", good);
+
+	/* Buffer data named in guest memory: refused unless the host reads
+	 * it, and then every address, length and destination checked. */
+	run_guest_memory_cases(good, slot);
 
 	/* A slot given back may be used again: the same client lives on. */
 	c = client_open();
@@ -774,10 +861,13 @@ int main(int argc, char *argv[])
 {
 	bh_log_init("evil-agent", BH_LOG_WARN);
 	exec_cases = argc == 3 && strcmp(argv[2], "--exec-cases") == 0;
-	region_cases = argc == 3 && strcmp(argv[2], "--region") == 0;
-	if (argc != 2 && !exec_cases && !region_cases) {
-		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases|--region] (listens there "
-				"for the host)\n");
+	region_cases = argc >= 3 && strcmp(argv[2], "--region") == 0;
+	if (region_cases && argc == 5 && strcmp(argv[3], "--guest-ram") == 0) {
+		guest_ram_size = strtoull(argv[4], NULL, 10) << 20;
+	}
+	if (argc != 2 && !exec_cases && !(region_cases && (argc == 3 || guest_ram_size > 0))) {
+		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases|--region [--guest-ram MIB]] "
+				"(listens there for the host)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

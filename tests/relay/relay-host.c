@@ -1,7 +1,9 @@
 /* A test stand-in for the proxy's compositor side: connects to an agent's
  * channel and relays each guest Wayland client to the compositor in
  * WAYLAND_DISPLAY (any compositor), with the real relay code. */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 static struct wl_event_loop *loop;
 static bool running = true;
 static struct bh_host_region region = {.fd = -1};
+static bool guest_ram_test;
 
 /* The hellos and the shared region's offer, as the proxy does them. */
 static bool host_handle_control(
@@ -32,7 +35,17 @@ static bool host_handle_control(
 		uint32_t caps = bh_msg_get_u32(&r);
 		bh_host_region_offer(&region, endpoint, caps, "test");
 	} else if (type == BH_CTL_REGION_STATUS) {
-		return bh_host_region_status(&region, &r, "test");
+		if (!bh_host_region_status(&region, endpoint, &r, "test")) {
+			return false;
+		}
+		if (guest_ram_test && region.active) {
+			/* --guest-ram: the agent's guest-memory frames are taken
+			 * without a probe, so that a test agent can name any. */
+			region.ram.on = true;
+			bh_log(BH_LOG_INFO, "test: guest memory frames taken");
+		}
+	} else if (type == BH_CTL_GUEST_RAM_PROBE) {
+		return bh_guest_ram_probe(&region, endpoint, &r, "test");
 	}
 	return true;
 }
@@ -90,19 +103,22 @@ int main(int argc, char *argv[])
 	 * compress = lz4 does; --region MIB: offer a shared region, as a tag
 	 * with a unix channel does. */
 	bool lz4 = false;
-	unsigned region_mib = 0;
+	unsigned region_mib = 0, guest_ram_mib = 0;
 	int i = 1;
 	for (; i < argc - 1; i++) {
 		if (strcmp(argv[i], "--lz4") == 0) {
 			lz4 = true;
 		} else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc - 1) {
 			region_mib = (unsigned)atoi(argv[++i]);
+		} else if (strcmp(argv[i], "--guest-ram") == 0 && i + 1 < argc - 1) {
+			guest_ram_mib = (unsigned)atoi(argv[++i]);
 		} else {
 			break;
 		}
 	}
 	if (i != argc - 1) {
-		fprintf(stderr, "usage: relay-host [--lz4] [--region MIB] CHANNEL_SOCKET\n");
+		fprintf(stderr, "usage: relay-host [--lz4] [--region MIB [--guest-ram MIB]] "
+				"CHANNEL_SOCKET\n");
 		return 2;
 	}
 	const char *channel = argv[argc - 1];
@@ -113,6 +129,20 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	bh_relay_host_set_region(region.fd >= 0 ? &region : NULL);
+	int ram_fd = -1;
+	if (guest_ram_mib > 0) {
+		/* "Guest memory": a sealed memfd of this process, found and
+		 * mapped the way the proxy finds qemu's. */
+		uint64_t size = (uint64_t)guest_ram_mib << 20;
+		ram_fd = memfd_create("test-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (ram_fd < 0 || ftruncate(ram_fd, (off_t)size) < 0 ||
+			fcntl(ram_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0 ||
+			!bh_guest_ram_open(&region, getpid(), size, err, sizeof(err))) {
+			bh_log(BH_LOG_ERROR, "no test guest memory: %s", err);
+			return 1;
+		}
+		guest_ram_test = true;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = wl_event_loop_create();
 	int fd = -1;

@@ -1,10 +1,13 @@
 #!/bin/bash
 # The evil agent against the proxy's relay code: every malformed case ends
 # only its own stream with a logged reason, while a well-behaved client of
-# the same tag and the compositor keep working. Twice: without a shared
-# region, and with one offered, which the evil agent claims to map (every
+# the same tag and the compositor keep working. Three times: without a
+# shared region, with one offered, which the evil agent claims to map (every
 # slot it names is checked: bounds, header, alignment, overflow, reuse
-# before release, resize, bytes sent for it).
+# before release, resize, bytes sent for it, guest memory named to a host
+# that does not read it), and with a host that reads "guest memory" (a
+# sealed memfd of the relay's own: every address, length and destination
+# of the pieces the agent names is checked).
 . "$BH_SOURCE_ROOT/tests/relay/relay-env.sh"
 . "$BH_SOURCE_ROOT/tests/relay/relay-lib.sh"
 EVIL=$BH_BUILD_ROOT/tests/relay/evil-agent
@@ -42,4 +45,7 @@ grep -q "^good region slot reused after release" "$BH_TMP/region.out" ||
 	bh_fail "the shared region's cases did not run"
 grep -q "window contents go through the shared region" "$BH_TMP/region.log" ||
 	bh_fail "the relay did not take the region: $(tail -3 "$BH_TMP/region.log")"
-echo "PASS: $cases cases, $region_cases with a shared region"
+ram_cases=$(run_evil guestram --region --guest-ram 8 -- --region 16 --guest-ram 8) || exit 1
+grep -q "^good guest memory copied into its own buffer" "$BH_TMP/guestram.out" ||
+	bh_fail "the guest-memory cases did not run"
+echo "PASS: $cases cases, $region_cases with a shared region, $ram_cases with guest memory"

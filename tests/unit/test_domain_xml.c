@@ -233,6 +233,7 @@ int main(void)
 	CHECK(strstr(xml, "virtio-mem") == NULL);
 	CHECK(strstr(xml, "<graphics") == NULL);
 	CHECK(strstr(xml, "<filesystem") == NULL);
+	CHECK(strstr(xml, "<memoryBacking>") == NULL);
 	validate(xml, "the default domain");
 	free(xml);
 
@@ -273,6 +274,15 @@ int main(void)
 	cmdline = bh_domain_cmdline(NULL, BH_TRANSPORT_SERIAL);
 	CHECK(strstr(cmdline, "bulkhead.transport") == NULL);
 	free(cmdline);
+
+	/* Memory the proxy can read (a local VM with a shared region). */
+	spec = base_spec();
+	spec.shared_memory = true;
+	xml = bh_domain_xml(&spec);
+	CHECK(strstr(xml, "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n"
+			  "  </memoryBacking>") != NULL);
+	validate(xml, "the domain with shared memory");
+	free(xml);
 
 	/* virtio-mem on request. */
 	spec = base_spec();

@@ -2,7 +2,8 @@
 # The shared region of a VM tag, on the tiny guest under TCG as an
 # unprivileged user: the proxy and the agent both say window contents go
 # through it, a guest window drawn by the benchmark client shows its pixels
-# (read from the region, the channel carries no buffer bytes), the region
+# (read from the region, the channel carries no buffer bytes; the host copies
+# them there from the client's pages in the guest's memory), the region
 # file in /dev/shm is the user's alone (mode 0600; another local user cannot
 # open it), it is gone after stop, a new one replaces the one a kill -9 of
 # qemu left at the next start, and clean removes a left one.
@@ -87,6 +88,13 @@ case $cur in "224 224 224" | "48 48 48") ;; *) bh_fail "the guest's cursor is $c
 echo "guest window $title at ${w}x$h: pixels from the region ($px)"
 "$CTL" console "$TAG" | grep -q "window contents go through the shared region" ||
 	bh_fail "the agent did not say it maps the region: $("$CTL" console "$TAG" | tail -5)"
+# Copied there by the host, from the client's own pages in guest memory:
+# the guest makes no copy (the agent's copy would show the same pixels).
+grep -q "tag $TAG: window contents are copied by the host from the guest's memory" \
+	"$BH_TMP/compositor.log" ||
+	bh_fail "the proxy of $TAG does not read the guest's memory: $(grep "tag $TAG.*\(memory\|copies\)" "$BH_TMP/compositor.log")"
+"$CTL" console "$TAG" | grep -q "window contents are read by the host from guest memory" ||
+	bh_fail "the agent of $TAG did not take the guest-memory path: $("$CTL" console "$TAG" | grep -i memory | tail -3)"
 
 # The region file: this user's, 0600, the configured default size.
 [ -f "$REGION" ] || bh_fail "no region file $REGION while $TAG runs"
