@@ -1,8 +1,10 @@
 #!/bin/bash
 # The benchmark client inside a VM: the tiny guest under libvirt (session
-# mode, as an ordinary user), the headless bulkhead compositor, and two tags
-# that differ only in how window contents travel: through the shared region
-# (vm-region) or as bytes over virtio-serial (vm-stream, shm_size = off).
+# mode, as an ordinary user), the headless bulkhead compositor, and three
+# tags that differ only in how window contents travel: through the shared
+# region, copied there by the host from the guest's memory (vm-region, the
+# default) or by the agent (vm-copy, guest_memory = private), or as bytes
+# over virtio-serial (vm-stream, shm_size = off).
 # With --remote, two more tags whose libvirt is "another machine" (qemu+ssh
 # to a throwaway sshd on localhost, tests/vm/remote-lib.sh): their channel
 # goes through libvirt's stream over ssh, lz4-compressed (vm-ssh-lz4, the
@@ -58,12 +60,16 @@ cat >"$XDG_CONFIG_HOME/bulkhead/config" <<CFG
 [tag vm-region]
 memory = 512
 app =
+[tag vm-copy]
+memory = 512
+guest_memory = private
+app =
 [tag vm-stream]
 memory = 512
 shm_size = off
 app =
 CFG
-TAGS="vm-region vm-stream"
+TAGS="vm-region vm-copy vm-stream"
 if [ -n "$REMOTE" ]; then
 	bh_remote_start
 	cat >>"$XDG_CONFIG_HOME/bulkhead/config" <<CFG
@@ -91,6 +97,13 @@ for t in $TAGS; do
 	bh_wait_for 300 sh -c "python3 '$IPC' get tags | grep -q '\"name\": \"$t\".*\"state\": \"running\"'" ||
 		bh_fail "$t never ran: $(tail -5 "$BH_TMP/compositor.log")"
 done
+# Each tag's path, as its proxy said it.
+grep -q "tag vm-region: window contents are copied by the host from the guest's memory" \
+	"$BH_TMP/compositor.log" || bh_fail "vm-region does not take the host's copy: $(grep "tag vm-region.*\(memory\|copies\)" "$BH_TMP/compositor.log")"
+grep -q "tag vm-copy: window contents go through the shared region" "$BH_TMP/compositor.log" ||
+	bh_fail "vm-copy has no shared region"
+grep -q "tag vm-copy: window contents are copied by the host" "$BH_TMP/compositor.log" &&
+	bh_fail "vm-copy reads guest memory though guest_memory = private"
 accel=tcg
 grep -q "<domain type='kvm'" "$XDG_STATE_HOME"/bulkhead/tags/*/domain.xml 2>/dev/null && accel=kvm
 [ "${BULKHEAD_ACCEL:-}" = tcg ] && accel=tcg
@@ -138,18 +151,22 @@ rows = {}
 for line in open(sys.argv[1]):
     size, pattern, way, fps, mbs = line.split()[:5]
     rows.setdefault((size, pattern), {}).setdefault(way, []).append((float(fps), float(mbs)))
-print("| size | workload | region frames/s | stream frames/s | region/stream | stream MB/s |")
-print("|---|---|--:|--:|--:|--:|")
+print("| size | workload | region, host copy frames/s | region, agent copy frames/s | "
+      "virtio-serial frames/s | host copy / serial | agent copy / serial | serial MB/s |")
+print("|---|---|--:|--:|--:|--:|--:|--:|")
+def cell(v):
+    return f"{statistics.median(v):.1f} ({min(v):.1f}–{max(v):.1f})"
 for (size, pattern), ways in rows.items():
     r = [f for f, _ in ways.get("vm-region", [])]
+    c = [f for f, _ in ways.get("vm-copy", [])]
     s = [f for f, _ in ways.get("vm-stream", [])]
     mb = [m for _, m in ways.get("vm-stream", [])]
-    if not r or not s:
+    if not r or not c or not s:
         continue
-    mr, ms = statistics.median(r), statistics.median(s)
-    print(f"| {size} | {pattern} | {mr:.1f} ({min(r):.1f}–{max(r):.1f}) | "
-          f"{ms:.1f} ({min(s):.1f}–{max(s):.1f}) | {mr / ms if ms else 0:.2f}× | "
-          f"{statistics.median(mb):.1f} |")
+    ms = statistics.median(s)
+    print(f"| {size} | {pattern} | {cell(r)} | {cell(c)} | {cell(s)} | "
+          f"{statistics.median(r) / ms if ms else 0:.2f}× | "
+          f"{statistics.median(c) / ms if ms else 0:.2f}× | {statistics.median(mb):.1f} |")
 PY
 echo
 echo "Every way, medians (frames/s, MB/s the proxy read from the channel, Wayland roundtrip, a frame's drawing and waiting):"

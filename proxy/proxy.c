@@ -750,7 +750,7 @@ static void setup_region(struct bh_proxy *proxy)
 		return;
 	}
 	bh_relay_host_set_region(&proxy->region);
-	if (proxy->owns_vm) {
+	if (proxy->owns_vm && !settings.memory_private) {
 		setup_guest_ram(proxy, &settings);
 	}
 }

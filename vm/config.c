@@ -112,6 +112,14 @@ bool bh_vm_settings_set(struct bh_vm_settings *s, const char *key, const char *v
 		} else {
 			want = "MiB, a power of two from 4 to 1024, or off";
 		}
+	} else if (strcmp(key, "guest_memory") == 0) {
+		/* shared: the proxy reads window contents from the VM's
+		 * memory; private: the agent copies them into the region */
+		static const char *const memories[] = {"shared", "private", NULL};
+		want = choice(value, memories, &pick) ? NULL : "shared or private";
+		if (want == NULL) {
+			s->memory_private = pick == 1;
+		}
 	} else if (strcmp(key, "boot_timeout") == 0) {
 		want = number(value, 1, 3600, &s->boot_timeout) ? NULL : "seconds from 1 to 3600";
 	} else if (strcmp(key, "base") == 0) {

@@ -959,7 +959,7 @@ static bool start_locked(struct bh_vm *vm, const char *tag, const struct bh_vm_s
 		.tag = tag,
 		.kvm = bh_domain_use_kvm(s->accel),
 		.memory_mib = bh_vm_memory_mib(s),
-		.shared_memory = region,
+		.shared_memory = region && !s->memory_private,
 		.cpus = s->cpus ? s->cpus : 1,
 		.virtio_mem_mib = s->virtio_mem_mib,
 		.kernel = d.kernel,

@@ -55,6 +55,9 @@ struct bh_vm_settings {
 	 * default (BH_REGION_DEFAULT_MIB); shm_off: none, the stream path. */
 	unsigned shm_mib;
 	bool shm_off;
+	/* guest_memory = private: the VM's memory is not shared with the
+	 * proxy (the agent copies window contents into the region). */
+	bool memory_private;
 	struct bh_share shares[BH_SHARES_MAX]; /* share = HOST:GUEST[:rw], in order */
 	unsigned share_count;
 	char links[BH_LINKS_MAX][BH_LINK_NAME_MAX + 1]; /* link = NAME */
