@@ -175,8 +175,8 @@ static bool add_entry(struct bh_config_entry **list, size_t *count, size_t max, 
 }
 
 static const char *const vm_keys[] = {"memory", "cpus", "base", "network", "root", "accel",
-	"transport", "virtio_mem", "boot_timeout", "shm_size", "share", "link", "host", "pool",
-	"pool_path", "disks", NULL};
+	"transport", "virtio_mem", "boot_timeout", "shm_size", "guest_memory", "share", "link",
+	"host", "pool", "pool_path", "disks", NULL};
 /* What a [host NAME] section may set: where its tags' VMs and disks are. */
 static const char *const host_keys[] = {"uri", "pool", "pool_path", "disks", NULL};
 

@@ -6,7 +6,7 @@
  *   [keys]      COMBO = ACTION  (e.g. Super+Shift+q = close)
  *   [tag NAME]  colour, app, uri, channel, compress, xwayland, and the VM keys (memory,
  *               cpus, base, network, root, accel, transport, virtio_mem,
- *               boot_timeout, shm_size, host, pool, pool_path, disks,
+ *               boot_timeout, shm_size, guest_memory, host, pool, pool_path, disks,
  *               and share and link, which may repeat)
  *   [host NAME] where tags that say host = NAME run: uri, pool, pool_path,
  *               disks (checked by the vm library like a tag's)

@@ -1,5 +1,5 @@
 /* The physical pages of this process' memory, for a host that reads the
- * guest's memory itself (protocols/RELAY.md "Guest memory"). */
+ * guest's memory itself (protocols/CHANNEL.md "Guest memory"). */
 #ifndef GUEST_AGENT_GUEST_RAM_H
 #define GUEST_AGENT_GUEST_RAM_H
 

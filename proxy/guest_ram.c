@@ -1,6 +1,6 @@
 /* The VM's memory, read by the proxy: window contents copied from the guest
  * client's own buffer into the shared region at host speed, so the guest
- * makes no copy at all (protocols/RELAY.md "Guest memory").
+ * makes no copy at all (protocols/CHANNEL.md "Guest memory").
  *
  * libvirt backs a local tag's memory with a shared memfd (the domain's
  * <memoryBacking>); the proxy opens it through /proc/QEMU/fd before its

@@ -24,7 +24,8 @@ static void test_host_section(void)
 						    "uri = qemu+ssh://ann@other/session\n"
 						    "disks = files\n"
 						    "[tag here]\n"
-						    "memory = 512\n",
+						    "memory = 512\n"
+						    "guest_memory = private\n",
 		"test");
 	CHECK(c != NULL && c->errors == 0 && c->host_count == 1);
 	struct bh_vm_settings s;
@@ -45,6 +46,8 @@ static void test_host_section(void)
 	/* A tag without either: the general URI (through the caller). */
 	CHECK(bh_vm_settings_from_config(c, "here", &s));
 	CHECK(s.uri == NULL && s.host == NULL && s.invalid[0] == '\0');
+	CHECK(s.memory_private); /* guest_memory = private */
+	CHECK(bh_vm_settings_from_config(c, "render", &s) && !s.memory_private);
 	CHECK(strcmp(bh_config_tag_uri(c, "here"), "qemu:///session") == 0);
 	/* A host's settings alone, for base push. */
 	CHECK(bh_vm_host_settings(c, "big", &s));
