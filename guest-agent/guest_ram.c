@@ -105,13 +105,22 @@ size_t bh_agent_guest_ram_pieces(const uint8_t *addr, uint64_t len, uint64_t low
 	uint64_t start = (uintptr_t)addr;
 	uint64_t first = start / PAGE, last = (start + len - 1) / PAGE;
 	size_t n = (size_t)(last - first + 1);
-	/* The client drew them; this maps them in the agent too. */
-	if (madvise((void *)(uintptr_t)(first * PAGE), n * PAGE, MADV_POPULATE_READ) != 0) {
-		return 0; /* the file shrank, or an old kernel: the agent copies */
-	}
 	const uint64_t *e = read_entries(first, n);
 	if (e == NULL) {
 		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(e[i] & PM_PRESENT)) {
+			/* The client drew them; this maps them in the agent too
+			 * (once: they stay mapped, and a walk of 2000 present
+			 * pages costs the emulated guest most of a millisecond). */
+			if (madvise((void *)(uintptr_t)(first * PAGE), n * PAGE,
+				    MADV_POPULATE_READ) != 0 ||
+				(e = read_entries(first, n)) == NULL) {
+				return 0; /* the file shrank, or an old kernel: the agent copies */
+			}
+			break;
+		}
 	}
 	if (n > *cap) {
 		struct bh_gpa_piece *p = realloc(*pieces, n * sizeof(*p));

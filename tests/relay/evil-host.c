@@ -347,6 +347,9 @@ static void framing_cases(void)
 		{"hello of version 2", 6},
 		{"PING before HELLO", 7},
 		{"CLOSE of a stream never opened", 8},
+		{"GUEST_RAM without a shared region", 9},
+		{"GUEST_RAM of 3 bytes", 10},
+		{"GUEST_RAM_ON never asked for", 11},
 	};
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++) {
 		if (state[i].steps == 7) {
@@ -403,6 +406,19 @@ static void framing_cases(void)
 			break;
 		case 8:
 			send_frame(BH_FRAME_CLOSE, next_stream + 200, zero4, 4);
+			break;
+		case 9: {
+			/* token, low, high: well-formed, but no region is in use */
+			uint8_t offer[16 + 16] = {0};
+			bh_le64_put(offer + 16, 256u << 20);
+			send_control(BH_CTL_GUEST_RAM, offer, sizeof(offer));
+			break;
+		}
+		case 10:
+			send_control(BH_CTL_GUEST_RAM, "abc", 3);
+			break;
+		case 11:
+			send_control(BH_CTL_GUEST_RAM_ON, NULL, 0);
 			break;
 		}
 		result(state[i].name, RESET, settle(0, 20000));
