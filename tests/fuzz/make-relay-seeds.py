@@ -8,6 +8,7 @@ import os
 import struct
 
 WL, FD_SHM, SHM_DATA, FD_FILE, FD_FILE_DATA, FD_PIPE = 1, 2, 3, 4, 5, 6
+FD_REGION, SHM_GPA = 8, 9
 
 
 def msg(obj, op, *args):
@@ -25,8 +26,12 @@ def wl(*msgs):
     return bytes([WL]) + b''.join(msgs)
 
 
-def seed(name, *frames):
+def seed(name, *frames, size_mod3=False):
     out = b''.join(struct.pack('<H', len(f)) + f for f in frames)
+    # The target offers its shared region (16 MiB, and 8 MiB of "guest
+    # memory" it reads) to inputs whose size is a multiple of 3.
+    while size_mod3 and len(out) % 3:
+        out += b'\0'
     d = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus', 'fuzz_relay')
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
@@ -94,3 +99,10 @@ frames = [wl(msg(2, 0, 2, 'wl_shm', 1, 3)),
 while sum(2 + len(f) for f in frames) % 3 != 0:
     frames.append(b'')
 seed('region', *frames)
+seed('guest-memory',
+     wl(msg(2, 0, 2, 'wl_shm', 1, 3)),
+     bytes([FD_REGION]) + struct.pack('<I', 1),
+     wl(msg(3, 0, 4, 16 << 20), msg(4, 0, 5, 4096, 64, 64, 256, 0)),
+     bytes([SHM_GPA]) + struct.pack('<QQIQI', 4096, 8192, 4096, 1 << 20, 12288),
+     bytes([SHM_GPA]) + struct.pack('<QQI', 4096 + 16000, 8192, 4096),
+     size_mod3=True)
