@@ -228,14 +228,14 @@ bool bh_msg_end(const struct bh_msg_reader *r);
  * NUL); layouts in protocols/CONTROL.md.
  */
 enum bh_control_msg {
-	BH_CTL_HELLO = 1,      /* u32 version, u32 caps, u32 n, n x (string step, u64 usec) */
-	BH_CTL_APP = 2,        /* string id, string name, string exec, string icon ("" = none) */
-	BH_CTL_APPS_DONE = 3,  /* empty: the app list is complete */
-	BH_CTL_LAUNCH = 4,     /* u32 request, string command */
-	BH_CTL_LAUNCHED = 5,   /* u32 request, i32 pid (-1 = failed), string error */
-	BH_CTL_PING = 6,       /* u64 cookie */
-	BH_CTL_PONG = 7,       /* u64 cookie */
-	BH_CTL_BYE = 8,        /* empty: the agent is being stopped (the guest shuts down) */
+	BH_CTL_HELLO = 1,     /* u32 version, u32 caps, u32 n, n x (string step, u64 usec) */
+	BH_CTL_APP = 2,       /* string id, string name, string exec, string icon ("" = none) */
+	BH_CTL_APPS_DONE = 3, /* empty: the app list is complete */
+	BH_CTL_LAUNCH = 4,    /* u32 request, string command */
+	BH_CTL_LAUNCHED = 5,  /* u32 request, i32 pid (-1 = failed), string error */
+	BH_CTL_PING = 6,      /* u64 cookie */
+	BH_CTL_PONG = 7,      /* u64 cookie */
+	BH_CTL_BYE = 8,       /* empty: the agent is being stopped (the guest shuts down) */
 	/* host -> agent, after both hellos said BH_CAP_REGION: u64 size, 16 bytes
 	 * token, as the region's header holds them (common/region.h) */
 	BH_CTL_REGION = 9,

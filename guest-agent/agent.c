@@ -236,8 +236,8 @@ static bool handle_region(struct bh_agent *agent, struct bh_endpoint *endpoint,
 
 /* BH_CTL_GUEST_RAM: 16 bytes token, u64 low, u64 high. The agent puts the
  * token in a page of its own and names that page's physical address. */
-static bool handle_guest_ram(struct bh_agent *agent, struct bh_endpoint *endpoint,
-	struct bh_msg_reader *r)
+static bool handle_guest_ram(
+	struct bh_agent *agent, struct bh_endpoint *endpoint, struct bh_msg_reader *r)
 {
 	uint8_t token[BH_REGION_TOKEN_LEN];
 	bh_msg_get_bytes(r, token, sizeof(token));
@@ -248,8 +248,8 @@ static bool handle_guest_ram(struct bh_agent *agent, struct bh_endpoint *endpoin
 	}
 	if (agent == NULL || agent->region_map == NULL || agent->guest_ram_asked) {
 		bh_log(BH_LOG_ERROR, "a guest-memory offer from the host %s",
-			agent != NULL && agent->guest_ram_asked ? "twice" :
-								  "without a shared region in use");
+			agent != NULL && agent->guest_ram_asked ? "twice"
+								: "without a shared region in use");
 		return false;
 	}
 	char why[256] = "";

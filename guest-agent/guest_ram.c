@@ -73,8 +73,9 @@ bool bh_agent_guest_ram_probe(
 	}
 	const uint64_t *e = read_entries((uintptr_t)probe_page / PAGE, 1);
 	if (e == NULL || !(e[0] & PM_PRESENT) || (e[0] & PM_PFN) == 0) {
-		snprintf(why, why_size, "no physical addresses in /proc/self/pagemap (the agent "
-					"does not run as root)");
+		snprintf(why, why_size,
+			"no physical addresses in /proc/self/pagemap (the agent "
+			"does not run as root)");
 		bh_agent_guest_ram_probe_end();
 		return false;
 	}
@@ -146,7 +147,8 @@ size_t bh_agent_guest_ram_pieces(const uint8_t *addr, uint64_t len, uint64_t low
 			return 0;
 		}
 		struct bh_gpa_piece *prev = count > 0 ? &(*pieces)[count - 1] : NULL;
-		if (prev != NULL && prev->gpa + prev->len == gpa && prev->len <= UINT32_MAX - piece &&
+		if (prev != NULL && prev->gpa + prev->len == gpa &&
+			prev->len <= UINT32_MAX - piece &&
 			host_reads(prev->gpa, prev->len + piece, low, high)) {
 			prev->len += (uint32_t)piece;
 		} else {

@@ -235,20 +235,19 @@ void bh_relay_guest_set_guest_ram(bool on, uint64_t low, uint64_t high)
 /* Names [offset, offset + len) of pool, the rows a commit shows, by its
  * physical pages for the host to copy to dest in the region: 1 when sent,
  * 0 when the agent must copy them itself, -1 when the client ended. */
-static int send_guest_memory(
-	struct guest_client *client, struct bh_shm_mirror *pool, uint64_t offset, uint64_t len,
-	uint64_t dest)
+static int send_guest_memory(struct guest_client *client, struct bh_shm_mirror *pool,
+	uint64_t offset, uint64_t len, uint64_t dest)
 {
 	if (!guest_ram.on || offset > pool->size || len > pool->size - offset) {
 		return 0;
 	}
-	size_t n = bh_agent_guest_ram_pieces(pool->map + offset, len, guest_ram.low,
-		guest_ram.high, &guest_ram.pieces, &guest_ram.cap);
-	/* After the messages before it (the buffer's create_buffer may be
-	 * among them: the host checks the pieces against its slots). */
+	size_t n = bh_agent_guest_ram_pieces(pool->map + offset, len, guest_ram.low, guest_ram.high,
+		&guest_ram.pieces, &guest_ram.cap);
 	if (n == 0) {
 		return 0;
 	}
+	/* After the messages before it (the buffer's create_buffer may be
+	 * among them: the host checks the pieces against its slots). */
 	if (!flush_batch(client)) {
 		return -1;
 	}

@@ -67,15 +67,16 @@ static int find_memfd(int pid, uint64_t size, char *err, size_t err_size)
 			strerror(errno));
 		return -1;
 	}
-	snprintf(err, err_size, "qemu (pid %d) holds no memfd of %" PRIu64 " MiB (the domain's "
-				"memory is not shared: restart the tag)",
+	snprintf(err, err_size,
+		"qemu (pid %d) holds no memfd of %" PRIu64 " MiB (the domain's "
+		"memory is not shared: restart the tag)",
 		pid, size >> 20);
 	int found = -1;
 	struct dirent *e;
 	while (found < 0 && (e = readdir(d)) != NULL) {
 		char path[128], link[256];
-		if (e->d_name[0] == '.' ||
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path)) {
+		if (e->d_name[0] == '.' || snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+						   (int)sizeof(path)) {
 			continue;
 		}
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
@@ -110,8 +111,8 @@ static int find_memfd(int pid, uint64_t size, char *err, size_t err_size)
 	return found;
 }
 
-bool bh_guest_ram_open(struct bh_host_region *region, int qemu_pid, uint64_t ram_size,
-	char *err, size_t err_size)
+bool bh_guest_ram_open(
+	struct bh_host_region *region, int qemu_pid, uint64_t ram_size, char *err, size_t err_size)
 {
 	if (region->fd < 0 || qemu_pid <= 0 || ram_size == 0) {
 		snprintf(err, err_size, "no shared region or no qemu to read memory from");
@@ -122,8 +123,8 @@ bool bh_guest_ram_open(struct bh_host_region *region, int qemu_pid, uint64_t ram
 		return false;
 	}
 	void *ram = mmap(NULL, ram_size, PROT_READ, MAP_SHARED, fd, 0);
-	void *map = ram == MAP_FAILED ? MAP_FAILED :
-					mmap(NULL, region->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *map = ram == MAP_FAILED ? MAP_FAILED
+				      : mmap(NULL, region->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 						region->fd, 0);
 	if (map == MAP_FAILED) {
 		snprintf(err, err_size, "cannot map the VM's memory and the region: %s",
@@ -157,8 +158,8 @@ void bh_guest_ram_finish(struct bh_host_region *region)
 	region->ram.fd = -1;
 }
 
-const uint8_t *bh_guest_ram_span(const struct bh_guest_ram *ram, uint64_t gpa, uint64_t len,
-	char *err, size_t err_size)
+const uint8_t *bh_guest_ram_span(
+	const struct bh_guest_ram *ram, uint64_t gpa, uint64_t len, char *err, size_t err_size)
 {
 	uint64_t offset = UINT64_MAX;
 	if (ram->map == NULL) {
@@ -181,8 +182,8 @@ const uint8_t *bh_guest_ram_span(const struct bh_guest_ram *ram, uint64_t gpa, u
 	return ram->map + offset;
 }
 
-void bh_guest_ram_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
-	const char *tag)
+void bh_guest_ram_offer(
+	struct bh_host_region *region, struct bh_endpoint *endpoint, const char *tag)
 {
 	if (getrandom(region->ram.token, sizeof(region->ram.token), 0) !=
 		(ssize_t)sizeof(region->ram.token)) {
@@ -217,13 +218,14 @@ bool bh_guest_ram_probe(struct bh_host_region *region, struct bh_endpoint *endpo
 	}
 	region->ram.offered = false;
 	char err[256] = "";
-	const uint8_t *page = gpa == BH_GUEST_RAM_NONE ?
-				      NULL :
-				      bh_guest_ram_span(&region->ram, gpa,
-					      sizeof(region->ram.token), err, sizeof(err));
+	const uint8_t *page = gpa == BH_GUEST_RAM_NONE
+				      ? NULL
+				      : bh_guest_ram_span(&region->ram, gpa,
+						sizeof(region->ram.token), err, sizeof(err));
 	if (gpa == BH_GUEST_RAM_NONE) {
 		snprintf(err, sizeof(err), "%s", why);
-	} else if (page != NULL && memcmp(page, region->ram.token, sizeof(region->ram.token)) != 0) {
+	} else if (page != NULL &&
+		   memcmp(page, region->ram.token, sizeof(region->ram.token)) != 0) {
 		snprintf(err, sizeof(err),
 			"the page it named does not hold the token (a machine type whose "
 			"memory layout the host does not know?)");

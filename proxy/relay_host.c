@@ -574,7 +574,8 @@ static bool copy_guest_memory(struct bh_relay_host *client, const uint8_t *paylo
 	uint64_t dest = bh_le64_get(payload + 1), total = 0;
 	size_t n = (len - BH_RELAY_SHM_GPA_HEAD) / BH_RELAY_SHM_GPA_PIECE;
 	for (size_t i = 0; i < n; i++) {
-		total += bh_le32_get(payload + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE + 8);
+		total += bh_le32_get(
+			payload + BH_RELAY_SHM_GPA_HEAD + i * BH_RELAY_SHM_GPA_PIECE + 8);
 	}
 	/* n pieces of at most 4 GiB each: no overflow. */
 	if (!bh_region_slot_holds(&client->slots, dest, total)) {

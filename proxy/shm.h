@@ -95,18 +95,18 @@ bool bh_host_region_status(struct bh_host_region *region, struct bh_endpoint *en
  * memfd of ram_size bytes, which must be sealed against shrinking, and
  * maps the region read-write to copy into. False, with the reason in err,
  * when it cannot (the region stays as it was). */
-bool bh_guest_ram_open(struct bh_host_region *region, int qemu_pid, uint64_t ram_size,
-	char *err, size_t err_size);
+bool bh_guest_ram_open(
+	struct bh_host_region *region, int qemu_pid, uint64_t ram_size, char *err, size_t err_size);
 /* The pid in libvirt's pid file of a domain of this user's session, or -1. */
 int bh_guest_ram_qemu_pid(const char *domain);
 void bh_guest_ram_finish(struct bh_host_region *region);
 /* Where [gpa, gpa + len) of guest memory is in ram's mapping, or NULL with
  * the reason in err when not all of it is guest memory the host holds. */
-const uint8_t *bh_guest_ram_span(const struct bh_guest_ram *ram, uint64_t gpa, uint64_t len,
-	char *err, size_t err_size);
+const uint8_t *bh_guest_ram_span(
+	const struct bh_guest_ram *ram, uint64_t gpa, uint64_t len, char *err, size_t err_size);
 /* Sends BH_CTL_GUEST_RAM with a fresh token. */
-void bh_guest_ram_offer(struct bh_host_region *region, struct bh_endpoint *endpoint,
-	const char *tag);
+void bh_guest_ram_offer(
+	struct bh_host_region *region, struct bh_endpoint *endpoint, const char *tag);
 /* BH_CTL_GUEST_RAM_PROBE: turns the path on (and says so to the agent) if
  * the page named holds the token; false if the message is malformed or
  * was not asked for. */

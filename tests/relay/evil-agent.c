@@ -340,8 +340,8 @@ static uint32_t add_buffer(struct evil_client *c, struct wmsg *m, uint32_t pool,
 static uint64_t guest_ram_size; /* --guest-ram MIB: the host reads that much */
 
 /* A BH_RELAY_SHM_GPA frame: dest, then n pieces of (gpa, len). */
-static void send_gpa(struct evil_client *c, uint64_t dest, const uint64_t *gpa,
-	const uint32_t *len, size_t n, size_t extra)
+static void send_gpa(struct evil_client *c, uint64_t dest, const uint64_t *gpa, const uint32_t *len,
+	size_t n, size_t extra)
 {
 	uint8_t f[BH_RELAY_SHM_GPA_HEAD + 4 * BH_RELAY_SHM_GPA_PIECE + 8] = {BH_RELAY_SHM_GPA};
 	put64(f + 1, dest);
@@ -866,8 +866,9 @@ int main(int argc, char *argv[])
 		guest_ram_size = strtoull(argv[4], NULL, 10) << 20;
 	}
 	if (argc != 2 && !exec_cases && !(region_cases && (argc == 3 || guest_ram_size > 0))) {
-		fprintf(stderr, "usage: evil-agent SOCKET [--exec-cases|--region [--guest-ram MIB]] "
-				"(listens there for the host)\n");
+		fprintf(stderr,
+			"usage: evil-agent SOCKET [--exec-cases|--region [--guest-ram MIB]] "
+			"(listens there for the host)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

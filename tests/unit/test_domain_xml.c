@@ -279,8 +279,9 @@ int main(void)
 	spec = base_spec();
 	spec.shared_memory = true;
 	xml = bh_domain_xml(&spec);
-	CHECK(strstr(xml, "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n"
-			  "  </memoryBacking>") != NULL);
+	CHECK(strstr(xml,
+		      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n"
+		      "  </memoryBacking>") != NULL);
 	validate(xml, "the domain with shared memory");
 	free(xml);
 

@@ -31,8 +31,8 @@ static void test_span(void)
 	char err[256];
 	/* 6 GiB (address space only): 3 below 4 GiB, 3 from 4 GiB (i440fx
 	 * over 3.5 GiB). */
-	const uint8_t *base = mmap(NULL, 6 * GIB, PROT_NONE,
-		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	const uint8_t *base =
+		mmap(NULL, 6 * GIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	CHECK(base != MAP_FAILED);
 	struct bh_guest_ram ram = {.map = base, .size = 6 * GIB, .low = 3 * GIB};
 	CHECK(bh_guest_ram_span(&ram, 0, 4096, err, sizeof(err)) == base);
@@ -112,7 +112,8 @@ static void test_open_and_probe(void)
 	uint8_t bytes[64];
 	memset(bytes, 0x5a, sizeof(bytes));
 	CHECK(pwrite(ram, bytes, sizeof(bytes), 3 * MIB) == (ssize_t)sizeof(bytes));
-	const uint8_t *at = bh_guest_ram_span(&region.ram, 3 * MIB, sizeof(bytes), err, sizeof(err));
+	const uint8_t *at =
+		bh_guest_ram_span(&region.ram, 3 * MIB, sizeof(bytes), err, sizeof(err));
 	CHECK(at != NULL && memcmp(at, bytes, sizeof(bytes)) == 0);
 	close(ram);
 	bh_host_region_finish(&region);

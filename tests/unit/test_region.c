@@ -75,11 +75,11 @@ static void test_claim(void)
 	CHECK(bh_region_slot_holds(&s, 8192 + 100, 4096 - 100));
 	CHECK(!bh_region_slot_holds(&s, 8192 + 100, 4096)); /* into the next slot */
 	CHECK(!bh_region_slot_holds(&s, 8192, 0));
-	CHECK(!bh_region_slot_holds(&s, 16384, 64)); /* no slot there */
-	CHECK(!bh_region_slot_holds(&s, 0, 64));     /* the header */
+	CHECK(!bh_region_slot_holds(&s, 16384, 64));         /* no slot there */
+	CHECK(!bh_region_slot_holds(&s, 0, 64));             /* the header */
 	CHECK(!bh_region_slot_holds(&s, 12288, UINT64_MAX)); /* overflow */
 	CHECK(bh_region_slot_release(&s, 8192, &a));
-	CHECK(!bh_region_slot_holds(&s, 8192, 64)); /* given back */
+	CHECK(!bh_region_slot_holds(&s, 8192, 64));                        /* given back */
 	CHECK(bh_region_slot_claim(&s, 8192, 4096, &a, err, sizeof(err))); /* after release */
 	CHECK_EQ_INT(s.count, 3);
 	bh_region_slots_finish(&s);
