@@ -404,3 +404,16 @@ bool bh_path_is_plain(const char *p, size_t max)
 		part = end + 1;
 	}
 }
+
+bool bh_text_printable(const char *s)
+{
+	if (s == NULL) {
+		return false;
+	}
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			return false;
+		}
+	}
+	return true;
+}

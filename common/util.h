@@ -106,4 +106,8 @@ void bh_print_version(const char *prog);
  * "." or ".." parts (a host folder's place in the guest). */
 bool bh_path_is_plain(const char *path, size_t max);
 
+/* Whether s (from a guest, to be shown to the user) has no control
+ * characters; NULL is not text. */
+bool bh_text_printable(const char *s);
+
 #endif

@@ -179,8 +179,6 @@ static void region_drop(struct bh_agent *agent)
 	bh_agent_guest_ram_probe_end();
 	if (agent != NULL) {
 		agent->guest_ram_asked = false;
-	}
-	if (agent != NULL) {
 		bh_agent_region_unmap(agent->region_map, agent->region_size);
 		agent->region_map = NULL;
 		agent->region_size = 0;

@@ -24,6 +24,7 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proxy/shm.h"
 
 #define GIB4 (4ull << 30)
@@ -155,7 +156,6 @@ void bh_guest_ram_finish(struct bh_host_region *region)
 	}
 	region->map = NULL;
 	memset(&region->ram, 0, sizeof(region->ram));
-	region->ram.fd = -1;
 }
 
 const uint8_t *bh_guest_ram_span(
@@ -206,10 +206,7 @@ bool bh_guest_ram_probe(struct bh_host_region *region, struct bh_endpoint *endpo
 {
 	uint64_t gpa = bh_msg_get_u64(reader);
 	char *why = bh_msg_get_str(reader, 256);
-	bool ok = bh_msg_end(reader) && why != NULL;
-	for (const char *p = why; ok && *p; p++) {
-		ok = (unsigned char)*p >= 0x20 && *p != 0x7f; /* shown to the user */
-	}
+	bool ok = bh_msg_end(reader) && bh_text_printable(why);
 	if (!ok || !region->ram.offered) {
 		bh_log(BH_LOG_ERROR, "tag %s: %s guest-memory probe from the agent", tag,
 			ok ? "an unasked-for" : "a malformed");

@@ -128,17 +128,6 @@ static void send_hello(struct bh_proxy *proxy)
 	bh_endpoint_send_control(proxy->endpoint, BH_CTL_HELLO, msg.buf, msg.len);
 }
 
-/* Text from the guest shown to the user: printable, bounded. */
-static bool guest_text_ok(const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 {
 	uint32_t version = bh_msg_get_u32(r);
@@ -167,7 +156,7 @@ static bool handle_hello(struct bh_proxy *proxy, struct bh_msg_reader *r)
 	}
 	bool ok = bh_msg_end(r);
 	for (uint32_t i = 0; i < got; i++) {
-		if (ok && steps[i].name != NULL && guest_text_ok(steps[i].name) &&
+		if (ok && steps[i].name != NULL && bh_text_printable(steps[i].name) &&
 			proxy->manager != NULL) {
 			uint64_t usec = steps[i].usec > UINT32_MAX ? UINT32_MAX : steps[i].usec;
 			bulkhead_vm_manager_v1_boot_time(proxy->manager, steps[i].name,
@@ -202,8 +191,8 @@ static bool handle_app(struct bh_proxy *proxy, struct bh_msg_reader *r)
 {
 	char *id = bh_msg_get_str(r, 256), *name = bh_msg_get_str(r, 256);
 	char *exec = bh_msg_get_str(r, 1024), *icon = bh_msg_get_str(r, 256);
-	bool ok = bh_msg_end(r) && guest_text_ok(id) && guest_text_ok(name) &&
-		guest_text_ok(exec) && guest_text_ok(icon);
+	bool ok = bh_msg_end(r) && bh_text_printable(id) && bh_text_printable(name) &&
+		  bh_text_printable(exec) && bh_text_printable(icon);
 	if (ok && proxy->manager != NULL) {
 		bulkhead_vm_manager_v1_app(proxy->manager, id, name, exec,
 			icon[0] != '\0' ? icon : NULL);
@@ -262,7 +251,7 @@ static bool proxy_handle_control(struct bh_endpoint *endpoint, uint32_t type,
 		uint32_t request = bh_msg_get_u32(&r);
 		int32_t pid = (int32_t)bh_msg_get_u32(&r);
 		char *error = bh_msg_get_str(&r, 512);
-		bool ok = bh_msg_end(&r) && guest_text_ok(error);
+		bool ok = bh_msg_end(&r) && bh_text_printable(error);
 		if (ok) {
 			if (pid <= 0) {
 				bh_log(BH_LOG_WARN, "tag %s: launch %u failed in the guest: %s",
@@ -767,7 +756,6 @@ struct bh_proxy *bh_proxy_create(struct wl_event_loop *loop, const struct bh_pro
 	proxy->channel = opts->channel != NULL ? strdup(opts->channel) : NULL;
 	proxy->boot_timeout_usec = DEFAULT_BOOT_TIMEOUT_SEC * 1000000ull;
 	proxy->region.fd = -1;
-	proxy->region.ram.fd = -1;
 	if (proxy->tag == NULL) {
 		goto error;
 	}

@@ -13,6 +13,7 @@
 
 #include "common/endpoint.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "common/relay.h"
 #include "proxy/shm.h"
 
@@ -245,7 +246,7 @@ void bh_host_region_finish(struct bh_host_region *region)
 uint32_t bh_host_region_caps(const struct bh_host_region *region)
 {
 	return (region->fd >= 0 ? BH_CAP_REGION : 0) |
-	       (region->fd >= 0 && region->ram.map != NULL ? BH_CAP_GUEST_RAM : 0);
+	       (region->ram.map != NULL ? BH_CAP_GUEST_RAM : 0);
 }
 
 void bh_host_region_connected(struct bh_host_region *region, struct bh_endpoint *endpoint)
@@ -293,10 +294,7 @@ bool bh_host_region_status(struct bh_host_region *region, struct bh_endpoint *en
 {
 	uint32_t used = bh_msg_get_u32(reader);
 	char *why = bh_msg_get_str(reader, 256);
-	bool ok = bh_msg_end(reader) && used <= 1 && why != NULL;
-	for (const char *p = why; ok && *p; p++) {
-		ok = (unsigned char)*p >= 0x20 && *p != 0x7f; /* shown to the user */
-	}
+	bool ok = bh_msg_end(reader) && used <= 1 && bh_text_printable(why);
 	if (!ok) {
 		bh_log(BH_LOG_ERROR, "tag %s: malformed shared-region status from the agent", tag);
 	} else if (used && region->fd < 0) {

@@ -247,8 +247,20 @@ static void test_table_grow(void)
 	free(t);
 }
 
+static void test_text_printable(void)
+{
+	CHECK(bh_text_printable(""));
+	CHECK(bh_text_printable("not root: no physical addresses"));
+	CHECK(bh_text_printable("caf\xc3\xa9")); /* UTF-8 is text */
+	CHECK(!bh_text_printable(NULL));
+	CHECK(!bh_text_printable("bad\x1b[2J"));
+	CHECK(!bh_text_printable("two\nlines"));
+	CHECK(!bh_text_printable("del\x7f"));
+}
+
 int main(void)
 {
+	test_text_printable();
 	test_env();
 	test_fds();
 	test_group_and_cwd();

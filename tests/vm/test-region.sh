@@ -95,6 +95,20 @@ grep -q "tag $TAG: window contents are copied by the host from the guest's memor
 	bh_fail "the proxy of $TAG does not read the guest's memory: $(grep "tag $TAG.*\(memory\|copies\)" "$BH_TMP/compositor.log")"
 "$CTL" console "$TAG" | grep -q "window contents are read by the host from guest memory" ||
 	bh_fail "the agent of $TAG did not take the guest-memory path: $("$CTL" console "$TAG" | grep -i memory | tail -3)"
+# And the frames went that way: when the client ends, the proxy's line for
+# it counts the bytes it copied from guest memory (the agent's own copy
+# would count none) against the few bytes of page lists on the channel.
+out=$("$CTL" exec "$TAG" -- killall bench-client 2>&1) ||
+	bh_fail "could not end the guest's bench-client: $out"
+bh_wait_for 30 grep -q "tag $TAG: guest Wayland client (stream [0-9]*) gone" "$BH_TMP/compositor.log" ||
+	bh_fail "no end of the guest client in the proxy's log: $(grep "tag $TAG" "$BH_TMP/compositor.log" | tail -3)"
+read -r copied wire < <(sed -n "s/.*tag $TAG: guest Wayland client (stream [0-9]*) gone.*(buffer data \([0-9]*\) bytes, \([0-9]*\) on the channel).*/\1 \2/p" \
+	"$BH_TMP/compositor.log" | sort -n | tail -1)
+[ "${copied:-0}" -ge $((2 * 320 * 240 * 4)) ] ||
+	bh_fail "the host copied ${copied:-0} bytes of the client's frames from guest memory, not at least two frames"
+[ $((wire * 50)) -lt "$copied" ] ||
+	bh_fail "$wire bytes on the channel for $copied copied: frames crossed the channel"
+echo "the host copied $copied bytes from guest memory for $wire bytes of page lists"
 
 # The region file: this user's, 0600, the configured default size.
 [ -f "$REGION" ] || bh_fail "no region file $REGION while $TAG runs"
